@@ -1,0 +1,193 @@
+//! Runs progenitor on the normalized spec and shapes its output for the
+//! hand-written layer.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::{quote, ToTokens};
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+
+use crate::normalize::{normalize, Normalized};
+use crate::SpecError;
+
+/// The generated client, and what the normalizer learned on the way.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// Pretty-printed Rust source of the client, its builders and types.
+    pub client: String,
+    /// The normalized spec and its context.
+    pub normalized: Normalized,
+}
+
+/// [`generate`] from the bytes of `openapi.json`.
+pub fn generate_from_bytes(bytes: &[u8]) -> Result<Generated, SpecError> {
+    let spec: Value = serde_json::from_slice(bytes)
+        .map_err(|e| SpecError::at("", format!("not valid JSON: {e}")))?;
+    generate(spec)
+}
+
+/// Normalizes `spec` and generates the client from it.
+pub fn generate(spec: Value) -> Result<Generated, SpecError> {
+    let normalized = normalize(spec)?;
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(normalized.spec.clone()).map_err(|e| {
+        SpecError::at("", format!("the normalized spec is not OpenAPI 3.0 as progenitor reads it: {e}"))
+    })?;
+
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote!(crate::client::ClientState))
+        .with_derive("PartialEq");
+    let mut generator = Generator::new(&settings);
+
+    let tokens = quietly(|| generator.generate_tokens(&openapi))
+        .map_err(|panic| SpecError::at("", format!("progenitor panicked on the normalized spec: {panic}")))?
+        .map_err(|e| SpecError::at("", format!("progenitor refused the normalized spec: {e}")))?;
+    let mut file: syn::File = syn::parse2(tokens)
+        .map_err(|e| SpecError::at("", format!("progenitor produced code that does not parse: {e}")))?;
+    Shape.visit_file_mut(&mut file);
+    let pinned = &normalized.context.api_version;
+    let versions = &normalized.context.versions;
+    file.items.push(syn::parse_quote! {
+        /// The `X-Phala-Version` this client is generated for and sends by
+        /// default: the newest API version whose response shapes the spec holds.
+        pub const API_VERSION: &str = #pinned;
+    });
+    file.items.push(syn::parse_quote! {
+        /// Every API version named by the spec's schemas, oldest first.
+        pub const API_VERSIONS: &[&str] = &[#(#versions),*];
+    });
+    Ok(Generated {
+        client: prettyplease::unparse(&file),
+        normalized,
+    })
+}
+
+/// Runs `f`, turning a panic into its message without printing it.
+fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "no message".to_string())
+    })
+}
+
+/// The edits to progenitor's output:
+/// - no `api-version` header (this API versions by `X-Phala-Version`, which
+///   the client sets itself);
+/// - the constructors that bypass `Client::builder()` go (`new`, which builds
+///   a client without credentials) or become crate-private
+///   (`new_with_client`), and so does progenitor's `Error`, which never
+///   reaches the public API;
+/// - each builder's `send` is renamed `send_unmapped` and wrapped by a `send`
+///   that returns `crate::Error`.
+struct Shape;
+
+impl VisitMut for Shape {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        block
+            .stmts
+            .retain(|stmt| !stmt.to_token_stream().to_string().contains("\"api-version\""));
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
+        if item.to_token_stream().to_string().contains("progenitor_client") {
+            item.vis = syn::Visibility::Inherited;
+        }
+    }
+
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        let self_ty = item.self_ty.to_token_stream().to_string();
+        if self_ty == "Client" {
+            item.items.retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+        }
+        let mut wrappers = Vec::new();
+        for impl_item in &mut item.items {
+            let syn::ImplItem::Fn(f) = impl_item else {
+                continue;
+            };
+            let name = f.sig.ident.to_string();
+            if self_ty == "Client" && name == "new_with_client" {
+                f.vis = syn::parse_quote!(pub(crate));
+            } else if name == "send" {
+                if let Some(wrapper) = mapped_send(f) {
+                    wrappers.push(wrapper);
+                }
+            }
+        }
+        item.items.extend(wrappers);
+        syn::visit_mut::visit_item_impl_mut(self, item);
+    }
+}
+
+/// Renames `send` to `send_unmapped` and returns the public `send` wrapping it.
+fn mapped_send(f: &mut syn::ImplItemFn) -> Option<syn::ImplItem> {
+    let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let ok = args.args.first()?.clone();
+    f.sig.ident = syn::Ident::new("send_unmapped", f.sig.ident.span());
+    f.vis = syn::Visibility::Inherited;
+    Some(syn::parse_quote! {
+        /// Sends the request and decodes the answer.
+        ///
+        /// Every failure — transport, timeout, an error status with its parsed
+        /// body, an answer that does not decode — is a [`crate::Error`].
+        pub async fn send(self) -> ::std::result::Result<#ok, crate::Error> {
+            crate::error::from_generated(self.send_unmapped().await).await
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_json_is_an_error_not_a_panic() {
+        let err = generate_from_bytes(b"{\"openapi\": ").unwrap_err();
+        assert!(err.to_string().starts_with("openapi.json#: not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn a_panic_becomes_its_message() {
+        assert_eq!(quietly(|| panic!("boom")).unwrap_err(), "boom");
+        assert_eq!(quietly(|| 3), Ok(3));
+    }
+
+    #[test]
+    fn send_is_wrapped_and_api_version_dropped() {
+        let mut file: syn::File = syn::parse_quote! {
+            impl<'a> ListKms<'a> {
+                pub async fn send(self) -> Result<ResponseValue<types::KmsList>, Error<ByteStream>> {
+                    let mut header_map = HeaderMap::with_capacity(1usize);
+                    header_map.append(HeaderName::from_static("api-version"), HeaderValue::from_static(Client::api_version()));
+                    todo()
+                }
+            }
+        };
+        Shape.visit_file_mut(&mut file);
+        let code = prettyplease::unparse(&file);
+        assert!(!code.contains("api-version"), "{code}");
+        assert!(code.contains("    async fn send_unmapped("), "{code}");
+        assert!(code.contains("pub async fn send("), "{code}");
+        assert!(code.contains("crate::Error>"), "{code}");
+    }
+}

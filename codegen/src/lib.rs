@@ -1,0 +1,22 @@
+//! The spec normalizer and code generator behind the `phala-cloud` crate.
+//!
+//! `phala-cloud`'s `build.rs` and its `xtask` both call [`generate`], so the
+//! spec that `cargo xtask update-spec` accepts is exactly the spec the build
+//! can turn into a client. The pipeline is:
+//!
+//! 1. [`normalize::normalize`] lowers the upstream OpenAPI 3.1 document into
+//!    the OpenAPI 3.0.3 subset progenitor accepts, one named rule at a time;
+//! 2. [`generate`] feeds the result to progenitor (builder interface, merged
+//!    tags), post-processes the tokens with `syn` and pretty-prints them.
+//!
+//! Every refusal is a [`SpecError`] naming the JSON pointer of the construct
+//! that no rule handles, never a panic inside a generator.
+
+mod error;
+mod generate;
+pub mod normalize;
+mod pointer;
+mod walk;
+
+pub use error::SpecError;
+pub use generate::{generate, generate_from_bytes, Generated};

@@ -1,0 +1,337 @@
+//! OpenAPI 3.1 (JSON Schema 2020-12) constructs lowered to OpenAPI 3.0.3,
+//! which is all progenitor's `openapiv3` parser reads.
+
+use serde_json::{Map, Value};
+
+use super::Context;
+use crate::walk::schemas;
+use crate::SpecError;
+
+/// `type: [T, "null"]` → `type: T, nullable: true`. A union of several
+/// non-null types has no 3.0 spelling progenitor understands: refused.
+pub fn lower_type_arrays(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, ptr| {
+        let Some(Value::Array(types)) = schema.get("type") else {
+            return Ok(());
+        };
+        let nullable = types.iter().any(|t| t == "null");
+        let rest: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        match rest.as_slice() {
+            [] => {
+                schema.insert("type".into(), Value::from("null"));
+            }
+            [only] => {
+                schema.insert("type".into(), only.clone());
+                if nullable {
+                    schema.insert("nullable".into(), Value::Bool(true));
+                }
+            }
+            _ => {
+                return Err(SpecError::at(
+                    format!("{ptr}/type"),
+                    format!("a union of types {} is not supported", Value::Array(rest)),
+                ))
+            }
+        }
+        Ok(())
+    })
+}
+
+fn is_null_schema(schema: &Value) -> bool {
+    schema.get("type").is_some_and(|t| t == "null")
+        && schema
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| matches!(k.as_str(), "type" | "title" | "description")))
+}
+
+/// `anyOf`/`oneOf` with a `{type: null}` branch → the remaining branch marked
+/// `nullable: true`. A lone `$ref` branch becomes `allOf: [$ref]` because
+/// OpenAPI 3.0 ignores keywords beside `$ref`; progenitor turns a nullable
+/// `allOf` into `Option<T>`.
+pub fn lower_nullable_unions(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        for key in ["anyOf", "oneOf"] {
+            let Some(Value::Array(branches)) = schema.get(key) else {
+                continue;
+            };
+            if !branches.iter().any(is_null_schema) {
+                continue;
+            }
+            let mut rest: Vec<Value> =
+                branches.iter().filter(|b| !is_null_schema(b)).cloned().collect();
+            schema.remove(key);
+            match rest.len() {
+                0 => {
+                    schema.insert("type".into(), Value::from("null"));
+                }
+                1 => {
+                    let Some(Value::Object(only)) = rest.pop() else {
+                        continue;
+                    };
+                    if only.contains_key("$ref") {
+                        schema.insert("allOf".into(), Value::Array(vec![Value::Object(only)]));
+                    } else {
+                        merge_branch(schema, only);
+                    }
+                    schema.insert("nullable".into(), Value::Bool(true));
+                }
+                _ => {
+                    schema.insert(key.into(), Value::Array(rest));
+                    schema.insert("nullable".into(), Value::Bool(true));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Moves a union branch's keywords into the enclosing schema. The enclosing
+/// schema's own documentation wins: it describes the field, the branch only
+/// the type.
+fn merge_branch(schema: &mut Map<String, Value>, branch: Map<String, Value>) {
+    for (key, value) in branch {
+        let is_doc = matches!(key.as_str(), "title" | "description" | "default" | "example" | "examples");
+        if !(is_doc && schema.contains_key(&key)) {
+            schema.insert(key, value);
+        }
+    }
+}
+
+/// A schema that only admits `null` (`{type: "null"}`) has no 3.0 type; it
+/// becomes an untyped nullable schema, i.e. an optional JSON value.
+pub fn lower_bare_null(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        if schema.get("type").is_some_and(|t| t == "null") {
+            schema.remove("type");
+            schema.insert("nullable".into(), Value::Bool(true));
+        }
+        Ok(())
+    })
+}
+
+/// `const: v` → `enum: [v]`.
+pub fn lower_const(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        if let Some(value) = schema.remove("const") {
+            schema.insert("enum".into(), Value::Array(vec![value]));
+        }
+        Ok(())
+    })
+}
+
+/// `examples: [a, …]` → `example: a` (3.0 has a single example per schema).
+pub fn lower_examples(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        if let Some(examples) = schema.remove("examples") {
+            if let Some(first) = examples.as_array().and_then(|e| e.first()) {
+                schema.entry("example").or_insert_with(|| first.clone());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Numeric `exclusiveMinimum: n` → `minimum: n, exclusiveMinimum: true`
+/// (and likewise for the maximum).
+pub fn lower_exclusive_bounds(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+            if let Some(bound @ Value::Number(_)) = schema.get(exclusive).cloned() {
+                schema.insert(inclusive.into(), bound);
+                schema.insert(exclusive.into(), Value::Bool(true));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Tuples (`prefixItems`) become arrays of their common item type (or of any
+/// value when the positions differ); `minItems`/`maxItems` keep the length.
+pub fn lower_prefix_items(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        let Some(Value::Array(items)) = schema.remove("prefixItems") else {
+            return Ok(());
+        };
+        let common = match items.split_first() {
+            Some((first, rest)) if rest.iter().all(|i| i == first) => first.clone(),
+            _ => Value::Object(Map::new()),
+        };
+        schema.insert("items".into(), common);
+        Ok(())
+    })
+}
+
+/// The spec's own string formats. `hashid` with its `^<prefix>_.+` pattern
+/// becomes `format: "hashid:<prefix>"`, one distinctive schema per ID kind that
+/// the build can map to an ID type, and no regex-validated newtype per field;
+/// `decimal` (a decimal number sent as a string) stays a plain string.
+pub fn lower_custom_formats(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        match schema.get("format").and_then(Value::as_str) {
+            Some("hashid") => {
+                let prefix = schema
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .and_then(|p| p.strip_prefix('^'))
+                    .and_then(|p| p.strip_suffix("_.+"))
+                    .map(str::to_string);
+                schema.remove("pattern");
+                let format = match prefix {
+                    Some(prefix) => format!("hashid:{prefix}"),
+                    None => "hashid".to_string(),
+                };
+                schema.insert("format".into(), Value::from(format));
+            }
+            Some("decimal") => {
+                schema.remove("format");
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+}
+
+/// Drops `pattern`: typify turns each into a regex-validated newtype that
+/// also refuses server answers a newer server may send (a new protocol in
+/// `^(tcp|udp)$`), and needs a regex engine at run time. The server validates
+/// requests itself and answers 422 with the failing field.
+pub fn drop_patterns(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        schema.remove("pattern");
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(rule: fn(&mut Value, &mut Context) -> Result<(), SpecError>, schema: Value) -> Value {
+        let mut spec = json!({"paths": {}, "components": {"schemas": {"S": schema}}});
+        rule(&mut spec, &mut Context::default()).unwrap();
+        spec["components"]["schemas"]["S"].take()
+    }
+
+    #[test]
+    fn type_array_with_null_becomes_nullable() {
+        let out = run(lower_type_arrays, json!({"type": ["string", "null"]}));
+        assert_eq!(out, json!({"type": "string", "nullable": true}));
+    }
+
+    #[test]
+    fn type_union_is_refused_with_pointer() {
+        let mut spec = json!({"paths": {}, "components": {"schemas": {"S": {"properties": {"a": {"type": ["string", "integer"]}}}}}});
+        let err = lower_type_arrays(&mut spec, &mut Context::default()).unwrap_err();
+        assert_eq!(err.pointer, "/components/schemas/S/properties/a/type");
+        assert!(err.message.contains("union of types"));
+    }
+
+    #[test]
+    fn nullable_ref_becomes_nullable_all_of() {
+        let out = run(
+            lower_nullable_unions,
+            json!({"anyOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}], "description": "d"}),
+        );
+        assert_eq!(
+            out,
+            json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
+        );
+    }
+
+    #[test]
+    fn nullable_inline_branch_is_merged_keeping_outer_docs() {
+        let out = run(
+            lower_nullable_unions,
+            json!({"anyOf": [{"type": "integer", "title": "inner"}, {"type": "null"}], "title": "Outer", "default": null}),
+        );
+        assert_eq!(out, json!({"title": "Outer", "default": null, "type": "integer", "nullable": true}));
+    }
+
+    #[test]
+    fn nullable_union_of_several_keeps_the_union() {
+        let out = run(
+            lower_nullable_unions,
+            json!({"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]}),
+        );
+        assert_eq!(out, json!({"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": true}));
+    }
+
+    #[test]
+    fn nested_unions_are_lowered_too() {
+        let out = run(
+            lower_nullable_unions,
+            json!({"type": "object", "properties": {"a": {"anyOf": [{"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "null"}]}}, {"type": "null"}]}}}),
+        );
+        assert_eq!(
+            out["properties"]["a"],
+            json!({"type": "array", "items": {"type": "string", "nullable": true}, "nullable": true})
+        );
+    }
+
+    #[test]
+    fn bare_null_becomes_untyped_nullable() {
+        let out = run(lower_bare_null, json!({"type": "null", "title": "Id"}));
+        assert_eq!(out, json!({"title": "Id", "nullable": true}));
+    }
+
+    #[test]
+    fn const_becomes_single_value_enum() {
+        let out = run(lower_const, json!({"type": "string", "const": "cvm"}));
+        assert_eq!(out, json!({"type": "string", "enum": ["cvm"]}));
+    }
+
+    #[test]
+    fn examples_become_one_example() {
+        assert_eq!(run(lower_examples, json!({"examples": [1, 2]})), json!({"example": 1}));
+        assert_eq!(run(lower_examples, json!({"examples": []})), json!({}));
+    }
+
+    #[test]
+    fn numeric_exclusive_bounds_become_boolean() {
+        let out = run(lower_exclusive_bounds, json!({"type": "number", "exclusiveMinimum": 0.0, "exclusiveMaximum": 5}));
+        assert_eq!(
+            out,
+            json!({"type": "number", "minimum": 0.0, "exclusiveMinimum": true, "maximum": 5, "exclusiveMaximum": true})
+        );
+        let already = json!({"type": "number", "minimum": 1, "exclusiveMinimum": true});
+        assert_eq!(run(lower_exclusive_bounds, already.clone()), already);
+    }
+
+    #[test]
+    fn homogeneous_tuple_becomes_array() {
+        let out = run(
+            lower_prefix_items,
+            json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "integer"}], "minItems": 2, "maxItems": 2}),
+        );
+        assert_eq!(out, json!({"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer"}}));
+    }
+
+    #[test]
+    fn mixed_tuple_becomes_array_of_any() {
+        let out = run(lower_prefix_items, json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}));
+        assert_eq!(out, json!({"type": "array", "items": {}}));
+    }
+
+    #[test]
+    fn hashid_pattern_becomes_kind_format() {
+        let out = run(
+            lower_custom_formats,
+            json!({"type": "string", "format": "hashid", "pattern": "^kms_.+", "title": "HashedId[kms]"}),
+        );
+        assert_eq!(out, json!({"type": "string", "format": "hashid:kms", "title": "HashedId[kms]"}));
+        let bare = run(lower_custom_formats, json!({"type": "string", "format": "hashid"}));
+        assert_eq!(bare, json!({"type": "string", "format": "hashid"}));
+    }
+
+    #[test]
+    fn decimal_becomes_plain_string() {
+        let out = run(lower_custom_formats, json!({"type": "string", "format": "decimal"}));
+        assert_eq!(out, json!({"type": "string"}));
+    }
+
+    #[test]
+    fn patterns_are_dropped() {
+        assert_eq!(run(drop_patterns, json!({"type": "string", "pattern": "^(tcp|udp)$"})), json!({"type": "string"}));
+    }
+}

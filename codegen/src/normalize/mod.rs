@@ -1,0 +1,155 @@
+//! Lowers the upstream Phala Cloud spec into what progenitor 0.15 accepts.
+//!
+//! The normalizer is a fixed sequence of named [`RULES`]. Each rule is a plain
+//! function over `serde_json::Value` with unit tests on small fragments; a rule
+//! that meets a construct it cannot lower refuses with a [`SpecError`] naming
+//! the JSON pointer. Order matters and is part of the contract: the 3.1
+//! lowering runs before the rules that inspect schemas, version dispatch runs
+//! before pruning (legacy shapes become unreachable), and renaming runs last so
+//! every other rule sees upstream names in its messages.
+
+mod bodies;
+mod defaults;
+mod errors;
+mod handwritten;
+mod lower;
+mod names;
+mod params;
+mod prune;
+mod versions;
+
+use serde_json::Value;
+
+use crate::SpecError;
+
+pub use handwritten::{HandWritten, HAND_WRITTEN};
+pub use names::OPERATION_RENAMES;
+pub use versions::{VersionScope, SCHEMA_VERSIONS};
+
+/// Name of the component schema every error response is declared with.
+pub const ERROR_BODY: &str = "ApiErrorBody";
+
+/// One normalization step.
+pub struct Rule {
+    /// Stable name, used in messages and tests.
+    pub name: &'static str,
+    /// The transformation.
+    pub apply: fn(&mut Value, &mut Context) -> Result<(), SpecError>,
+}
+
+/// The rules, in the order they run.
+pub const RULES: &[Rule] = &[
+    Rule { name: "require_openapi_3", apply: require_openapi_3 },
+    Rule { name: "exclude_hand_written", apply: handwritten::exclude_hand_written },
+    Rule { name: "reject_unsupported_bodies", apply: bodies::reject_unsupported_bodies },
+    Rule { name: "name_operations", apply: names::name_operations },
+    Rule { name: "lower_type_arrays", apply: lower::lower_type_arrays },
+    Rule { name: "lower_nullable_unions", apply: lower::lower_nullable_unions },
+    Rule { name: "lower_bare_null", apply: lower::lower_bare_null },
+    Rule { name: "lower_const", apply: lower::lower_const },
+    Rule { name: "lower_examples", apply: lower::lower_examples },
+    Rule { name: "lower_exclusive_bounds", apply: lower::lower_exclusive_bounds },
+    Rule { name: "lower_prefix_items", apply: lower::lower_prefix_items },
+    Rule { name: "lower_custom_formats", apply: lower::lower_custom_formats },
+    Rule { name: "drop_patterns", apply: lower::drop_patterns },
+    Rule { name: "dispatch_versions", apply: versions::dispatch_versions },
+    Rule { name: "flatten_optional_bodies", apply: bodies::flatten_optional_bodies },
+    Rule { name: "simplify_parameters", apply: params::simplify_parameters },
+    Rule { name: "drop_rejected_defaults", apply: defaults::drop_rejected_defaults },
+    Rule { name: "unify_error_responses", apply: errors::unify_error_responses },
+    Rule { name: "prune_unreachable", apply: prune::prune_unreachable },
+    Rule { name: "rename_types", apply: names::rename_types },
+    Rule { name: "declare_openapi_3_0", apply: declare_openapi_3_0 },
+];
+
+/// What the rules learn about the spec while they run.
+#[derive(Debug, Default, Clone)]
+pub struct Context {
+    /// The operations left for progenitor, under their final names.
+    pub operations: Vec<OperationName>,
+    /// The operations removed because the hand-written layer covers them.
+    pub hand_written: Vec<HandWritten>,
+    /// The API version the client pins with `X-Phala-Version`.
+    pub api_version: String,
+    /// Every API version found in schema names, oldest first.
+    pub versions: Vec<String>,
+}
+
+/// A generated operation: where it is and what it is called in Rust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationName {
+    /// Upstream `operationId`.
+    pub operation_id: String,
+    /// Lower-case HTTP method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// The snake_case method name on the client.
+    pub name: String,
+}
+
+/// The result of [`normalize`].
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// The OpenAPI 3.0.3 document progenitor is fed.
+    pub spec: Value,
+    /// What the rules found out.
+    pub context: Context,
+}
+
+/// Runs every rule on `spec`, in order.
+pub fn normalize(mut spec: Value) -> Result<Normalized, SpecError> {
+    let mut context = Context::default();
+    for rule in RULES {
+        (rule.apply)(&mut spec, &mut context)?;
+    }
+    Ok(Normalized { spec, context })
+}
+
+/// Only OpenAPI 3.0 and 3.1 documents with `paths` are understood.
+fn require_openapi_3(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    let version = spec.get("openapi").and_then(Value::as_str).unwrap_or("");
+    if !(version.starts_with("3.0.") || version.starts_with("3.1.")) {
+        return Err(SpecError::at(
+            "/openapi",
+            format!("expected OpenAPI 3.0 or 3.1, found {version:?}"),
+        ));
+    }
+    if !spec.get("paths").is_some_and(Value::is_object) {
+        return Err(SpecError::at("/paths", "the document has no paths object"));
+    }
+    Ok(())
+}
+
+/// Marks the lowered document as the version progenitor reads.
+fn declare_openapi_3_0(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    spec["openapi"] = Value::from("3.0.3");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rule_names_are_unique() {
+        let mut names: Vec<_> = RULES.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+    }
+
+    #[test]
+    fn refuses_swagger_2() {
+        let err = normalize(json!({"swagger": "2.0", "paths": {}})).unwrap_err();
+        assert_eq!(err.pointer, "/openapi");
+    }
+
+    #[test]
+    fn refuses_missing_paths() {
+        let err = require_openapi_3(&mut json!({"openapi": "3.1.0"}), &mut Context::default())
+            .unwrap_err();
+        assert_eq!(err.to_string(), "openapi.json#/paths: the document has no paths object");
+    }
+}

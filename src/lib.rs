@@ -1,0 +1,34 @@
+//! Typed async client for the [Phala Cloud](https://cloud.phala.com) API:
+//! confidential VMs (CVMs) in TEEs, apps, KMS, attestations, webhooks and
+//! SSH keys.
+//!
+//! Every operation of the API is a method on [`Client`] that returns a
+//! request builder; `send()` performs the request and returns the typed body
+//! in a [`ResponseValue`] or a [`Error`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), phala_cloud::Error> {
+//! let client = phala_cloud::Client::builder()
+//!     .api_key("phak_…")
+//!     .build()?;
+//! let kms = client.list_kms().page_size(50).send().await?;
+//! for instance in &kms.items {
+//!     println!("{} {}", instance.id, instance.name);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The client is generated at build time from the vendored `openapi.json`;
+//! see the README's "How it is built".
+
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+mod generated;
+
+pub use client::{Client, ClientBuilder, ClientState};
+pub use error::Error;
+pub use generated::{builder, types, API_VERSION, API_VERSIONS};
+pub use progenitor_client::{ByteStream, ResponseValue};
