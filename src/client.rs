@@ -172,18 +172,22 @@ impl ClientBuilder {
     /// Fails with [`Error::Config`] when no API key is set, a header value is
     /// not valid, or the base URL does not parse.
     pub fn build(self) -> Result<Client, Error> {
-        let key = self
-            .api_key
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| Error::Config("no API key: set one with ClientBuilder::api_key".into()))?;
-        let mut key = HeaderValue::from_str(&key)
-            .map_err(|_| Error::Config("the API key contains characters not allowed in a header".into()))?;
+        let key = self.api_key.filter(|k| !k.is_empty()).ok_or_else(|| {
+            Error::Config("no API key: set one with ClientBuilder::api_key".into())
+        })?;
+        let mut key = HeaderValue::from_str(&key).map_err(|_| {
+            Error::Config("the API key contains characters not allowed in a header".into())
+        })?;
         key.set_sensitive(true);
         let version = HeaderValue::from_str(&self.api_version)
             .map_err(|_| Error::Config(format!("invalid API version {:?}", self.api_version)))?;
         let agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config(format!("invalid user agent {:?}", self.user_agent)))?;
-        let headers = HeaderMap::from_iter([(API_KEY_HEADER, key), (VERSION_HEADER, version), (USER_AGENT, agent)]);
+        let headers = HeaderMap::from_iter([
+            (API_KEY_HEADER, key),
+            (VERSION_HEADER, version),
+            (USER_AGENT, agent),
+        ]);
 
         let base_url = normalize_base_url(&self.base_url)?;
         let http = match self.http {
@@ -209,9 +213,12 @@ impl ClientBuilder {
 fn normalize_base_url(url: &str) -> Result<String, Error> {
     let trimmed = url.trim().trim_end_matches('/');
     let trimmed = trimmed.strip_suffix("/api/v1").unwrap_or(trimmed);
-    let parsed = reqwest::Url::parse(trimmed).map_err(|e| Error::Config(format!("invalid base URL {url:?}: {e}")))?;
+    let parsed = reqwest::Url::parse(trimmed)
+        .map_err(|e| Error::Config(format!("invalid base URL {url:?}: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::Config(format!("invalid base URL {url:?}: not http or https")));
+        return Err(Error::Config(format!(
+            "invalid base URL {url:?}: not http or https"
+        )));
     }
     Ok(trimmed.to_string())
 }
@@ -222,7 +229,12 @@ mod tests {
 
     #[test]
     fn base_url_forms_are_equivalent() {
-        for url in ["https://h.example", "https://h.example/", "https://h.example/api/v1", "https://h.example/api/v1/"] {
+        for url in [
+            "https://h.example",
+            "https://h.example/",
+            "https://h.example/api/v1",
+            "https://h.example/api/v1/",
+        ] {
             assert_eq!(normalize_base_url(url).unwrap(), "https://h.example");
         }
         assert!(normalize_base_url("ftp://h.example").is_err());
@@ -232,7 +244,10 @@ mod tests {
     #[test]
     fn a_missing_key_is_a_config_error() {
         let err = Client::builder().build().unwrap_err();
-        assert!(matches!(err, Error::Config(ref m) if m.contains("API key")), "{err}");
+        assert!(
+            matches!(err, Error::Config(ref m) if m.contains("API key")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -85,7 +85,12 @@ impl ApiError {
         let body = self.body.as_ref();
         body.and_then(|b| b.message.clone())
             .or_else(|| body.and_then(|b| b.detail.as_ref()?.as_str().map(str::to_string)))
-            .unwrap_or_else(|| self.status.canonical_reason().unwrap_or("error").to_string())
+            .unwrap_or_else(|| {
+                self.status
+                    .canonical_reason()
+                    .unwrap_or("error")
+                    .to_string()
+            })
     }
 }
 
@@ -159,7 +164,9 @@ pub(crate) async fn from_generated<T>(
                 Err(e) => Error::Transport(e),
             }
         }
-        E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => Error::Transport(e),
+        E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
+            Error::Transport(e)
+        }
         E::InvalidResponsePayload(bytes, e) => Error::Decode {
             message: e.to_string(),
             excerpt: excerpt(&bytes),

@@ -30,9 +30,13 @@ pub fn generate_from_bytes(bytes: &[u8]) -> Result<Generated, SpecError> {
 /// Normalizes `spec` and generates the client from it.
 pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     let normalized = normalize(spec)?;
-    let openapi: openapiv3::OpenAPI = serde_json::from_value(normalized.spec.clone()).map_err(|e| {
-        SpecError::at("", format!("the normalized spec is not OpenAPI 3.0 as progenitor reads it: {e}"))
-    })?;
+    let openapi: openapiv3::OpenAPI =
+        serde_json::from_value(normalized.spec.clone()).map_err(|e| {
+            SpecError::at(
+                "",
+                format!("the normalized spec is not OpenAPI 3.0 as progenitor reads it: {e}"),
+            )
+        })?;
 
     let mut settings = GenerationSettings::default();
     settings
@@ -44,10 +48,19 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     let mut generator = Generator::new(&settings);
 
     let tokens = quietly(|| generator.generate_tokens(&openapi))
-        .map_err(|panic| SpecError::at("", format!("progenitor panicked on the normalized spec: {panic}")))?
+        .map_err(|panic| {
+            SpecError::at(
+                "",
+                format!("progenitor panicked on the normalized spec: {panic}"),
+            )
+        })?
         .map_err(|e| SpecError::at("", format!("progenitor refused the normalized spec: {e}")))?;
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| SpecError::at("", format!("progenitor produced code that does not parse: {e}")))?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| {
+        SpecError::at(
+            "",
+            format!("progenitor produced code that does not parse: {e}"),
+        )
+    })?;
     Shape.visit_file_mut(&mut file);
     let pinned = &normalized.context.api_version;
     let versions = &normalized.context.versions;
@@ -94,14 +107,21 @@ struct Shape;
 
 impl VisitMut for Shape {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
-        block
-            .stmts
-            .retain(|stmt| !stmt.to_token_stream().to_string().contains("\"api-version\""));
+        block.stmts.retain(|stmt| {
+            !stmt
+                .to_token_stream()
+                .to_string()
+                .contains("\"api-version\"")
+        });
         syn::visit_mut::visit_block_mut(self, block);
     }
 
     fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
-        if item.to_token_stream().to_string().contains("progenitor_client") {
+        if item
+            .to_token_stream()
+            .to_string()
+            .contains("progenitor_client")
+        {
             item.vis = syn::Visibility::Inherited;
         }
     }
@@ -109,7 +129,8 @@ impl VisitMut for Shape {
     fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
         let self_ty = item.self_ty.to_token_stream().to_string();
         if self_ty == "Client" {
-            item.items.retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+            item.items
+                .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
         }
         let mut wrappers = Vec::new();
         for impl_item in &mut item.items {
@@ -163,7 +184,10 @@ mod tests {
     #[test]
     fn invalid_json_is_an_error_not_a_panic() {
         let err = generate_from_bytes(b"{\"openapi\": ").unwrap_err();
-        assert!(err.to_string().starts_with("openapi.json#: not valid JSON"), "{err}");
+        assert!(
+            err.to_string().starts_with("openapi.json#: not valid JSON"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -16,7 +16,9 @@ pub type SchemaFn<'a> = dyn FnMut(&mut Map<String, Value>, &str) -> Result<(), S
 
 /// Calls `f` on every schema object of the document, children before parents.
 pub fn schemas(doc: &mut Value, f: &mut SchemaFn<'_>) -> Result<(), SpecError> {
-    if let Some(components) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut)
+    if let Some(components) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
     {
         for (name, schema) in components.iter_mut() {
             schema_tree(schema, &join("/components/schemas", name), f)?;
@@ -88,7 +90,13 @@ pub fn schema_tree(schema: &mut Value, ptr: &str, f: &mut SchemaFn<'_>) -> Resul
             }
         }
     }
-    for key in ["items", "additionalProperties", "not", "contains", "propertyNames"] {
+    for key in [
+        "items",
+        "additionalProperties",
+        "not",
+        "contains",
+        "propertyNames",
+    ] {
         match obj.get_mut(key) {
             Some(child @ Value::Object(_)) => schema_tree(child, &join(ptr, key), f)?,
             Some(Value::Array(children)) => {

@@ -9,10 +9,13 @@ use serde_json::Value;
 
 fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
-    serde_json::from_slice(&std::fs::read(path).expect("read openapi.json")).expect("parse openapi.json")
+    serde_json::from_slice(&std::fs::read(path).expect("read openapi.json"))
+        .expect("parse openapi.json")
 }
 
-fn find(value: &Value, pred: &dyn Fn(&serde_json::Map<String, Value>) -> bool, at: &str, out: &mut Vec<String>) {
+type Predicate = dyn Fn(&serde_json::Map<String, Value>) -> bool;
+
+fn find(value: &Value, pred: &Predicate, at: &str, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             if pred(map) {
@@ -33,14 +36,22 @@ fn find(value: &Value, pred: &dyn Fn(&serde_json::Map<String, Value>) -> bool, a
 
 #[test]
 fn the_normalized_spec_is_openapi_3_0_without_3_1_constructs() {
-    let normalized = normalize(spec()).expect("the vendored spec normalizes").spec;
+    let normalized = normalize(spec())
+        .expect("the vendored spec normalizes")
+        .spec;
     assert_eq!(normalized["openapi"], "3.0.3");
-    let checks: [(&str, &dyn Fn(&serde_json::Map<String, Value>) -> bool); 5] = [
-        ("type: null", &|m| m.get("type").is_some_and(|t| t == "null" || t.is_array())),
+    let checks: [(&str, &Predicate); 5] = [
+        ("type: null", &|m| {
+            m.get("type").is_some_and(|t| t == "null" || t.is_array())
+        }),
         ("const", &|m| m.contains_key("const")),
-        ("examples in a schema", &|m| m.get("examples").is_some_and(Value::is_array)),
+        ("examples in a schema", &|m| {
+            m.get("examples").is_some_and(Value::is_array)
+        }),
         ("numeric exclusive bound", &|m| {
-            ["exclusiveMinimum", "exclusiveMaximum"].iter().any(|k| m.get(*k).is_some_and(Value::is_number))
+            ["exclusiveMinimum", "exclusiveMaximum"]
+                .iter()
+                .any(|k| m.get(*k).is_some_and(Value::is_number))
         }),
         ("prefixItems", &|m| m.contains_key("prefixItems")),
     ];
@@ -51,12 +62,25 @@ fn the_normalized_spec_is_openapi_3_0_without_3_1_constructs() {
     }
 
     let mut referenced = Vec::new();
-    find(&normalized, &|m| m.contains_key("$ref"), "", &mut referenced);
+    find(
+        &normalized,
+        &|m| m.contains_key("$ref"),
+        "",
+        &mut referenced,
+    );
     let mut refs = HashSet::new();
     collect(&normalized, &mut refs);
-    let defined: HashSet<String> = normalized["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
+    let defined: HashSet<String> = normalized["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     let unreachable: Vec<_> = defined.difference(&refs).collect();
-    assert!(unreachable.is_empty(), "unreachable schemas: {unreachable:?}");
+    assert!(
+        unreachable.is_empty(),
+        "unreachable schemas: {unreachable:?}"
+    );
     assert!(defined.len() < 200, "{} schemas kept", defined.len());
 }
 
@@ -82,13 +106,21 @@ fn every_operation_is_generated_or_hand_written() {
     for (path, item) in upstream["paths"].as_object().unwrap() {
         for (method, _) in item.as_object().unwrap() {
             count += 1;
-            let hand = HAND_WRITTEN.iter().any(|h| h.path == path && h.method == method);
-            let gen = context.operations.iter().find(|o| &o.path == path && &o.method == method);
+            let hand = HAND_WRITTEN
+                .iter()
+                .any(|h| h.path == path && h.method == method);
+            let gen = context
+                .operations
+                .iter()
+                .find(|o| &o.path == path && &o.method == method);
             match (hand, gen) {
                 (true, None) => {}
                 (false, Some(op)) => {
                     let signature = format!("pub fn {}(", op.name);
-                    assert!(generated.client.contains(&signature), "{method} {path}: no `{signature}` in the client");
+                    assert!(
+                        generated.client.contains(&signature),
+                        "{method} {path}: no `{signature}` in the client"
+                    );
                 }
                 _ => panic!("{method} {path} is neither generated nor hand-written (or both)"),
             }
@@ -96,9 +128,20 @@ fn every_operation_is_generated_or_hand_written() {
     }
     assert_eq!(count, 102);
     let names: HashSet<_> = context.operations.iter().map(|o| &o.name).collect();
-    assert_eq!(names.len(), context.operations.len(), "method names are unique");
+    assert_eq!(
+        names.len(),
+        context.operations.len(),
+        "method names are unique"
+    );
     assert!(names.iter().all(|n| !n.contains("api_v1")));
-    for expected in ["list_kms", "get_cvm", "start_cvm", "get_kms_info", "replicate_cvm", "replicate_app_cvm"] {
+    for expected in [
+        "list_kms",
+        "get_cvm",
+        "start_cvm",
+        "get_kms_info",
+        "replicate_cvm",
+        "replicate_app_cvm",
+    ] {
         assert!(names.contains(&expected.to_string()), "{expected}");
     }
     assert_eq!(context.api_version, "2026-01-21");
@@ -106,7 +149,9 @@ fn every_operation_is_generated_or_hand_written() {
 
 fn pointer_of_failure(spec: Value) -> String {
     let bytes = serde_json::to_vec(&spec).unwrap();
-    generate_from_bytes(&bytes).expect_err("the broken spec is refused").to_string()
+    generate_from_bytes(&bytes)
+        .expect_err("the broken spec is refused")
+        .to_string()
 }
 
 #[test]
@@ -124,10 +169,13 @@ fn a_multipart_mixed_body_is_refused_with_its_pointer() {
 #[test]
 fn a_type_union_is_refused_with_its_pointer() {
     let mut s = spec();
-    s["components"]["schemas"]["KMSInfo"]["properties"]["chain_id"] = serde_json::json!({"type": ["string", "integer"]});
+    s["components"]["schemas"]["KMSInfo"]["properties"]["chain_id"] =
+        serde_json::json!({"type": ["string", "integer"]});
     let message = pointer_of_failure(s);
     assert!(
-        message.starts_with("openapi.json#/components/schemas/KMSInfo/properties/chain_id/type: a union of types"),
+        message.starts_with(
+            "openapi.json#/components/schemas/KMSInfo/properties/chain_id/type: a union of types"
+        ),
         "{message}"
     );
 }
@@ -135,14 +183,23 @@ fn a_type_union_is_refused_with_its_pointer() {
 #[test]
 fn a_name_collision_after_renaming_names_both_operations() {
     let mut s = spec();
-    s["paths"]["/api/v1/kms/{kms_id}/info"]["get"]["operationId"] = Value::from("list_kms_api_v1_kms__kms_id__info_get");
+    s["paths"]["/api/v1/kms/{kms_id}/info"]["get"]["operationId"] =
+        Value::from("list_kms_api_v1_kms__kms_id__info_get");
     let message = pointer_of_failure(s);
-    assert!(message.contains("/paths/~1api~1v1~1kms~1{kms_id}~1info/get/operationId"), "{message}");
+    assert!(
+        message.contains("/paths/~1api~1v1~1kms~1{kms_id}~1info/get/operationId"),
+        "{message}"
+    );
     assert!(message.contains("/paths/~1api~1v1~1kms/get"), "{message}");
 }
 
 #[test]
 fn invalid_json_is_refused() {
-    let message = generate_from_bytes(b"{\"openapi\": \"3.1.0\", ").unwrap_err().to_string();
-    assert!(message.starts_with("openapi.json#: not valid JSON"), "{message}");
+    let message = generate_from_bytes(b"{\"openapi\": \"3.1.0\", ")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("openapi.json#: not valid JSON"),
+        "{message}"
+    );
 }

@@ -17,7 +17,10 @@ pub fn reject_unsupported_bodies(spec: &mut Value, _: &mut Context) -> Result<()
             return Ok(());
         };
         let content = content.as_object().ok_or_else(|| {
-            SpecError::at(join(&op.pointer, "requestBody"), "`content` is not an object")
+            SpecError::at(
+                join(&op.pointer, "requestBody"),
+                "`content` is not an object",
+            )
         })?;
         for media in content.keys() {
             if media != "application/json" {
@@ -40,7 +43,11 @@ pub fn reject_unsupported_bodies(spec: &mut Value, _: &mut Context) -> Result<()
 /// progenitor sees the named type and generates its builder.
 pub fn flatten_optional_bodies(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     operations(spec, &mut |op| {
-        let Some(schema) = op.op.get_mut("requestBody").and_then(|b| b.pointer_mut("/content/application~1json/schema")) else {
+        let Some(schema) = op
+            .op
+            .get_mut("requestBody")
+            .and_then(|b| b.pointer_mut("/content/application~1json/schema"))
+        else {
             return Ok(());
         };
         if let Some(target) = single_ref(schema) {
@@ -56,7 +63,11 @@ fn single_ref(schema: &Value) -> Option<String> {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         return Some(r.to_string());
     }
-    match schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+    match schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
         Some([only]) => only.get("$ref").and_then(Value::as_str).map(str::to_string),
         _ => None,
     }
@@ -75,7 +86,10 @@ mod tests {
     fn refuses_multipart_mixed_with_its_pointer() {
         let mut spec = spec_with_body(json!({"multipart/mixed": {"schema": {}}}));
         let err = reject_unsupported_bodies(&mut spec, &mut Context::default()).unwrap_err();
-        assert_eq!(err.pointer, "/paths/~1x/post/requestBody/content/multipart~1mixed");
+        assert_eq!(
+            err.pointer,
+            "/paths/~1x/post/requestBody/content/multipart~1mixed"
+        );
     }
 
     #[test]

@@ -20,8 +20,13 @@ pub fn drop_rejected_defaults(spec: &mut Value, _: &mut Context) -> Result<(), S
         let Some(default) = schema.get("default") else {
             return Ok(());
         };
-        let single_enum = schema.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1);
-        let composite = ["allOf", "anyOf", "oneOf"].iter().any(|k| schema.contains_key(*k));
+        let single_enum = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.len() == 1);
+        let composite = ["allOf", "anyOf", "oneOf"]
+            .iter()
+            .any(|k| schema.contains_key(*k));
         let mismatched = match schema.get("type").and_then(Value::as_str) {
             Some("string") => !default.is_string(),
             Some("integer") => !(default.is_i64() || default.is_u64()),
@@ -59,10 +64,22 @@ mod tests {
 
     #[test]
     fn drops_composite_null_and_mismatched_defaults() {
-        assert_eq!(run(json!({"allOf": [{"$ref": "#/x"}], "default": {"a": 1}})), json!({"allOf": [{"$ref": "#/x"}]}));
-        assert_eq!(run(json!({"type": "string", "nullable": true, "default": null})), json!({"type": "string", "nullable": true}));
-        assert_eq!(run(json!({"type": "integer", "default": "5"})), json!({"type": "integer"}));
-        assert_eq!(run(json!({"type": "integer", "default": 1.5})), json!({"type": "integer"}));
+        assert_eq!(
+            run(json!({"allOf": [{"$ref": "#/x"}], "default": {"a": 1}})),
+            json!({"allOf": [{"$ref": "#/x"}]})
+        );
+        assert_eq!(
+            run(json!({"type": "string", "nullable": true, "default": null})),
+            json!({"type": "string", "nullable": true})
+        );
+        assert_eq!(
+            run(json!({"type": "integer", "default": "5"})),
+            json!({"type": "integer"})
+        );
+        assert_eq!(
+            run(json!({"type": "integer", "default": 1.5})),
+            json!({"type": "integer"})
+        );
     }
 
     #[test]

@@ -21,7 +21,12 @@ pub fn unify_error_responses(spec: &mut Value, _: &mut Context) -> Result<(), Sp
     let schemas = spec
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
-        .ok_or_else(|| SpecError::at("/components/schemas", "the document has no component schemas"))?;
+        .ok_or_else(|| {
+            SpecError::at(
+                "/components/schemas",
+                "the document has no component schemas",
+            )
+        })?;
     if schemas.contains_key(ERROR_BODY) {
         return Err(SpecError::at(
             format!("/components/schemas/{ERROR_BODY}"),
@@ -37,7 +42,11 @@ pub fn unify_error_responses(spec: &mut Value, _: &mut Context) -> Result<(), Sp
         let mut client = Vec::new();
         let mut server = Vec::new();
         responses.retain(|status, response| {
-            let description = response.get("description").and_then(Value::as_str).unwrap_or("").trim();
+            let description = response
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim();
             let line = format!("{status}: {description}");
             match status.chars().next() {
                 Some('4') => client.push(line),
@@ -47,7 +56,10 @@ pub fn unify_error_responses(spec: &mut Value, _: &mut Context) -> Result<(), Sp
             }
             false
         });
-        for (range, kind, lines) in [("4XX", "Client error", client), ("5XX", "Server error", server)] {
+        for (range, kind, lines) in [
+            ("4XX", "Client error", client),
+            ("5XX", "Server error", server),
+        ] {
             let description = if lines.is_empty() {
                 kind.to_string()
             } else {
@@ -130,7 +142,10 @@ mod tests {
             responses["4XX"]["description"],
             "Client error. 404: Not found; 422: Validation Error; 465: Hash registration required"
         );
-        assert_eq!(responses["5XX"]["content"]["*/*"]["schema"]["$ref"], "#/components/schemas/ApiErrorBody");
+        assert_eq!(
+            responses["5XX"]["content"]["*/*"]["schema"]["$ref"],
+            "#/components/schemas/ApiErrorBody"
+        );
         assert!(spec["components"]["schemas"][ERROR_BODY].is_object());
     }
 

@@ -39,9 +39,10 @@ pub fn lower_type_arrays(spec: &mut Value, _: &mut Context) -> Result<(), SpecEr
 
 fn is_null_schema(schema: &Value) -> bool {
     schema.get("type").is_some_and(|t| t == "null")
-        && schema
-            .as_object()
-            .is_some_and(|o| o.keys().all(|k| matches!(k.as_str(), "type" | "title" | "description")))
+        && schema.as_object().is_some_and(|o| {
+            o.keys()
+                .all(|k| matches!(k.as_str(), "type" | "title" | "description"))
+        })
 }
 
 /// `anyOf`/`oneOf` with a `{type: null}` branch → the remaining branch marked
@@ -57,8 +58,11 @@ pub fn lower_nullable_unions(spec: &mut Value, _: &mut Context) -> Result<(), Sp
             if !branches.iter().any(is_null_schema) {
                 continue;
             }
-            let mut rest: Vec<Value> =
-                branches.iter().filter(|b| !is_null_schema(b)).cloned().collect();
+            let mut rest: Vec<Value> = branches
+                .iter()
+                .filter(|b| !is_null_schema(b))
+                .cloned()
+                .collect();
             schema.remove(key);
             match rest.len() {
                 0 => {
@@ -90,7 +94,10 @@ pub fn lower_nullable_unions(spec: &mut Value, _: &mut Context) -> Result<(), Sp
 /// the type.
 fn merge_branch(schema: &mut Map<String, Value>, branch: Map<String, Value>) {
     for (key, value) in branch {
-        let is_doc = matches!(key.as_str(), "title" | "description" | "default" | "example" | "examples");
+        let is_doc = matches!(
+            key.as_str(),
+            "title" | "description" | "default" | "example" | "examples"
+        );
         if !(is_doc && schema.contains_key(&key)) {
             schema.insert(key, value);
         }
@@ -135,7 +142,10 @@ pub fn lower_examples(spec: &mut Value, _: &mut Context) -> Result<(), SpecError
 /// (and likewise for the maximum).
 pub fn lower_exclusive_bounds(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     schemas(spec, &mut |schema, _| {
-        for (exclusive, inclusive) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        for (exclusive, inclusive) in [
+            ("exclusiveMinimum", "minimum"),
+            ("exclusiveMaximum", "maximum"),
+        ] {
             if let Some(bound @ Value::Number(_)) = schema.get(exclusive).cloned() {
                 schema.insert(inclusive.into(), bound);
                 schema.insert(exclusive.into(), Value::Bool(true));
@@ -202,6 +212,24 @@ pub fn drop_patterns(spec: &mut Value, _: &mut Context) -> Result<(), SpecError>
     })
 }
 
+/// Drops `title` below the component roots. FastAPI titles every property
+/// with its humanized name ("Object Type"), and typify names inline types by
+/// title: `NodeRef.object_type` (`enum: [node]`) and `CvmRef.object_type`
+/// (`enum: [cvm]`) both became one `ObjectType` that only accepts `cvm`.
+/// Without titles, inline types are named by where they stand
+/// (`NodeRefObjectType`).
+pub fn drop_inline_titles(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, ptr| {
+        let is_component_root = ptr
+            .strip_prefix("/components/schemas/")
+            .is_some_and(|rest| !rest.contains('/'));
+        if !is_component_root {
+            schema.remove("title");
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,7 +273,10 @@ mod tests {
             lower_nullable_unions,
             json!({"anyOf": [{"type": "integer", "title": "inner"}, {"type": "null"}], "title": "Outer", "default": null}),
         );
-        assert_eq!(out, json!({"title": "Outer", "default": null, "type": "integer", "nullable": true}));
+        assert_eq!(
+            out,
+            json!({"title": "Outer", "default": null, "type": "integer", "nullable": true})
+        );
     }
 
     #[test]
@@ -254,7 +285,10 @@ mod tests {
             lower_nullable_unions,
             json!({"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]}),
         );
-        assert_eq!(out, json!({"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": true}));
+        assert_eq!(
+            out,
+            json!({"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": true})
+        );
     }
 
     #[test]
@@ -283,13 +317,19 @@ mod tests {
 
     #[test]
     fn examples_become_one_example() {
-        assert_eq!(run(lower_examples, json!({"examples": [1, 2]})), json!({"example": 1}));
+        assert_eq!(
+            run(lower_examples, json!({"examples": [1, 2]})),
+            json!({"example": 1})
+        );
         assert_eq!(run(lower_examples, json!({"examples": []})), json!({}));
     }
 
     #[test]
     fn numeric_exclusive_bounds_become_boolean() {
-        let out = run(lower_exclusive_bounds, json!({"type": "number", "exclusiveMinimum": 0.0, "exclusiveMaximum": 5}));
+        let out = run(
+            lower_exclusive_bounds,
+            json!({"type": "number", "exclusiveMinimum": 0.0, "exclusiveMaximum": 5}),
+        );
         assert_eq!(
             out,
             json!({"type": "number", "minimum": 0.0, "exclusiveMinimum": true, "maximum": 5, "exclusiveMaximum": true})
@@ -304,12 +344,18 @@ mod tests {
             lower_prefix_items,
             json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "integer"}], "minItems": 2, "maxItems": 2}),
         );
-        assert_eq!(out, json!({"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer"}}));
+        assert_eq!(
+            out,
+            json!({"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer"}})
+        );
     }
 
     #[test]
     fn mixed_tuple_becomes_array_of_any() {
-        let out = run(lower_prefix_items, json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}));
+        let out = run(
+            lower_prefix_items,
+            json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}),
+        );
         assert_eq!(out, json!({"type": "array", "items": {}}));
     }
 
@@ -319,19 +365,46 @@ mod tests {
             lower_custom_formats,
             json!({"type": "string", "format": "hashid", "pattern": "^kms_.+", "title": "HashedId[kms]"}),
         );
-        assert_eq!(out, json!({"type": "string", "format": "hashid:kms", "title": "HashedId[kms]"}));
-        let bare = run(lower_custom_formats, json!({"type": "string", "format": "hashid"}));
+        assert_eq!(
+            out,
+            json!({"type": "string", "format": "hashid:kms", "title": "HashedId[kms]"})
+        );
+        let bare = run(
+            lower_custom_formats,
+            json!({"type": "string", "format": "hashid"}),
+        );
         assert_eq!(bare, json!({"type": "string", "format": "hashid"}));
     }
 
     #[test]
     fn decimal_becomes_plain_string() {
-        let out = run(lower_custom_formats, json!({"type": "string", "format": "decimal"}));
+        let out = run(
+            lower_custom_formats,
+            json!({"type": "string", "format": "decimal"}),
+        );
         assert_eq!(out, json!({"type": "string"}));
     }
 
     #[test]
     fn patterns_are_dropped() {
-        assert_eq!(run(drop_patterns, json!({"type": "string", "pattern": "^(tcp|udp)$"})), json!({"type": "string"}));
+        assert_eq!(
+            run(
+                drop_patterns,
+                json!({"type": "string", "pattern": "^(tcp|udp)$"})
+            ),
+            json!({"type": "string"})
+        );
+    }
+
+    #[test]
+    fn titles_below_component_roots_are_dropped() {
+        let out = run(
+            drop_inline_titles,
+            json!({"title": "S", "properties": {"object_type": {"title": "Object Type", "enum": ["node"]}}}),
+        );
+        assert_eq!(
+            out,
+            json!({"title": "S", "properties": {"object_type": {"enum": ["node"]}}})
+        );
     }
 }

@@ -39,27 +39,94 @@ pub struct Rule {
 
 /// The rules, in the order they run.
 pub const RULES: &[Rule] = &[
-    Rule { name: "require_openapi_3", apply: require_openapi_3 },
-    Rule { name: "exclude_hand_written", apply: handwritten::exclude_hand_written },
-    Rule { name: "reject_unsupported_bodies", apply: bodies::reject_unsupported_bodies },
-    Rule { name: "name_operations", apply: names::name_operations },
-    Rule { name: "lower_type_arrays", apply: lower::lower_type_arrays },
-    Rule { name: "lower_nullable_unions", apply: lower::lower_nullable_unions },
-    Rule { name: "lower_bare_null", apply: lower::lower_bare_null },
-    Rule { name: "lower_const", apply: lower::lower_const },
-    Rule { name: "lower_examples", apply: lower::lower_examples },
-    Rule { name: "lower_exclusive_bounds", apply: lower::lower_exclusive_bounds },
-    Rule { name: "lower_prefix_items", apply: lower::lower_prefix_items },
-    Rule { name: "lower_custom_formats", apply: lower::lower_custom_formats },
-    Rule { name: "drop_patterns", apply: lower::drop_patterns },
-    Rule { name: "dispatch_versions", apply: versions::dispatch_versions },
-    Rule { name: "flatten_optional_bodies", apply: bodies::flatten_optional_bodies },
-    Rule { name: "simplify_parameters", apply: params::simplify_parameters },
-    Rule { name: "drop_rejected_defaults", apply: defaults::drop_rejected_defaults },
-    Rule { name: "unify_error_responses", apply: errors::unify_error_responses },
-    Rule { name: "prune_unreachable", apply: prune::prune_unreachable },
-    Rule { name: "rename_types", apply: names::rename_types },
-    Rule { name: "declare_openapi_3_0", apply: declare_openapi_3_0 },
+    Rule {
+        name: "require_openapi_3",
+        apply: require_openapi_3,
+    },
+    Rule {
+        name: "exclude_hand_written",
+        apply: handwritten::exclude_hand_written,
+    },
+    Rule {
+        name: "reject_unsupported_bodies",
+        apply: bodies::reject_unsupported_bodies,
+    },
+    Rule {
+        name: "name_operations",
+        apply: names::name_operations,
+    },
+    Rule {
+        name: "lower_type_arrays",
+        apply: lower::lower_type_arrays,
+    },
+    Rule {
+        name: "lower_nullable_unions",
+        apply: lower::lower_nullable_unions,
+    },
+    Rule {
+        name: "lower_bare_null",
+        apply: lower::lower_bare_null,
+    },
+    Rule {
+        name: "lower_const",
+        apply: lower::lower_const,
+    },
+    Rule {
+        name: "lower_examples",
+        apply: lower::lower_examples,
+    },
+    Rule {
+        name: "lower_exclusive_bounds",
+        apply: lower::lower_exclusive_bounds,
+    },
+    Rule {
+        name: "lower_prefix_items",
+        apply: lower::lower_prefix_items,
+    },
+    Rule {
+        name: "lower_custom_formats",
+        apply: lower::lower_custom_formats,
+    },
+    Rule {
+        name: "drop_patterns",
+        apply: lower::drop_patterns,
+    },
+    Rule {
+        name: "drop_inline_titles",
+        apply: lower::drop_inline_titles,
+    },
+    Rule {
+        name: "dispatch_versions",
+        apply: versions::dispatch_versions,
+    },
+    Rule {
+        name: "flatten_optional_bodies",
+        apply: bodies::flatten_optional_bodies,
+    },
+    Rule {
+        name: "simplify_parameters",
+        apply: params::simplify_parameters,
+    },
+    Rule {
+        name: "drop_rejected_defaults",
+        apply: defaults::drop_rejected_defaults,
+    },
+    Rule {
+        name: "unify_error_responses",
+        apply: errors::unify_error_responses,
+    },
+    Rule {
+        name: "prune_unreachable",
+        apply: prune::prune_unreachable,
+    },
+    Rule {
+        name: "rename_types",
+        apply: names::rename_types,
+    },
+    Rule {
+        name: "declare_openapi_3_0",
+        apply: declare_openapi_3_0,
+    },
 ];
 
 /// What the rules learn about the spec while they run.
@@ -150,6 +217,9 @@ mod tests {
     fn refuses_missing_paths() {
         let err = require_openapi_3(&mut json!({"openapi": "3.1.0"}), &mut Context::default())
             .unwrap_err();
-        assert_eq!(err.to_string(), "openapi.json#/paths: the document has no paths object");
+        assert_eq!(
+            err.to_string(),
+            "openapi.json#/paths: the document has no paths object"
+        );
     }
 }

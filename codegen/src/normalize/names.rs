@@ -15,38 +15,116 @@ use crate::SpecError;
 /// an operation does rather than how the server names its handler, and to
 /// separate the two `handle_replicate_cvm`s.
 pub const OPERATION_RENAMES: &[(&str, &str)] = &[
-    ("handle_create_cvm_from_povision_api_v1_cvms_post", "commit_cvm_provision"),
-    ("handle_replicate_cvm_api_v1_apps__app_id__cvms__vm_uuid__replicas_post", "replicate_app_cvm"),
-    ("handle_remove_cvm_api_v1_cvms__cvm_id__delete", "delete_cvm"),
-    ("update_cvm_endpoint_api_v1_cvms__cvm_id__patch", "patch_cvm"),
-    ("handle_get_cvm_prelaunch_script_api_v1_cvms__cvm_id__pre_launch_script_get", "get_cvm_pre_launch_script"),
-    ("get_cvm_operations_api_v1_cvms__cvm_id__operations_get", "list_cvm_operations"),
-    ("get_operation_status_api_v1_cvms__cvm_id__operation_status_get", "get_cvm_operation_status"),
-    ("handle_batch_cvm_status_api_v1_status_batch_post", "get_cvm_status_batch"),
+    (
+        "handle_create_cvm_from_povision_api_v1_cvms_post",
+        "commit_cvm_provision",
+    ),
+    (
+        "handle_replicate_cvm_api_v1_apps__app_id__cvms__vm_uuid__replicas_post",
+        "replicate_app_cvm",
+    ),
+    (
+        "handle_remove_cvm_api_v1_cvms__cvm_id__delete",
+        "delete_cvm",
+    ),
+    (
+        "update_cvm_endpoint_api_v1_cvms__cvm_id__patch",
+        "patch_cvm",
+    ),
+    (
+        "handle_get_cvm_prelaunch_script_api_v1_cvms__cvm_id__pre_launch_script_get",
+        "get_cvm_pre_launch_script",
+    ),
+    (
+        "get_cvm_operations_api_v1_cvms__cvm_id__operations_get",
+        "list_cvm_operations",
+    ),
+    (
+        "get_operation_status_api_v1_cvms__cvm_id__operation_status_get",
+        "get_cvm_operation_status",
+    ),
+    (
+        "handle_batch_cvm_status_api_v1_status_batch_post",
+        "get_cvm_status_batch",
+    ),
     ("list_dstack_apps_api_v1_apps_get", "list_apps"),
     ("get_dstack_app_api_v1_apps__app_id__get", "get_app"),
-    ("get_filter_options_api_v1_apps_filter_options_get", "get_app_filter_options"),
-    ("handle_get_app_cvms_api_v1_apps__app_id__cvms_get", "list_app_cvms"),
-    ("get_device_allowlist_api_v1_apps__app_id__device_allowlist_get", "get_app_device_allowlist"),
-    ("get_app_revisions_api_v1_apps__app_id__revisions_get", "list_app_revisions"),
-    ("list_all_families_api_v1_instance_types_get", "list_instance_types"),
-    ("handle_list_recent_api_v1_attestations_recent_get", "list_recent_attestations"),
-    ("handle_view_api_v1_attestations_view__checksum__get", "get_attestation"),
-    ("get_collateral_api_v1_attestations_collateral__checksum__get", "get_attestation_collateral"),
-    ("handle_get_raw_api_v1_attestations_raw__checksum__get", "get_raw_attestation"),
-    ("handle_check_raw_file_api_v1_attestations_raw__checksum__head", "check_raw_attestation"),
-    ("handle_list_ppids_api_v1_attestations_ppids_get", "list_attestation_ppids"),
-    ("handle_list_device_ids_api_v1_attestations_device_ids_get", "list_attestation_device_ids"),
-    ("handle_list_nodes_api_v1_attestations_nodes_get", "list_attestation_nodes"),
-    ("list_deliveries_api_v1_workspace_webhooks__webhook_id__deliveries_get", "list_webhook_deliveries"),
+    (
+        "get_filter_options_api_v1_apps_filter_options_get",
+        "get_app_filter_options",
+    ),
+    (
+        "handle_get_app_cvms_api_v1_apps__app_id__cvms_get",
+        "list_app_cvms",
+    ),
+    (
+        "get_device_allowlist_api_v1_apps__app_id__device_allowlist_get",
+        "get_app_device_allowlist",
+    ),
+    (
+        "get_app_revisions_api_v1_apps__app_id__revisions_get",
+        "list_app_revisions",
+    ),
+    (
+        "list_all_families_api_v1_instance_types_get",
+        "list_instance_types",
+    ),
+    (
+        "handle_list_recent_api_v1_attestations_recent_get",
+        "list_recent_attestations",
+    ),
+    (
+        "handle_view_api_v1_attestations_view__checksum__get",
+        "get_attestation",
+    ),
+    (
+        "get_collateral_api_v1_attestations_collateral__checksum__get",
+        "get_attestation_collateral",
+    ),
+    (
+        "handle_get_raw_api_v1_attestations_raw__checksum__get",
+        "get_raw_attestation",
+    ),
+    (
+        "handle_check_raw_file_api_v1_attestations_raw__checksum__head",
+        "check_raw_attestation",
+    ),
+    (
+        "handle_list_ppids_api_v1_attestations_ppids_get",
+        "list_attestation_ppids",
+    ),
+    (
+        "handle_list_device_ids_api_v1_attestations_device_ids_get",
+        "list_attestation_device_ids",
+    ),
+    (
+        "handle_list_nodes_api_v1_attestations_nodes_get",
+        "list_attestation_nodes",
+    ),
+    (
+        "list_deliveries_api_v1_workspace_webhooks__webhook_id__deliveries_get",
+        "list_webhook_deliveries",
+    ),
     (
         "resend_delivery_api_v1_workspace_webhooks__webhook_id__deliveries__event_id__resend_post",
         "resend_webhook_delivery",
     ),
-    ("webhook_stats_api_v1_workspace_webhooks__webhook_id__stats_get", "get_webhook_stats"),
-    ("get_user_ssh_keys_api_v1_user_ssh_keys_get", "list_ssh_keys"),
-    ("create_user_ssh_key_api_v1_user_ssh_keys_post", "create_ssh_key"),
-    ("delete_user_ssh_key_api_v1_user_ssh_keys__key_id__delete", "delete_ssh_key"),
+    (
+        "webhook_stats_api_v1_workspace_webhooks__webhook_id__stats_get",
+        "get_webhook_stats",
+    ),
+    (
+        "get_user_ssh_keys_api_v1_user_ssh_keys_get",
+        "list_ssh_keys",
+    ),
+    (
+        "create_user_ssh_key_api_v1_user_ssh_keys_post",
+        "create_ssh_key",
+    ),
+    (
+        "delete_user_ssh_key_api_v1_user_ssh_keys__key_id__delete",
+        "delete_ssh_key",
+    ),
 ];
 
 /// The handler name FastAPI built an operationId from: it appends the path
@@ -54,7 +132,13 @@ pub const OPERATION_RENAMES: &[(&str, &str)] = &[
 pub fn fastapi_base<'a>(operation_id: &'a str, path: &str, method: &str) -> &'a str {
     let slug: String = path
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let base = operation_id
         .strip_suffix(&format!("{slug}_{method}"))
@@ -64,7 +148,9 @@ pub fn fastapi_base<'a>(operation_id: &'a str, path: &str, method: &str) -> &'a 
 
 fn is_snake_case(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !name.contains("__")
         && !name.ends_with('_')
 }
@@ -99,7 +185,8 @@ pub fn name_operations(spec: &mut Value, cx: &mut Context) -> Result<(), SpecErr
                 format!("the method name `{name}` is also the name of openapi.json#{other}; add one of them to OPERATION_RENAMES"),
             ));
         }
-        op.op.insert("operationId".into(), Value::from(name.clone()));
+        op.op
+            .insert("operationId".into(), Value::from(name.clone()));
         cx.operations.push(OperationName {
             operation_id: upstream,
             method: op.method.to_string(),
@@ -131,13 +218,21 @@ fn pascal_case(snake: &str) -> String {
 ///
 /// Every `$ref` follows. Two schemas with one name is an error naming both.
 pub fn rename_types(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
-    let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) else {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
         return Ok(());
     };
     let body_names: HashMap<String, String> = cx
         .operations
         .iter()
-        .map(|o| (format!("Body_{}", o.operation_id), format!("{}Body", pascal_case(&o.name))))
+        .map(|o| {
+            (
+                format!("Body_{}", o.operation_id),
+                format!("{}Body", pascal_case(&o.name)),
+            )
+        })
         .collect();
     let short = |name: &str| name.rsplit("__").next().unwrap_or(name).to_string();
     let mut short_count: HashMap<String, usize> = HashMap::new();
@@ -179,7 +274,10 @@ pub fn rename_types(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError>
         return Ok(());
     }
     rewrite_refs(spec, &renames);
-    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         let old = std::mem::take(schemas);
         *schemas = old
             .into_iter()
@@ -194,7 +292,11 @@ fn rewrite_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
                 if key == "$ref" {
-                    if let Some(new) = child.as_str().and_then(ref_name).and_then(|n| renames.get(n)) {
+                    if let Some(new) = child
+                        .as_str()
+                        .and_then(ref_name)
+                        .and_then(|n| renames.get(n))
+                    {
                         *child = Value::from(format!("#/components/schemas/{new}"));
                     }
                 } else {
@@ -214,13 +316,24 @@ mod tests {
 
     #[test]
     fn strips_fastapi_suffix_and_handle_prefix() {
-        assert_eq!(fastapi_base("list_kms_api_v1_kms_get", "/api/v1/kms", "get"), "list_kms");
         assert_eq!(
-            fastapi_base("handle_get_cvm_api_v1_cvms__cvm_id__get", "/api/v1/cvms/{cvm_id}", "get"),
+            fastapi_base("list_kms_api_v1_kms_get", "/api/v1/kms", "get"),
+            "list_kms"
+        );
+        assert_eq!(
+            fastapi_base(
+                "handle_get_cvm_api_v1_cvms__cvm_id__get",
+                "/api/v1/cvms/{cvm_id}",
+                "get"
+            ),
             "get_cvm"
         );
         assert_eq!(
-            fastapi_base("get_kms_onchain_detail_api_v1_kms_on_chain__chain__get", "/api/v1/kms/on-chain/{chain}", "get"),
+            fastapi_base(
+                "get_kms_onchain_detail_api_v1_kms_on_chain__chain__get",
+                "/api/v1/kms/on-chain/{chain}",
+                "get"
+            ),
             "get_kms_onchain_detail"
         );
         assert_eq!(fastapi_base("custom", "/x", "get"), "custom");
@@ -243,20 +356,29 @@ mod tests {
         name_operations(&mut spec, &mut cx).unwrap();
         let names: Vec<_> = cx.operations.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["replicate_cvm", "replicate_app_cvm"]);
-        assert_eq!(spec["paths"]["/api/v1/cvms/{cvm_id}/replicas"]["post"]["operationId"], "replicate_cvm");
+        assert_eq!(
+            spec["paths"]["/api/v1/cvms/{cvm_id}/replicas"]["post"]["operationId"],
+            "replicate_cvm"
+        );
     }
 
     #[test]
     fn a_collision_names_both_operations() {
         let mut spec = two_ops("same_thing", "same_thing");
         let err = name_operations(&mut spec, &mut Context::default()).unwrap_err();
-        assert_eq!(err.pointer, "/paths/~1api~1v1~1apps~1{app_id}~1cvms~1{vm_uuid}~1replicas/post/operationId");
-        assert!(err.message.contains("/paths/~1api~1v1~1cvms~1{cvm_id}~1replicas/post"));
+        assert_eq!(
+            err.pointer,
+            "/paths/~1api~1v1~1apps~1{app_id}~1cvms~1{vm_uuid}~1replicas/post/operationId"
+        );
+        assert!(err
+            .message
+            .contains("/paths/~1api~1v1~1cvms~1{cvm_id}~1replicas/post"));
     }
 
     #[test]
     fn an_unclean_name_is_refused() {
-        let mut spec = json!({"paths": {"/x": {"get": {"operationId": "getThing", "responses": {}}}}});
+        let mut spec =
+            json!({"paths": {"/x": {"get": {"operationId": "getThing", "responses": {}}}}});
         let err = name_operations(&mut spec, &mut Context::default()).unwrap_err();
         assert_eq!(err.pointer, "/paths/~1x/get/operationId");
     }
@@ -280,11 +402,23 @@ mod tests {
             name: "update_thing".into(),
         });
         rename_types(&mut spec, &mut cx).unwrap();
-        let names: Vec<_> = spec["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
-        assert_eq!(names, ["CVMInfo", "PatchImage", "PreflightImage", "UpdateThingBody"]);
-        assert_eq!(spec["components"]["schemas"]["CVMInfo"]["properties"]["os"]["$ref"], "#/components/schemas/PatchImage");
+        let names: Vec<_> = spec["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(
-            spec.pointer("/paths/~1x/get/responses/200/content/application~1json/schema/$ref").unwrap(),
+            names,
+            ["CVMInfo", "PatchImage", "PreflightImage", "UpdateThingBody"]
+        );
+        assert_eq!(
+            spec["components"]["schemas"]["CVMInfo"]["properties"]["os"]["$ref"],
+            "#/components/schemas/PatchImage"
+        );
+        assert_eq!(
+            spec.pointer("/paths/~1x/get/responses/200/content/application~1json/schema/$ref")
+                .unwrap(),
             "#/components/schemas/CVMInfo"
         );
     }

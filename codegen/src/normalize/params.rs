@@ -21,14 +21,22 @@ pub fn simplify_parameters(spec: &mut Value, _: &mut Context) -> Result<(), Spec
             return Ok(());
         };
         for (i, param) in params.iter_mut().enumerate() {
-            let location = param.get("in").and_then(Value::as_str).unwrap_or("").to_string();
+            let location = param
+                .get("in")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) else {
                 continue;
             };
             let ptr = join(&join(&params_ptr, &i.to_string()), "schema");
             if matches!(location.as_str(), "header" | "query") {
                 schema.remove("nullable");
-                let single = match schema.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+                let single = match schema
+                    .get("allOf")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                {
                     Some([Value::Object(inner)]) => Some(inner.clone()),
                     _ => None,
                 };
@@ -98,7 +106,10 @@ mod tests {
     #[test]
     fn nullable_ref_query_becomes_the_ref() {
         let out = run(json!({"in": "query", "name": "s", "schema": {"allOf": [{"$ref": "#/components/schemas/S"}], "nullable": true, "description": "d"}})).unwrap();
-        assert_eq!(out, json!({"$ref": "#/components/schemas/S", "description": "d"}));
+        assert_eq!(
+            out,
+            json!({"$ref": "#/components/schemas/S", "description": "d"})
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ pub fn prune_unreachable(spec: &mut Value, _: &mut Context) -> Result<(), SpecEr
         }
         stack.extend(roots.into_iter().map(str::to_string));
     }
-    let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
         return Ok(());
     };
     while let Some(name) = stack.pop() {
@@ -58,7 +61,12 @@ mod tests {
             }}
         });
         prune_unreachable(&mut spec, &mut Context::default()).unwrap();
-        let names: Vec<_> = spec["components"]["schemas"].as_object().unwrap().keys().cloned().collect();
+        let names: Vec<_> = spec["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(names, ["A", "B"]);
     }
 

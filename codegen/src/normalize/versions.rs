@@ -44,9 +44,16 @@ pub fn version_in_name(name: &str) -> Option<String> {
         let marker = matches!(bytes[i], b'v' | b'V');
         let digits = &name[i + 1..i + 9];
         let boundary = i == 0 || !bytes[i - 1].is_ascii_digit();
-        let after = name.as_bytes().get(i + 9).is_none_or(|b| !b.is_ascii_digit());
-        (marker && boundary && after && digits.starts_with("20") && digits.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..]))
+        let after = name
+            .as_bytes()
+            .get(i + 9)
+            .is_none_or(|b| !b.is_ascii_digit());
+        (marker
+            && boundary
+            && after
+            && digits.starts_with("20")
+            && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..]))
     })
 }
 
@@ -69,7 +76,11 @@ impl Classifier<'_> {
                 return self.branch(items);
             }
         }
-        if let Some(name) = branch.get("$ref").and_then(Value::as_str).and_then(ref_name) {
+        if let Some(name) = branch
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(ref_name)
+        {
             if let Some(v) = version_in_name(name) {
                 return Scope::Only(v);
             }
@@ -100,7 +111,9 @@ impl Classifier<'_> {
                 continue;
             }
             found.extend(version_in_name(name));
-            if let Some((_, VersionScope::Only(v))) = SCHEMA_VERSIONS.iter().find(|(n, _)| *n == name) {
+            if let Some((_, VersionScope::Only(v))) =
+                SCHEMA_VERSIONS.iter().find(|(n, _)| *n == name)
+            {
                 found.insert((*v).to_string());
             }
             if let Some(schema) = self.schemas.get(name) {
@@ -150,7 +163,12 @@ pub fn dispatch_versions(spec: &mut Value, cx: &mut Context) -> Result<(), SpecE
     })
 }
 
-fn resolve(schema: &mut Value, classifier: &Classifier<'_>, pinned: &str, ptr: &str) -> Result<(), SpecError> {
+fn resolve(
+    schema: &mut Value,
+    classifier: &Classifier<'_>,
+    pinned: &str,
+    ptr: &str,
+) -> Result<(), SpecError> {
     let Some(Value::Array(branches)) = schema.get("anyOf") else {
         return Ok(());
     };
@@ -188,7 +206,9 @@ fn resolve(schema: &mut Value, classifier: &Classifier<'_>, pinned: &str, ptr: &
     match kept.len() {
         0 => Err(SpecError::at(
             format!("{ptr}/anyOf"),
-            format!("no branch of this version-dispatch anyOf belongs to the pinned version {pinned}"),
+            format!(
+                "no branch of this version-dispatch anyOf belongs to the pinned version {pinned}"
+            ),
         )),
         1 => {
             *schema = kept.remove(0);
@@ -218,14 +238,21 @@ mod tests {
     }
 
     fn response(spec: &Value) -> &Value {
-        spec.pointer("/paths/~1x/get/responses/200/content/application~1json/schema").unwrap()
+        spec.pointer("/paths/~1x/get/responses/200/content/application~1json/schema")
+            .unwrap()
     }
 
     #[test]
     fn reads_versions_from_names() {
-        assert_eq!(version_in_name("a__v20260121__schemas__X").as_deref(), Some("2026-01-21"));
+        assert_eq!(
+            version_in_name("a__v20260121__schemas__X").as_deref(),
+            Some("2026-01-21")
+        );
         assert_eq!(version_in_name("ProvisionV2"), None);
-        assert_eq!(version_in_name("UserInfoV20251028").as_deref(), Some("2025-10-28"));
+        assert_eq!(
+            version_in_name("UserInfoV20251028").as_deref(),
+            Some("2025-10-28")
+        );
         assert_eq!(version_in_name("v202601211"), None);
     }
 
@@ -275,7 +302,10 @@ mod tests {
             json!({"Mystery": {}, "a__v20260121__Full": {}}),
         );
         let err = dispatch_versions(&mut s, &mut Context::default()).unwrap_err();
-        assert_eq!(err.pointer, "/paths/~1x/get/responses/200/content/application~1json/schema/anyOf/0");
+        assert_eq!(
+            err.pointer,
+            "/paths/~1x/get/responses/200/content/application~1json/schema/anyOf/0"
+        );
         assert!(err.message.contains("SCHEMA_VERSIONS"));
     }
 

@@ -1,0 +1,129 @@
+//! The generated client on the wire: what it sends and what it decodes.
+
+use httpmock::prelude::*;
+use phala_cloud::{types, Client};
+
+const KEY: &str = "phak_test_key";
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn list_kms_sends_credentials_version_and_query_and_decodes_the_page() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v1/kms")
+                .query_param("page", "2")
+                .query_param("page_size", "50")
+                .query_param("is_onchain", "false")
+                .header("x-api-key", KEY)
+                .header("x-phala-version", "2026-01-21")
+                .header(
+                    "user-agent",
+                    concat!("phala-cloud-rust/", env!("CARGO_PKG_VERSION")),
+                )
+                .header_missing("api-version");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("GET_api_v1_kms__py-action-matrix.json"));
+        })
+        .await;
+
+    let page = client(&server)
+        .list_kms()
+        .page(2)
+        .page_size(50)
+        .is_onchain(false)
+        .send()
+        .await
+        .expect("list_kms succeeds");
+
+    mock.assert_async().await;
+    let page: types::KmsListResponse = page.into_inner();
+    assert_eq!(
+        (page.total, page.page, page.page_size, page.pages),
+        (1, 1, 10, 1)
+    );
+    assert_eq!(page.items.len(), 1);
+    let kms = &page.items[0];
+    assert_eq!(kms.id, "k1");
+    assert_eq!(kms.slug.as_deref(), Some("phala"));
+    assert_eq!(kms.chain_id, None);
+}
+
+#[tokio::test]
+async fn get_cvm_decodes_the_2026_01_21_shape_into_the_typed_response() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v1/cvms/cvm_ykL5lbAn")
+                .header("x-phala-version", "2026-01-21");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("GET_api_v1_cvms_{cvm_id}__v20260121.json"));
+        })
+        .await;
+
+    let cvm: types::CvmInfoDetail = client(&server)
+        .get_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .expect("get_cvm succeeds")
+        .into_inner();
+
+    mock.assert_async().await;
+    assert_eq!(cvm.id, "cvm_ykL5lbAn");
+    assert_eq!(cvm.status, "running");
+    assert_eq!(cvm.resource.instance_type.as_deref(), Some("tdx.small"));
+    assert_eq!(cvm.kms_type, Some(types::KmsType::Phala));
+    assert_eq!(
+        cvm.gateway.base_domain.as_deref(),
+        Some("dstack-prod5.phala.network")
+    );
+    assert_eq!(
+        cvm.workspace.as_ref().map(|w| w.name.as_str()),
+        Some("Team")
+    );
+    assert_eq!(
+        cvm.node_info.as_ref().and_then(|n| n.name.as_deref()),
+        Some("prod5")
+    );
+}
+
+#[tokio::test]
+async fn an_error_status_reaches_the_caller_with_its_parsed_body() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/cvms/cvm_missing");
+            then.status(404)
+                .header("content-type", "application/json")
+                .body(r#"{"detail": "CVM not found"}"#);
+        })
+        .await;
+
+    let err = client(&server)
+        .get_cvm()
+        .cvm_id("cvm_missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    let api = err.api_error().expect("an API error");
+    assert_eq!(api.message(), "CVM not found");
+    assert_eq!(err.to_string(), "HTTP 404: CVM not found");
+}
