@@ -14,6 +14,7 @@
 
 mod error;
 mod generate;
+pub mod inspect;
 pub mod normalize;
 mod pointer;
 mod walk;

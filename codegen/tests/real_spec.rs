@@ -203,3 +203,15 @@ fn invalid_json_is_refused() {
         "{message}"
     );
 }
+
+#[test]
+fn the_spec_has_twelve_hashid_kinds_and_eight_paginated_operations() {
+    use phala_cloud_codegen::inspect::{hashid_kinds, paginated_operations};
+    let s = spec();
+    let kinds: Vec<_> = hashid_kinds(&s).into_keys().collect();
+    assert_eq!(
+        kinds,
+        ["crd", "crt", "cvm", "gord", "in", "ini", "kms", "ord", "pm", "prj", "usr", "wks"]
+    );
+    assert_eq!(paginated_operations(&s).len(), 8);
+}

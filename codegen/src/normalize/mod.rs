@@ -24,7 +24,7 @@ use crate::SpecError;
 
 pub use handwritten::{HandWritten, HAND_WRITTEN};
 pub use names::OPERATION_RENAMES;
-pub use versions::{VersionScope, SCHEMA_VERSIONS};
+pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
 
 /// Name of the component schema every error response is declared with.
 pub const ERROR_BODY: &str = "ApiErrorBody";

@@ -132,7 +132,7 @@ pub fn dispatch_versions(spec: &mut Value, cx: &mut Context) -> Result<(), SpecE
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let versions: BTreeSet<String> = schemas.keys().filter_map(|n| version_in_name(n)).collect();
+    let versions = crate::inspect::versions(spec);
     let Some(pinned) = versions.last().cloned() else {
         return Err(SpecError::at(
             "/components/schemas",
