@@ -15,10 +15,13 @@ use phala_cloud::Client;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mock;
-    let client = match std::env::var("PHALA_CLOUD_API_KEY") {
-        Ok(key) => {
-            println!("Using the Phala Cloud API with PHALA_CLOUD_API_KEY.");
-            Client::builder().api_key(key).build()?
+    let client = match Client::from_env() {
+        Ok(client) => {
+            println!(
+                "Using the Phala Cloud API at {} with PHALA_CLOUD_API_KEY.",
+                client.base_url()
+            );
+            client
         }
         Err(_) => {
             mock = MockServer::start_async().await;
@@ -53,10 +56,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             kms.url
         );
     }
+
+    // Errors are values with a class: here, a CVM that does not exist.
+    match client.get_cvm().cvm_id("cvm_doesnotexist").send().await {
+        Ok(cvm) => println!("\nunexpectedly found {}", cvm.name),
+        Err(e) if e.is_not_found() => println!("\nget_cvm(cvm_doesnotexist): not found ({e})"),
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 
-/// Answers `GET /api/v1/kms` like the real API does.
+/// Answers `GET /api/v1/kms` and `GET /api/v1/cvms/{cvm_id}` like the real API does.
 async fn seed(server: &MockServer) {
     let body = serde_json::json!({
         "items": [
@@ -71,6 +81,13 @@ async fn seed(server: &MockServer) {
         .mock_async(|when, then| {
             when.method(GET).path("/api/v1/kms");
             then.status(200).json_body(body);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/cvms/cvm_doesnotexist");
+            then.status(404)
+                .json_body(serde_json::json!({"detail": "CVM not found"}));
         })
         .await;
 }

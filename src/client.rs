@@ -1,12 +1,12 @@
-//! Building a [`Client`]: API key, base URL, API version, timeouts, user agent.
+//! Building a [`Client`]: API key, base URL, API version, timeouts, retries,
+//! user agent, extra headers, or one from the environment.
 
 use std::fmt;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
-use crate::Error;
+use crate::{Error, RetryPolicy};
 
 pub use crate::generated::Client;
 
@@ -19,7 +19,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!("phala-cloud-rust/", env!("CARGO_PK
 const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
 const VERSION_HEADER: HeaderName = HeaderName::from_static("x-phala-version");
 
-/// What every request of a [`Client`] carries: its credentials and headers.
+/// The environment variable holding the API key, as the official SDKs read it.
+pub const API_KEY_ENV: &str = "PHALA_CLOUD_API_KEY";
+/// The environment variable overriding the base URL, as the official SDKs read it.
+pub const BASE_URL_ENV: &str = "PHALA_CLOUD_API_PREFIX";
+
+/// What every request of a [`Client`] carries: its headers (the API key
+/// among them) and its retry policy.
 ///
 /// Opaque; built by [`ClientBuilder::build`]. Its `Debug` output never shows
 /// the API key.
@@ -27,6 +33,16 @@ const VERSION_HEADER: HeaderName = HeaderName::from_static("x-phala-version");
 pub struct ClientState {
     headers: HeaderMap,
     api_version: String,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl ClientState {
+    /// Sets the client's headers on `request`, replacing any of the same name.
+    pub(crate) fn apply_headers(&self, request: &mut reqwest::Request) {
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
 }
 
 impl fmt::Debug for ClientState {
@@ -34,22 +50,8 @@ impl fmt::Debug for ClientState {
         f.debug_struct("ClientState")
             .field("api_version", &self.api_version)
             .field("api_key", &"<redacted>")
-            .finish()
-    }
-}
-
-impl ClientHooks<ClientState> for Client {
-    /// Adds the API key, the API version and the user agent to every request,
-    /// so they are sent whichever `reqwest::Client` carries it.
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        for (name, value) in &self.inner.headers {
-            request.headers_mut().insert(name.clone(), value.clone());
-        }
-        Ok(())
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,6 +69,18 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// A client configured as the official SDKs configure theirs: the key
+    /// from `PHALA_CLOUD_API_KEY` (required) and the base URL from
+    /// `PHALA_CLOUD_API_PREFIX` (optional; their `…/api/v1` form is fine).
+    ///
+    /// ```no_run
+    /// let client = phala_cloud::Client::from_env()?;
+    /// # Ok::<(), phala_cloud::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
+    }
+
     /// The `X-Phala-Version` this client sends.
     pub fn api_version(&self) -> &str {
         &self.inner.api_version
@@ -79,6 +93,23 @@ impl Client {
 }
 
 /// Configuration of a [`Client`]; see [`Client::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use phala_cloud::{Client, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .api_key("phak_example")
+///     .base_url("https://cloud-api.phala.com/api/v1")
+///     .api_version("2026-01-21")
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .user_agent("my-deployer/1.0")
+///     .retry_policy(RetryPolicy::default().max_attempts(4))
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://cloud-api.phala.com");
+/// # Ok::<(), phala_cloud::Error>(())
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -88,6 +119,8 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
+    headers: HeaderMap,
+    retry: RetryPolicy,
     http: Option<reqwest::Client>,
 }
 
@@ -100,6 +133,8 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             user_agent: DEFAULT_USER_AGENT.to_string(),
+            headers: HeaderMap::new(),
+            retry: RetryPolicy::default(),
             http: None,
         }
     }
@@ -114,12 +149,33 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("retry", &self.retry)
             .field("http", &self.http.as_ref().map(|_| "<caller-supplied>"))
             .finish()
     }
 }
 
 impl ClientBuilder {
+    /// A builder with the key and base URL read through `lookup`; see
+    /// [`Client::from_env`].
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let key = lookup(API_KEY_ENV)
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "no API key: the environment variable {API_KEY_ENV} is not set"
+                ))
+            })?;
+        let builder = ClientBuilder::default().api_key(key.trim());
+        Ok(
+            match lookup(BASE_URL_ENV).filter(|u| !u.trim().is_empty()) {
+                Some(url) => builder.base_url(url),
+                None => builder,
+            },
+        )
+    }
+
     /// The API key, sent as `X-API-Key` and never logged. Required.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -159,9 +215,35 @@ impl ClientBuilder {
         self
     }
 
+    /// How transient failures are retried; see [`RetryPolicy`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A header sent with every request, e.g. a tracing or tenant header.
+    /// The client's own headers (`X-API-Key`, `X-Phala-Version`,
+    /// `User-Agent`) take precedence over one of the same name.
+    ///
+    /// ```
+    /// use phala_cloud::reqwest::header::{HeaderName, HeaderValue};
+    ///
+    /// let client = phala_cloud::Client::builder()
+    ///     .api_key("phak_example")
+    ///     .default_header(HeaderName::from_static("x-request-source"), HeaderValue::from_static("batch"))
+    ///     .build()?;
+    /// # Ok::<(), phala_cloud::Error>(())
+    /// ```
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
     /// Sends requests through a `reqwest::Client` of the caller's. Its own
     /// timeouts and redirect policy then apply instead of this builder's;
-    /// the API key, version and user agent are still added to every request.
+    /// the API key, version, user agent and retry policy still apply.
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: reqwest
+    /// strips `Authorization` on a cross-host redirect, but not `X-API-Key`.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -183,7 +265,8 @@ impl ClientBuilder {
             .map_err(|_| Error::Config(format!("invalid API version {:?}", self.api_version)))?;
         let agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config(format!("invalid user agent {:?}", self.user_agent)))?;
-        let headers = HeaderMap::from_iter([
+        let mut headers = self.headers;
+        headers.extend([
             (API_KEY_HEADER, key),
             (VERSION_HEADER, version),
             (USER_AGENT, agent),
@@ -203,6 +286,7 @@ impl ClientBuilder {
         let state = ClientState {
             headers,
             api_version: self.api_version,
+            retry: self.retry,
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
@@ -247,6 +331,41 @@ mod tests {
         assert!(
             matches!(err, Error::Config(ref m) if m.contains("API key")),
             "{err}"
+        );
+    }
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn from_env_reads_the_key_and_either_base_url_form() {
+        for prefix in ["https://h.example/api/v1", "https://h.example"] {
+            let client =
+                ClientBuilder::from_lookup(env(&[(API_KEY_ENV, "phak_k"), (BASE_URL_ENV, prefix)]))
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            assert_eq!(client.base_url(), "https://h.example");
+        }
+        let client = ClientBuilder::from_lookup(env(&[(API_KEY_ENV, "phak_k")]))
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn from_env_without_a_key_names_the_variable() {
+        let err =
+            ClientBuilder::from_lookup(env(&[(BASE_URL_ENV, "https://h.example")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: no API key: the environment variable PHALA_CLOUD_API_KEY is not set"
         );
     }
 

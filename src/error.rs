@@ -1,47 +1,62 @@
-//! The one error type every call returns.
+//! The one error type every call returns, and how it classifies failures.
+//!
+//! ```
+//! # async fn run(client: phala_cloud::Client) {
+//! match client.get_cvm().cvm_id("cvm_ykL5lbAn").send().await {
+//!     Ok(cvm) => println!("{}", cvm.name),
+//!     Err(e) if e.is_not_found() => println!("no such CVM"),
+//!     Err(e) if e.is_validation() => {
+//!         for v in e.validation_errors() {
+//!             println!("{}: {}", v.field, v.message);
+//!         }
+//!     }
+//!     // `{:#}` adds the details, suggestions and links of a structured error.
+//!     Err(e) => eprintln!("{e:#}"),
+//! }
+//! # }
+//! ```
 
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::TryStreamExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use crate::types::ApiErrorBody;
+use crate::types::{ApiErrorBody, ApiErrorBodyDetailsItem, ApiErrorBodyLinksItem};
 
-/// At most this much of an error body is kept.
+/// At most this much of an error body is read and kept.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// At most this many characters of a body appear in messages.
+const EXCERPT_CHARS: usize = 300;
 
 /// Everything that can go wrong calling the API.
+///
+/// The predicates (`is_not_found()`, `is_retryable()`, …) and accessors
+/// (`error_code()`, `validation_errors()`, …) answer for every variant, so a
+/// caller rarely needs to match on it. `Display` is one line; the alternate
+/// form (`{:#}`) lists details, validation errors, suggestions and links.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server answered with an error status.
-    #[error("{0}")]
+    /// The server answered with an error status (4xx, 5xx).
+    #[error(transparent)]
     Api(Box<ApiError>),
-    /// The request did not get an answer: DNS, connection, TLS, timeout, or
-    /// the body broke off.
+    /// An answer with a status the API does not use (1xx, 3xx). Redirects are
+    /// not followed, so that the API key never travels to another host.
+    #[error("unexpected answer: {0}")]
+    Unexpected(Box<ApiError>),
+    /// No answer: DNS, connection, TLS, timeout, or the body broke off.
     #[error("request failed: {0}")]
     Transport(#[source] reqwest::Error),
-    /// The answer's body does not decode into the documented type.
-    #[error("the answer does not decode: {message}")]
-    Decode {
-        /// What serde said, with the place in the body.
-        message: String,
-        /// The start of the body.
-        excerpt: String,
-    },
-    /// An answer with a status the API does not use (1xx, 3xx): redirects are
-    /// not followed, so that the API key never travels to another host.
-    #[error("unexpected HTTP {status} answer")]
-    Unexpected {
-        /// The status.
-        status: StatusCode,
-        /// The answer's headers (`Location` for a redirect).
-        headers: HeaderMap,
-    },
-    /// The request could not be built from the values given.
+    /// A success answer whose body does not decode into the documented type.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The request could not be built from the values given (nothing was sent).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// The client's configuration is not valid.
@@ -49,16 +64,75 @@ pub enum Error {
     Config(String),
 }
 
-/// An error answer: status, headers and the body, parsed when it is JSON.
+/// A success answer that did not decode.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the answer does not decode at `{path}`: {message}")]
+pub struct DecodeError {
+    /// Where in the body decoding failed, as a serde path (`items[0].id`);
+    /// `.` for the root.
+    pub path: String,
+    /// What serde said.
+    pub message: String,
+    /// The start of the body.
+    pub excerpt: String,
+}
+
+/// One failed field of a 422 answer.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ValidationError {
+    /// Path of the field (`resources.compute.memory`, `items.0.name`):
+    /// FastAPI's `loc` without its `body`/`query`/`path`/`header` part.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+    /// FastAPI's error type (`missing`, `string_too_short`, …).
+    pub kind: String,
+    /// FastAPI's `ctx` (limits and the like), when given.
+    pub context: Option<Value>,
+}
+
+/// An answer with an error status: status, headers and the body, parsed when
+/// it is JSON.
 #[derive(Clone)]
 pub struct ApiError {
     status: StatusCode,
     headers: HeaderMap,
     body: Option<ApiErrorBody>,
+    structured: Option<ApiErrorBody>,
+    validation: Vec<ValidationError>,
     raw: Bytes,
 }
 
 impl ApiError {
+    /// Reads an error answer's parts.
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, raw: Bytes) -> Self {
+        let body: Option<ApiErrorBody> = serde_json::from_slice(&raw).ok();
+        let structured = body.as_ref().and_then(|b| {
+            if b.error_code.is_some() {
+                return Some(b.clone());
+            }
+            let nested = b.detail.as_ref()?;
+            let has_code = nested.get("error_code").is_some_and(Value::is_string);
+            has_code
+                .then(|| serde_json::from_value(nested.clone()).ok())
+                .flatten()
+        });
+        let validation = body
+            .as_ref()
+            .and_then(|b| b.detail.as_ref()?.as_array())
+            .map(|items| items.iter().filter_map(validation_error).collect())
+            .unwrap_or_default();
+        Self {
+            status,
+            headers,
+            body,
+            structured,
+            validation,
+            raw,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -74,17 +148,101 @@ impl ApiError {
         self.body.as_ref()
     }
 
-    /// The raw body (at most 64 KiB of it).
+    /// The raw body (at most its first 64 KiB).
     pub fn raw_body(&self) -> &[u8] {
         &self.raw
     }
 
-    /// The best message the body offers: `message`, or `detail` when it is
-    /// a string, or the HTTP reason.
+    /// A bounded excerpt of a body that is not JSON (an HTML error page from
+    /// a proxy, plain text), for messages and logs.
+    pub fn body_excerpt(&self) -> Option<String> {
+        if self.body.is_some() || self.raw.is_empty() {
+            return None;
+        }
+        Some(excerpt(&self.raw))
+    }
+
+    /// The structured error (`error_code`, `message`, `details`,
+    /// `suggestions`, `links`), found at the top level or under `detail`.
+    pub fn structured(&self) -> Option<&ApiErrorBody> {
+        self.structured.as_ref()
+    }
+
+    /// The structured error code, `ERR-xx-yyy`.
+    pub fn error_code(&self) -> Option<&str> {
+        self.structured.as_ref()?.error_code.as_deref()
+    }
+
+    /// The failed fields of a 422 answer; empty otherwise.
+    pub fn validation_errors(&self) -> &[ValidationError] {
+        &self.validation
+    }
+
+    /// The structured error's details (`field`, `value`, `message`).
+    pub fn details(&self) -> &[ApiErrorBodyDetailsItem] {
+        self.structured
+            .as_ref()
+            .and_then(|s| s.details.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The structured error's suggestions.
+    pub fn suggestions(&self) -> &[String] {
+        self.structured
+            .as_ref()
+            .and_then(|s| s.suggestions.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The structured error's documentation links.
+    pub fn links(&self) -> &[ApiErrorBodyLinksItem] {
+        self.structured
+            .as_ref()
+            .and_then(|s| s.links.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The request id: the body's `request_id`, else the `X-Request-ID` header.
+    pub fn request_id(&self) -> Option<&str> {
+        [&self.structured, &self.body]
+            .into_iter()
+            .find_map(|b| b.as_ref()?.request_id.as_deref())
+            .or_else(|| self.headers.get("x-request-id")?.to_str().ok())
+    }
+
+    /// How long the server asks to wait (`Retry-After`, in seconds or as an
+    /// HTTP date; a date in the past is zero).
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+
+    /// The most specific message the answer offers: a structured error's
+    /// `message`, the body's `message` or string `detail`, a validation
+    /// summary, the start of a non-JSON body, or the HTTP reason.
     pub fn message(&self) -> String {
-        let body = self.body.as_ref();
-        body.and_then(|b| b.message.clone())
-            .or_else(|| body.and_then(|b| b.detail.as_ref()?.as_str().map(str::to_string)))
+        let text = |b: &Option<ApiErrorBody>| {
+            let b = b.as_ref()?;
+            b.message
+                .clone()
+                .or_else(|| b.detail.as_ref()?.as_str().map(str::to_string))
+        };
+        if let Some(message) = text(&self.structured).or_else(|| text(&self.body)) {
+            return message;
+        }
+        match self.validation.as_slice() {
+            [] => {}
+            [one] => return format!("Validation failed: {}: {}", one.field, one.message),
+            many => return format!("Validation failed ({} issues)", many.len()),
+        }
+        self.body_excerpt()
+            .map(|e| {
+                e.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .filter(|e| !e.is_empty())
             .unwrap_or_else(|| {
                 self.status
                     .canonical_reason()
@@ -98,51 +256,258 @@ impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")
             .field("status", &self.status)
+            .field("error_code", &self.error_code())
+            .field("message", &self.message())
+            .field("request_id", &self.request_id())
             .field("body", &self.body)
-            .field("raw", &String::from_utf8_lossy(&self.raw))
             .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}: {}", self.status.as_u16(), self.message())
+        write!(f, "HTTP {}", self.status.as_u16())?;
+        if let Some(code) = self.error_code() {
+            write!(f, " [{code}]")?;
+        }
+        write!(f, ": {}", self.message())?;
+        if !f.alternate() {
+            return Ok(());
+        }
+        if !self.details().is_empty() {
+            write!(f, "\nDetails:")?;
+            for d in self.details() {
+                write!(
+                    f,
+                    "\n  - {}",
+                    d.message.as_deref().unwrap_or("(no message)")
+                )?;
+                match (&d.field, &d.value) {
+                    (Some(field), Some(value)) => write!(f, " (field: {field}, value: {value})")?,
+                    (Some(field), None) => write!(f, " (field: {field})")?,
+                    (None, Some(value)) => write!(f, " (value: {value})")?,
+                    (None, None) => {}
+                }
+            }
+        }
+        if self.validation.len() > 1 {
+            write!(f, "\nValidation errors:")?;
+            for (i, v) in self.validation.iter().enumerate() {
+                write!(f, "\n  {}. {}: {}", i + 1, v.field, v.message)?;
+            }
+        }
+        if !self.suggestions().is_empty() {
+            write!(f, "\nSuggestions:")?;
+            for s in self.suggestions() {
+                write!(f, "\n  - {s}")?;
+            }
+        }
+        if !self.links().is_empty() {
+            write!(f, "\nLearn more:")?;
+            for l in self.links() {
+                match &l.label {
+                    Some(label) => write!(f, "\n  - {label}: {}", l.url)?,
+                    None => write!(f, "\n  - {}", l.url)?,
+                }
+            }
+        }
+        if let Some(id) = self.request_id() {
+            write!(f, "\nRequest ID: {id}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// One FastAPI validation item: `{loc, msg, type, ctx?}`.
+fn validation_error(item: &Value) -> Option<ValidationError> {
+    let loc = item.get("loc")?.as_array()?;
+    let field = loc
+        .iter()
+        .filter(|part| !matches!(part.as_str(), Some("body" | "query" | "path" | "header")))
+        .map(|part| match part {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    Some(ValidationError {
+        field: if field.is_empty() {
+            "unknown".to_string()
+        } else {
+            field
+        },
+        message: item.get("msg")?.as_str()?.to_string(),
+        kind: item
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        context: item.get("ctx").cloned(),
+    })
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.into_owned(),
     }
 }
 
 impl Error {
-    /// The HTTP status of an error answer.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Error::Api(e) => Some(e.status),
-            Error::Unexpected { status, .. } => Some(*status),
-            Error::Transport(e) => e.status(),
-            _ => None,
-        }
-    }
-
-    /// The error answer, when the server gave one.
+    /// The answer, for [`Error::Api`] and [`Error::Unexpected`].
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) => Some(e),
+            Error::Api(e) | Error::Unexpected(e) => Some(e),
             _ => None,
         }
     }
 
-    /// HTTP 404.
-    pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
+    /// The HTTP status of the answer, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Transport(e) => e.status(),
+            _ => self.api_error().map(ApiError::status),
+        }
     }
-}
 
-fn excerpt(bytes: &[u8]) -> String {
-    let end = bytes.len().min(512);
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    fn status_is(&self, code: u16) -> bool {
+        self.status().is_some_and(|s| s.as_u16() == code)
+    }
+
+    /// 401 or 403: the key is missing, wrong, or not allowed to do this.
+    pub fn is_auth(&self) -> bool {
+        self.status_is(401) || self.status_is(403)
+    }
+
+    /// 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status_is(404)
+    }
+
+    /// 422: the request did not validate; see [`Error::validation_errors`].
+    pub fn is_validation(&self) -> bool {
+        self.status_is(422)
+    }
+
+    /// 409: a conflicting resource, or another operation in progress.
+    pub fn is_conflict(&self) -> bool {
+        self.status_is(409)
+    }
+
+    /// 429.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status_is(429)
+    }
+
+    /// 5xx.
+    pub fn is_server(&self) -> bool {
+        self.status().is_some_and(|s| s.is_server_error())
+    }
+
+    /// 465: the compose hash must be registered on chain before the update
+    /// is applied (`ERR-01-005`).
+    pub fn is_compose_precondition(&self) -> bool {
+        self.status_is(465)
+    }
+
+    /// The request or connection timed out on this side.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.is_timeout())
+    }
+
+    /// No answer was received (DNS, connection, TLS, timeout, broken body).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport(_))
+    }
+
+    /// Transient: trying again later may succeed. Connection failures and
+    /// timeouts, 429, 502, 503, 504, and a 409 without an error code
+    /// ("another operation in progress"). Whether the client retries by
+    /// itself also depends on the operation: see [`crate::RetryPolicy`].
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.is_connect() || e.is_timeout(),
+            Error::Api(api) => match api.status.as_u16() {
+                429 | 502 | 503 | 504 => true,
+                409 => api.error_code().is_none(),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The structured error code (`ERR-01-005`), at the top level of the body
+    /// or under `detail`.
+    pub fn error_code(&self) -> Option<&str> {
+        self.api_error()?.error_code()
+    }
+
+    /// The most specific message available.
+    pub fn message(&self) -> String {
+        match self.api_error() {
+            Some(api) => api.message(),
+            None => self.to_string(),
+        }
+    }
+
+    /// The failed fields of a 422 answer; empty otherwise.
+    pub fn validation_errors(&self) -> &[ValidationError] {
+        self.api_error()
+            .map(ApiError::validation_errors)
+            .unwrap_or_default()
+    }
+
+    /// The structured error's details; empty otherwise.
+    pub fn details(&self) -> &[ApiErrorBodyDetailsItem] {
+        self.api_error().map(ApiError::details).unwrap_or_default()
+    }
+
+    /// The structured error's suggestions; empty otherwise.
+    pub fn suggestions(&self) -> &[String] {
+        self.api_error()
+            .map(ApiError::suggestions)
+            .unwrap_or_default()
+    }
+
+    /// The structured error's links; empty otherwise.
+    pub fn links(&self) -> &[ApiErrorBodyLinksItem] {
+        self.api_error().map(ApiError::links).unwrap_or_default()
+    }
+
+    /// The request id the server gave, for support requests.
+    pub fn request_id(&self) -> Option<&str> {
+        self.api_error()?.request_id()
+    }
+
+    /// How long the server asks to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api_error()?.retry_after()
+    }
 }
 
 /// Maps what a generated `send_unmapped` returns to [`Error`], reading the
-/// body of an error answer.
-pub(crate) async fn from_generated<T>(
+/// body of an error answer and locating a decode failure.
+pub(crate) async fn from_generated<T: DeserializeOwned>(
     result: Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>,
 ) -> Result<ResponseValue<T>, Error> {
     use progenitor_client::Error as E;
@@ -152,35 +517,53 @@ pub(crate) async fn from_generated<T>(
     };
     Err(match err {
         E::ErrorResponse(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            match read_bounded(response.into_inner()).await {
-                Ok(raw) => Error::Api(Box::new(ApiError {
-                    status,
-                    headers,
-                    body: serde_json::from_slice(&raw).ok(),
-                    raw,
-                })),
-                Err(e) => Error::Transport(e),
-            }
+            let (status, headers) = (response.status(), response.headers().clone());
+            let body = response.into_inner().into_inner();
+            answer(status, headers, body)
+                .await
+                .map_or_else(Error::Transport, |a| Error::Api(Box::new(a)))
         }
+        E::UnexpectedResponse(response) => {
+            let (status, headers) = (response.status(), response.headers().clone());
+            let body = Box::pin(response.bytes_stream());
+            answer(status, headers, body)
+                .await
+                .map_or_else(Error::Transport, |a| Error::Unexpected(Box::new(a)))
+        }
+        E::InvalidResponsePayload(bytes, e) => Error::Decode(Box::new(locate::<T>(&bytes, e))),
         E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
             Error::Transport(e)
         }
-        E::InvalidResponsePayload(bytes, e) => Error::Decode {
-            message: e.to_string(),
-            excerpt: excerpt(&bytes),
-        },
-        E::UnexpectedResponse(response) => Error::Unexpected {
-            status: response.status(),
-            headers: response.headers().clone(),
-        },
         E::InvalidRequest(message) | E::Custom(message) => Error::InvalidRequest(message),
     })
 }
 
-async fn read_bounded(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
-    let mut stream = stream.into_inner();
+/// Decodes `bytes` again, tracking the path, to say where it failed.
+fn locate<T: DeserializeOwned>(bytes: &[u8], original: serde_json::Error) -> DecodeError {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        Ok(_) => (".".to_string(), original.to_string()),
+    };
+    DecodeError {
+        path,
+        message,
+        excerpt: excerpt(bytes),
+    }
+}
+
+type Chunks = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>;
+
+/// Reads an answer's body (bounded) into an [`ApiError`].
+async fn answer(
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Chunks,
+) -> Result<ApiError, reqwest::Error> {
+    Ok(ApiError::new(status, headers, read_bounded(body).await?))
+}
+
+async fn read_bounded(mut stream: Chunks) -> Result<Bytes, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = stream.try_next().await? {
         let room = MAX_ERROR_BODY - body.len();
@@ -190,4 +573,87 @@ async fn read_bounded(stream: ByteStream) -> Result<Bytes, reqwest::Error> {
         }
     }
     Ok(Bytes::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn api(status: u16, body: Value) -> ApiError {
+        let raw = Bytes::from(serde_json::to_vec(&body).unwrap());
+        ApiError::new(StatusCode::from_u16(status).unwrap(), HeaderMap::new(), raw)
+    }
+
+    #[test]
+    fn validation_paths_drop_the_location_and_keep_indexes() {
+        let e = api(
+            422,
+            json!({"detail": [
+                {"loc": ["body", "resources", "compute", "memory"], "msg": "too small", "type": "greater_than", "ctx": {"gt": 0}},
+                {"loc": ["query", "items", 0, "name"], "msg": "Field required", "type": "missing"},
+                {"loc": [], "msg": "bad", "type": "value_error"}
+            ]}),
+        );
+        let fields: Vec<_> = e
+            .validation_errors()
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            ["resources.compute.memory", "items.0.name", "unknown"]
+        );
+        assert_eq!(e.validation_errors()[0].context, Some(json!({"gt": 0})));
+        assert_eq!(e.message(), "Validation failed (3 issues)");
+    }
+
+    #[test]
+    fn structured_errors_are_found_at_the_top_and_under_detail() {
+        let top = api(
+            465,
+            json!({"error_code": "ERR-01-005", "message": "register it", "request_id": "r1"}),
+        );
+        let nested = api(
+            403,
+            json!({"detail": {"error_code": "ERR-03-003", "message": "not yours"}}),
+        );
+        assert_eq!(
+            (top.error_code(), top.message().as_str()),
+            (Some("ERR-01-005"), "register it")
+        );
+        assert_eq!(top.request_id(), Some("r1"));
+        assert_eq!(
+            (nested.error_code(), nested.message().as_str()),
+            (Some("ERR-03-003"), "not yours")
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        h.insert("retry-after", later.parse().unwrap());
+        let wait = retry_after(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn excerpts_are_bounded_on_char_boundaries() {
+        let long = "é".repeat(1000);
+        let e = excerpt(long.as_bytes());
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+    }
 }

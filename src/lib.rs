@@ -27,8 +27,12 @@
 pub mod client;
 pub mod error;
 mod generated;
+mod retry;
+mod transport;
 
 pub use client::{Client, ClientBuilder, ClientState};
 pub use error::Error;
-pub use generated::{builder, types, API_VERSION, API_VERSIONS};
+pub use generated::{builder, types, Operation, API_VERSION, API_VERSIONS, OPERATIONS};
 pub use progenitor_client::{ByteStream, ResponseValue};
+pub use reqwest;
+pub use retry::RetryPolicy;

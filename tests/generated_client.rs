@@ -1,14 +1,12 @@
 //! The generated client on the wire: what it sends and what it decodes.
 
+mod common;
+
+use common::fixture;
 use httpmock::prelude::*;
 use phala_cloud::{types, Client};
 
 const KEY: &str = "phak_test_key";
-
-fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 fn client(server: &MockServer) -> Client {
     Client::builder()

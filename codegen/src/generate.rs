@@ -73,6 +73,26 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
         /// Every API version named by the spec's schemas, oldest first.
         pub const API_VERSIONS: &[&str] = &[#(#versions),*];
     });
+    let operations = normalized.context.operations.iter().map(|op| {
+        let (name, method, path) = (&op.name, op.method.to_uppercase(), &op.path);
+        quote!(Operation { name: #name, method: #method, path: #path })
+    });
+    file.items.push(syn::parse_quote! {
+        /// An operation of the API, as the client generates it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct Operation {
+            /// The client method's name, e.g. `list_kms`.
+            pub name: &'static str,
+            /// The HTTP method, upper case.
+            pub method: &'static str,
+            /// The path template, e.g. `/api/v1/cvms/{cvm_id}`.
+            pub path: &'static str,
+        }
+    });
+    file.items.push(syn::parse_quote! {
+        /// Every generated operation, in the spec's order.
+        pub const OPERATIONS: &[Operation] = &[#(#operations),*];
+    });
     Ok(Generated {
         client: prettyplease::unparse(&file),
         normalized,
