@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::normalize::version_in_name;
 use crate::walk::METHODS;
 
+pub use crate::walk::reachable_schemas;
+
 /// The hashid kinds: `prefix` → table, from schemas with `format: hashid`,
 /// `pattern: ^<prefix>_.+` and `title: HashedId[<table>]`
 /// (e.g. `kms` → `kms`, `wks` → `teams`).
