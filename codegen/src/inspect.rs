@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::normalize::version_in_name;
-use crate::walk::METHODS;
+pub use crate::walk::METHODS;
 
 pub use crate::walk::reachable_schemas;
 

@@ -1,0 +1,168 @@
+//! The schemas operations reach, compared field by field.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use phala_cloud_codegen::inspect::reachable_schemas;
+use phala_cloud_codegen::SpecError;
+use serde_json::Value;
+
+use super::describe::{fields, parent, Field};
+use super::{sides, Change, ChangeKind, Changed, Side};
+
+/// Removed, added and changed reachable schemas, by name.
+pub(super) fn compare(
+    old: &Value,
+    new: &Value,
+) -> Result<(Vec<String>, Vec<String>, Vec<Changed>), SpecError> {
+    let (old_schemas, new_schemas) = (reachable(old)?, reachable(new)?);
+    let (mut removed, mut added, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, side) in sides(&old_schemas, &new_schemas) {
+        match side {
+            Side::Removed(_) => removed.push(name),
+            Side::Added(_) => added.push(name),
+            Side::Both(o, n) => {
+                let changes = field_changes(&fields(o), &fields(n));
+                if !changes.is_empty() {
+                    changed.push(Changed {
+                        subject: name,
+                        changes,
+                    });
+                }
+            }
+        }
+    }
+    Ok((removed, added, changed))
+}
+
+fn reachable(spec: &Value) -> Result<BTreeMap<String, &Value>, SpecError> {
+    let names = reachable_schemas(spec)?;
+    Ok(spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| names.contains(*name))
+        .map(|(name, schema)| (name.clone(), schema))
+        .collect())
+}
+
+/// A removed field, a changed type and a changed required-ness all change the
+/// generated struct (`T` and `Option<T>` are different types); only an added
+/// field leaves existing code working. Fields inside an added or removed
+/// field are not listed again.
+fn field_changes(old: &BTreeMap<String, Field>, new: &BTreeMap<String, Field>) -> Vec<Change> {
+    let gone: BTreeSet<&str> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    let came: BTreeSet<&str> = new
+        .keys()
+        .filter(|k| !old.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    let mut changes = Vec::new();
+    for (path, side) in sides(old, new) {
+        let label = if path.is_empty() {
+            "the schema's type".to_string()
+        } else {
+            format!("field `{path}`")
+        };
+        match side {
+            Side::Removed(_) if !parent(&path).is_some_and(|p| gone.contains(p)) => {
+                changes.push(Change::new(
+                    ChangeKind::Removed,
+                    true,
+                    format!("{label} removed"),
+                ));
+            }
+            Side::Added(n) if !parent(&path).is_some_and(|p| came.contains(p)) => {
+                let presence = if n.required { "required" } else { "optional" };
+                changes.push(Change::new(
+                    ChangeKind::Added,
+                    false,
+                    format!("{label} added ({presence}, {})", n.ty),
+                ));
+            }
+            Side::Both(o, n) => {
+                if o.ty != n.ty {
+                    changes.push(Change::new(
+                        ChangeKind::Changed,
+                        true,
+                        format!("{label}: {} → {}", o.ty, n.ty),
+                    ));
+                }
+                if o.required != n.required {
+                    let now = if n.required { "required" } else { "optional" };
+                    changes.push(Change::new(
+                        ChangeKind::Changed,
+                        true,
+                        format!("{label} is now {now}"),
+                    ));
+                }
+            }
+            Side::Removed(_) | Side::Added(_) => {}
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(schemas: Value) -> Value {
+        json!({
+            "paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Cvm"}}}}}}}},
+            "components": {"schemas": schemas}
+        })
+    }
+
+    #[test]
+    fn compares_reachable_schemas_field_by_field() {
+        let old = spec(json!({
+            "Cvm": {"type": "object", "required": ["id", "name"], "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "node": {"$ref": "#/components/schemas/Node"},
+                "gone": {"type": "object", "properties": {"inner": {"type": "integer"}}}
+            }},
+            "Node": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "Unreached": {"type": "object"}
+        }));
+        let new = spec(json!({
+            "Cvm": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "status": {"type": "string"}
+            }},
+            "Unreached": {"type": "string"}
+        }));
+        let (removed, added, changed) = compare(&old, &new).unwrap();
+        assert_eq!(removed, ["Node"]);
+        assert!(added.is_empty());
+        assert_eq!(changed.len(), 1);
+        let changes: Vec<_> = changed[0]
+            .changes
+            .iter()
+            .map(|c| (c.breaking, c.what.as_str()))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (true, "field `gone` removed"),
+                (true, "field `id`: string → integer"),
+                (true, "field `name` is now optional"),
+                (true, "field `node` removed"),
+                (false, "field `status` added (optional, string)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dangling_reference_is_an_error() {
+        let err = compare(&spec(json!({})), &spec(json!({}))).unwrap_err();
+        assert_eq!(err.pointer, "/components/schemas/Cvm");
+    }
+}
