@@ -67,7 +67,11 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     })
 }
 
-/// Splits `--name=value` and `--name value`.
+/// The options of `update-spec`; only `--check` takes no value.
+const UPDATE_OPTIONS: [&str; 6] = ["url", "from", "check", "report-md", "spec", "timeout"];
+
+/// Splits `--name=value` and `--name value` (positional arguments get the
+/// name `""`); an option not in `UPDATE_OPTIONS` is an error.
 fn flags(args: &[String]) -> Result<Vec<(String, Option<String>)>, String> {
     let mut parsed = Vec::new();
     let mut rest = args.iter();
@@ -78,8 +82,8 @@ fn flags(args: &[String]) -> Result<Vec<(String, Option<String>)>, String> {
         };
         let (name, value) = match flag.split_once('=') {
             Some((name, value)) => (name, Some(value.to_string())),
-            None if matches!(flag, "check") => (flag, None),
-            None => (
+            None if flag == "check" => (flag, None),
+            None if UPDATE_OPTIONS.contains(&flag) => (
                 flag,
                 Some(
                     rest.next()
@@ -87,7 +91,11 @@ fn flags(args: &[String]) -> Result<Vec<(String, Option<String>)>, String> {
                         .ok_or_else(|| format!("--{flag} needs a value"))?,
                 ),
             ),
+            None => (flag, None),
         };
+        if !UPDATE_OPTIONS.contains(&name) {
+            return Err(format!("unknown option --{name}"));
+        }
         parsed.push((name.to_string(), value));
     }
     Ok(parsed)
@@ -118,8 +126,7 @@ fn parse_update(args: &[String]) -> Result<(UpdateSpec, Option<PathBuf>), String
                         format!("--timeout wants a positive number of seconds, not `{value}`")
                     })?;
             }
-            "" => return Err(format!("unexpected argument `{value}`")),
-            other => return Err(format!("unknown option --{other}")),
+            _ => return Err(format!("unexpected argument `{value}`")),
         }
     }
     if let Some(source) = source {
@@ -264,7 +271,7 @@ mod tests {
             &["--url", "a", "--from", "b"][..],
             &["--url"],
             &["--timeout", "-1"],
-            &["--force"],
+            &["--force", "value"],
             &["stray"],
         ] {
             assert!(parse_update(&args(bad)).is_err(), "{bad:?}");

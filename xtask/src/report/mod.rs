@@ -139,20 +139,20 @@ impl Report {
 /// # Ok::<(), phala_cloud_codegen::SpecError>(())
 /// ```
 pub fn compare(old: &Value, new: &Value) -> Result<Report, SpecError> {
-    let (operations_removed, operations_added, operations_changed) = operations::compare(old, new);
-    let (schemas_removed, schemas_added, schemas_changed) = schemas::compare(old, new)?;
+    let ops = operations::compare(old, new);
+    let reached = schemas::compare(old, new)?;
     let old_kinds = inspect::hashid_kinds(old);
     let old_paginated: Vec<(String, String)> = inspect::paginated_operations(old)
         .into_iter()
         .map(|o| (o.method, o.path))
         .collect();
     Ok(Report {
-        operations_removed,
-        operations_added,
-        operations_changed,
-        schemas_removed,
-        schemas_added,
-        schemas_changed,
+        operations_removed: ops.removed,
+        operations_added: ops.added,
+        operations_changed: ops.changed,
+        schemas_removed: reached.removed,
+        schemas_added: reached.added,
+        schemas_changed: reached.changed,
         new_versions: inspect::versions(new)
             .difference(&inspect::versions(old))
             .cloned()
@@ -174,6 +174,24 @@ fn pagination(style: &PaginationStyle) -> String {
         PaginationStyle::PageNumber => "`page` / `page_size`".into(),
         PaginationStyle::LimitOffset { offset_param } => format!("`limit` / `{offset_param}`"),
         PaginationStyle::Cursor => "`cursor`".into(),
+    }
+}
+
+/// The three lists a comparison of operations or schemas gives.
+#[derive(Debug)]
+struct Diff<T> {
+    removed: Vec<T>,
+    added: Vec<T>,
+    changed: Vec<Changed>,
+}
+
+impl<T> Default for Diff<T> {
+    fn default() -> Self {
+        Self {
+            removed: Vec::new(),
+            added: Vec::new(),
+            changed: Vec::new(),
+        }
     }
 }
 

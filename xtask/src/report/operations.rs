@@ -7,20 +7,20 @@ use phala_cloud_codegen::inspect::METHODS;
 use serde_json::Value;
 
 use super::describe::describe;
-use super::{sides, Change, ChangeKind, Changed, Operation, Side};
+use super::{sides, Change, ChangeKind, Changed, Diff, Operation, Side};
 
 /// Removed, added and changed operations, each sorted by path then method.
-pub(super) fn compare(old: &Value, new: &Value) -> (Vec<Operation>, Vec<Operation>, Vec<Changed>) {
+pub(super) fn compare(old: &Value, new: &Value) -> Diff<Operation> {
     let (old_ops, new_ops) = (operations(old), operations(new));
-    let (mut removed, mut added, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut diff = Diff::default();
     for (_, side) in sides(&old_ops, &new_ops) {
         match side {
-            Side::Removed(o) => removed.push(o.operation.clone()),
-            Side::Added(n) => added.push(n.operation.clone()),
+            Side::Removed(o) => diff.removed.push(o.operation.clone()),
+            Side::Added(n) => diff.added.push(n.operation.clone()),
             Side::Both(o, n) => {
                 let changes = differences(old, o, new, n);
                 if !changes.is_empty() {
-                    changed.push(Changed {
+                    diff.changed.push(Changed {
                         subject: n.operation.to_string(),
                         changes,
                     });
@@ -28,7 +28,7 @@ pub(super) fn compare(old: &Value, new: &Value) -> (Vec<Operation>, Vec<Operatio
             }
         }
     }
-    (removed, added, changed)
+    diff
 }
 
 struct Op<'a> {
@@ -304,9 +304,9 @@ mod tests {
     }
 
     fn changes(old: Value, new: Value) -> Vec<(bool, String)> {
-        let (removed, added, changed) = compare(&one_op(old), &one_op(new));
-        assert!(removed.is_empty() && added.is_empty());
-        changed
+        let diff = compare(&one_op(old), &one_op(new));
+        assert!(diff.removed.is_empty() && diff.added.is_empty());
+        diff.changed
             .into_iter()
             .flat_map(|c| c.changes)
             .map(|c| (c.breaking, c.what))
@@ -377,7 +377,7 @@ mod tests {
                 "components": {"parameters": {"P": {"in": "query", "name": "p", "required": required, "schema": {"type": "string"}}}}
             })
         };
-        let (_, _, changed) = compare(&spec(false), &spec(true));
+        let changed = compare(&spec(false), &spec(true)).changed;
         assert_eq!(
             changed[0].changes[0].what,
             "query parameter `p` is now required"

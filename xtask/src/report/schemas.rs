@@ -7,23 +7,20 @@ use phala_cloud_codegen::SpecError;
 use serde_json::Value;
 
 use super::describe::{fields, parent, Field};
-use super::{sides, Change, ChangeKind, Changed, Side};
+use super::{sides, Change, ChangeKind, Changed, Diff, Side};
 
 /// Removed, added and changed reachable schemas, by name.
-pub(super) fn compare(
-    old: &Value,
-    new: &Value,
-) -> Result<(Vec<String>, Vec<String>, Vec<Changed>), SpecError> {
+pub(super) fn compare(old: &Value, new: &Value) -> Result<Diff<String>, SpecError> {
     let (old_schemas, new_schemas) = (reachable(old)?, reachable(new)?);
-    let (mut removed, mut added, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut diff = Diff::default();
     for (name, side) in sides(&old_schemas, &new_schemas) {
         match side {
-            Side::Removed(_) => removed.push(name),
-            Side::Added(_) => added.push(name),
+            Side::Removed(_) => diff.removed.push(name),
+            Side::Added(_) => diff.added.push(name),
             Side::Both(o, n) => {
                 let changes = field_changes(&fields(o), &fields(n));
                 if !changes.is_empty() {
-                    changed.push(Changed {
+                    diff.changed.push(Changed {
                         subject: name,
                         changes,
                     });
@@ -31,7 +28,7 @@ pub(super) fn compare(
             }
         }
     }
-    Ok((removed, added, changed))
+    Ok(diff)
 }
 
 fn reachable(spec: &Value) -> Result<BTreeMap<String, &Value>, SpecError> {
@@ -139,11 +136,11 @@ mod tests {
             }},
             "Unreached": {"type": "string"}
         }));
-        let (removed, added, changed) = compare(&old, &new).unwrap();
-        assert_eq!(removed, ["Node"]);
-        assert!(added.is_empty());
-        assert_eq!(changed.len(), 1);
-        let changes: Vec<_> = changed[0]
+        let diff = compare(&old, &new).unwrap();
+        assert_eq!(diff.removed, ["Node"]);
+        assert!(diff.added.is_empty());
+        assert_eq!(diff.changed.len(), 1);
+        let changes: Vec<_> = diff.changed[0]
             .changes
             .iter()
             .map(|c| (c.breaking, c.what.as_str()))
