@@ -87,13 +87,24 @@ fn union(parts: impl Iterator<Item = String>) -> String {
     others.join(" | ")
 }
 
-/// One field of an object schema.
+/// One field of an object schema, or a parameter or a request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     /// Its [`describe`]d type.
     pub ty: String,
-    /// Listed in its object's `required`.
+    /// Listed in its object's `required` (`required: true` for inputs).
     pub required: bool,
+}
+
+impl Field {
+    /// `required` or `optional`.
+    pub fn presence(&self) -> &'static str {
+        if self.required {
+            "required"
+        } else {
+            "optional"
+        }
+    }
 }
 
 /// The schema's own type under the key `""`, then every property by its path:

@@ -18,6 +18,8 @@ use phala_cloud_codegen::inspect::{self, PaginatedOperation, PaginationStyle};
 use phala_cloud_codegen::SpecError;
 use serde_json::Value;
 
+use describe::Field;
+
 pub use render::{markdown, text};
 
 /// The differences between a vendored and a candidate spec.
@@ -168,6 +170,59 @@ pub fn compare(old: &Value, new: &Value) -> Result<Report, SpecError> {
     })
 }
 
+/// Who writes the values of a parameter, a body or a field, which decides
+/// what breaks existing code.
+#[derive(Clone, Copy)]
+enum Role {
+    /// The caller (parameters, request bodies): a new required input breaks
+    /// every call, a relaxed one breaks none.
+    Sent,
+    /// Either side (schema fields): any change of required-ness turns `T`
+    /// into `Option<T>` or back in the generated struct; a new field breaks nothing.
+    Shared,
+}
+
+/// The changes between two versions of one parameter, body or field, absent
+/// on one side when it was added or removed; `label` names it.
+fn member_changes(
+    label: &str,
+    old: Option<&Field>,
+    new: Option<&Field>,
+    role: Role,
+) -> Vec<Change> {
+    match (old, new) {
+        (None, None) => Vec::new(),
+        (Some(_), None) => vec![Change::new(
+            ChangeKind::Removed,
+            true,
+            format!("{label} removed"),
+        )],
+        (None, Some(n)) => vec![Change::new(
+            ChangeKind::Added,
+            matches!(role, Role::Sent) && n.required,
+            format!("{label} added ({}, {})", n.presence(), n.ty),
+        )],
+        (Some(o), Some(n)) => {
+            let mut changes = Vec::new();
+            if o.ty != n.ty {
+                changes.push(Change::new(
+                    ChangeKind::Changed,
+                    true,
+                    format!("{label}: {} → {}", o.ty, n.ty),
+                ));
+            }
+            if o.required != n.required {
+                changes.push(Change::new(
+                    ChangeKind::Changed,
+                    matches!(role, Role::Shared) || n.required,
+                    format!("{label} is now {}", n.presence()),
+                ));
+            }
+            changes
+        }
+    }
+}
+
 /// How a paginated operation pages, in words.
 fn pagination(style: &PaginationStyle) -> String {
     match style {
@@ -200,6 +255,17 @@ enum Side<'a, V> {
     Removed(&'a V),
     Added(&'a V),
     Both(&'a V, &'a V),
+}
+
+impl<'a, V> Side<'a, V> {
+    /// The old and the new value, `None` where absent.
+    fn options(&self) -> (Option<&'a V>, Option<&'a V>) {
+        match *self {
+            Side::Removed(o) => (Some(o), None),
+            Side::Added(n) => (None, Some(n)),
+            Side::Both(o, n) => (Some(o), Some(n)),
+        }
+    }
 }
 
 /// Every key of `old` and `new`, in order, with the side(s) holding it.

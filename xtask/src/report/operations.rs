@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use phala_cloud_codegen::inspect::METHODS;
 use serde_json::Value;
 
-use super::describe::describe;
-use super::{sides, Change, ChangeKind, Changed, Diff, Operation, Side};
+use super::describe::{describe, Field};
+use super::{member_changes, sides, Change, ChangeKind, Changed, Diff, Operation, Role, Side};
 
 /// Removed, added and changed operations, each sorted by path then method.
 pub(super) fn compare(old: &Value, new: &Value) -> Diff<Operation> {
@@ -86,7 +86,12 @@ fn differences(old_spec: &Value, old: &Op<'_>, new_spec: &Value, new: &Op<'_>) -
         &parameters(new_spec, new),
         &mut changes,
     );
-    body_changes(body(old_spec, old.op), body(new_spec, new.op), &mut changes);
+    changes.extend(member_changes(
+        "request body",
+        body(old_spec, old.op).as_ref(),
+        body(new_spec, new.op).as_ref(),
+        Role::Sent,
+    ));
     response_changes(
         &responses(old_spec, old.op),
         &responses(new_spec, new.op),
@@ -95,25 +100,8 @@ fn differences(old_spec: &Value, old: &Op<'_>, new_spec: &Value, new: &Op<'_>) -
     changes
 }
 
-/// A parameter or a request body: its type and whether it must be given.
-#[derive(Debug, PartialEq, Eq)]
-struct Input {
-    required: bool,
-    ty: String,
-}
-
-impl Input {
-    fn presence(&self) -> &'static str {
-        if self.required {
-            "required"
-        } else {
-            "optional"
-        }
-    }
-}
-
 /// Parameters by (location, name); the operation's override the path item's.
-fn parameters(spec: &Value, op: &Op<'_>) -> BTreeMap<(String, String), Input> {
+fn parameters(spec: &Value, op: &Op<'_>) -> BTreeMap<(String, String), Field> {
     let mut found = BTreeMap::new();
     for list in [op.path_item, op.op] {
         for param in list
@@ -129,7 +117,7 @@ fn parameters(spec: &Value, op: &Op<'_>) -> BTreeMap<(String, String), Input> {
             ) else {
                 continue;
             };
-            let input = Input {
+            let input = Field {
                 required: location == "path"
                     || param.get("required").and_then(Value::as_bool) == Some(true),
                 ty: param.get("schema").map_or_else(|| "any".into(), describe),
@@ -141,81 +129,27 @@ fn parameters(spec: &Value, op: &Op<'_>) -> BTreeMap<(String, String), Input> {
 }
 
 fn parameter_changes(
-    old: &BTreeMap<(String, String), Input>,
-    new: &BTreeMap<(String, String), Input>,
+    old: &BTreeMap<(String, String), Field>,
+    new: &BTreeMap<(String, String), Field>,
     changes: &mut Vec<Change>,
 ) {
     for ((location, name), side) in sides(old, new) {
-        let label = format!("{location} parameter `{name}`");
-        match side {
-            Side::Removed(_) => changes.push(Change::new(
-                ChangeKind::Removed,
-                true,
-                format!("{label} removed"),
-            )),
-            Side::Added(n) => changes.push(Change::new(
-                ChangeKind::Added,
-                n.required,
-                format!("{label} added ({}, {})", n.presence(), n.ty),
-            )),
-            Side::Both(o, n) => {
-                if o.required != n.required {
-                    changes.push(Change::new(
-                        ChangeKind::Changed,
-                        n.required,
-                        format!("{label} is now {}", n.presence()),
-                    ));
-                }
-                if o.ty != n.ty {
-                    changes.push(Change::new(
-                        ChangeKind::Changed,
-                        true,
-                        format!("{label}: {} → {}", o.ty, n.ty),
-                    ));
-                }
-            }
-        }
+        let (o, n) = side.options();
+        changes.extend(member_changes(
+            &format!("{location} parameter `{name}`"),
+            o,
+            n,
+            Role::Sent,
+        ));
     }
 }
 
-fn body(spec: &Value, op: &Value) -> Option<Input> {
+fn body(spec: &Value, op: &Value) -> Option<Field> {
     let body = resolve(spec, op.get("requestBody")?);
-    Some(Input {
+    Some(Field {
         required: body.get("required").and_then(Value::as_bool) == Some(true),
         ty: content(body.get("content")),
     })
-}
-
-fn body_changes(old: Option<Input>, new: Option<Input>, changes: &mut Vec<Change>) {
-    match (old, new) {
-        (None, None) => {}
-        (Some(_), None) => changes.push(Change::new(
-            ChangeKind::Removed,
-            true,
-            "request body removed",
-        )),
-        (None, Some(n)) => changes.push(Change::new(
-            ChangeKind::Added,
-            n.required,
-            format!("request body added ({}, {})", n.presence(), n.ty),
-        )),
-        (Some(o), Some(n)) => {
-            if o.required != n.required {
-                changes.push(Change::new(
-                    ChangeKind::Changed,
-                    n.required,
-                    format!("request body is now {}", n.presence()),
-                ));
-            }
-            if o.ty != n.ty {
-                changes.push(Change::new(
-                    ChangeKind::Changed,
-                    true,
-                    format!("request body: {} → {}", o.ty, n.ty),
-                ));
-            }
-        }
-    }
 }
 
 /// Response body types by status code.
@@ -333,8 +267,8 @@ mod tests {
                     "header parameter `X-Team` added (optional, string)".to_string()
                 ),
                 (true, "query parameter `gone` removed".to_string()),
-                (true, "query parameter `page` is now required".to_string()),
                 (true, "query parameter `page`: integer → string".to_string()),
+                (true, "query parameter `page` is now required".to_string()),
             ]
         );
     }
@@ -357,8 +291,8 @@ mod tests {
             changes(old, new),
             [
                 (false, "operationId `` → `list`".to_string()),
-                (true, "request body is now required".to_string()),
                 (true, "request body: Old → New".to_string()),
+                (true, "request body is now required".to_string()),
                 (true, "response `200`: Kms → KmsV2".to_string()),
                 (false, "response `404` no longer declared".to_string()),
                 (

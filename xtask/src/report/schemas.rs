@@ -7,7 +7,7 @@ use phala_cloud_codegen::SpecError;
 use serde_json::Value;
 
 use super::describe::{fields, parent, Field};
-use super::{sides, Change, ChangeKind, Changed, Diff, Side};
+use super::{member_changes, sides, Change, Changed, Diff, Role, Side};
 
 /// Removed, added and changed reachable schemas, by name.
 pub(super) fn compare(old: &Value, new: &Value) -> Result<Diff<String>, SpecError> {
@@ -65,40 +65,10 @@ fn field_changes(old: &BTreeMap<String, Field>, new: &BTreeMap<String, Field>) -
         } else {
             format!("field `{path}`")
         };
-        match side {
-            Side::Removed(_) if !parent(&path).is_some_and(|p| gone.contains(p)) => {
-                changes.push(Change::new(
-                    ChangeKind::Removed,
-                    true,
-                    format!("{label} removed"),
-                ));
-            }
-            Side::Added(n) if !parent(&path).is_some_and(|p| came.contains(p)) => {
-                let presence = if n.required { "required" } else { "optional" };
-                changes.push(Change::new(
-                    ChangeKind::Added,
-                    false,
-                    format!("{label} added ({presence}, {})", n.ty),
-                ));
-            }
-            Side::Both(o, n) => {
-                if o.ty != n.ty {
-                    changes.push(Change::new(
-                        ChangeKind::Changed,
-                        true,
-                        format!("{label}: {} → {}", o.ty, n.ty),
-                    ));
-                }
-                if o.required != n.required {
-                    let now = if n.required { "required" } else { "optional" };
-                    changes.push(Change::new(
-                        ChangeKind::Changed,
-                        true,
-                        format!("{label} is now {now}"),
-                    ));
-                }
-            }
-            Side::Removed(_) | Side::Added(_) => {}
+        let nested_in = |set: &BTreeSet<&str>| parent(&path).is_some_and(|p| set.contains(p));
+        if !(nested_in(&gone) || nested_in(&came)) {
+            let (o, n) = side.options();
+            changes.extend(member_changes(&label, o, n, Role::Shared));
         }
     }
     changes
