@@ -25,18 +25,6 @@ pub struct UpdateSpec {
     pub timeout: Duration,
 }
 
-impl UpdateSpec {
-    /// An update of `spec` from the docs site, with the default timeout.
-    pub fn new(spec: impl Into<PathBuf>) -> Self {
-        Self {
-            source: Source::Url(DEFAULT_URL.into()),
-            spec: spec.into(),
-            check: false,
-            timeout: DEFAULT_TIMEOUT,
-        }
-    }
-}
-
 /// What a successful run found.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -104,6 +92,16 @@ fn refusal(error: &SpecError) -> String {
 }
 
 impl UpdateSpec {
+    /// An update of `spec` from the docs site, with the default timeout.
+    pub fn new(spec: impl Into<PathBuf>) -> Self {
+        Self {
+            source: Source::Url(DEFAULT_URL.into()),
+            spec: spec.into(),
+            check: false,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
     /// Runs the update.
     ///
     /// ```no_run
