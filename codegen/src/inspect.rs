@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::normalize::version_in_name;
-use crate::walk::METHODS;
+pub use crate::walk::METHODS;
+
+pub use crate::walk::reachable_schemas;
 
 /// The hashid kinds: `prefix` → table, from schemas with `format: hashid`,
 /// `pattern: ^<prefix>_.+` and `title: HashedId[<table>]`

@@ -1,6 +1,8 @@
 //! Traversal of every schema and every operation of an OpenAPI document,
 //! with the JSON pointer of each, so that rules can name what they refuse.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 use crate::pointer::join;
@@ -175,4 +177,53 @@ pub fn collect_refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
         Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
         _ => {}
     }
+}
+
+/// The component schemas reachable from `paths` through `$ref`s, followed
+/// transitively: what the normalizer keeps, and what the API-change report
+/// compares. A reference to an undefined component schema is an error at its
+/// pointer; a document without `components/schemas` reaches nothing.
+///
+/// ```
+/// use phala_cloud_codegen::inspect::reachable_schemas;
+///
+/// let spec = serde_json::json!({
+///     "paths": {"/kms": {"get": {"responses": {"200": {"content": {"application/json":
+///         {"schema": {"$ref": "#/components/schemas/KmsList"}}}}}}}},
+///     "components": {"schemas": {
+///         "KmsList": {"items": {"$ref": "#/components/schemas/Kms"}},
+///         "Kms": {},
+///         "Leftover": {}
+///     }}
+/// });
+/// let names: Vec<_> = reachable_schemas(&spec)?.into_iter().collect();
+/// assert_eq!(names, ["Kms", "KmsList"]);
+/// # Ok::<(), phala_cloud_codegen::SpecError>(())
+/// ```
+pub fn reachable_schemas(doc: &Value) -> Result<BTreeSet<String>, SpecError> {
+    let mut reachable = BTreeSet::new();
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Ok(reachable);
+    };
+    let mut stack = Vec::new();
+    if let Some(paths) = doc.get("paths") {
+        collect_refs(paths, &mut stack);
+    }
+    while let Some(name) = stack.pop() {
+        if reachable.contains(name) {
+            continue;
+        }
+        let schema = schemas.get(name).ok_or_else(|| {
+            SpecError::at(
+                join("/components/schemas", name),
+                "referenced but not defined",
+            )
+        })?;
+        reachable.insert(name.to_string());
+        collect_refs(schema, &mut stack);
+    }
+    Ok(reachable)
 }
