@@ -25,10 +25,14 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod compose_hash;
+pub mod env_encryption;
 pub mod error;
 mod generated;
+mod hex32;
 mod retry;
 mod transport;
+pub mod webhook;
 
 pub use client::{Client, ClientBuilder, ClientState};
 pub use error::Error;

@@ -1,0 +1,291 @@
+//! The compose hash: SHA-256 of an app compose in canonical JSON, the value
+//! an app's on-chain allow-list and the `X-Compose-Hash` header carry.
+//!
+//! The canonical form is the one dstack and the Phala Cloud docs use:
+//!
+//! 1. preprocessing of the top-level object: with `"runner": "bash"` the
+//!    `docker_compose_file` key is dropped, with `"runner": "docker-compose"`
+//!    the `bash_script` key; a `pre_launch_script` that is `null`, `""`,
+//!    `false` or `0` is dropped;
+//! 2. object keys sorted recursively (array order is kept);
+//! 3. JSON indented by four spaces, with `,` and `:` as separators and
+//!    non-ASCII characters written as UTF-8 — Python's
+//!    `json.dumps(d, sort_keys=True, indent=4, separators=(",", ":"), ensure_ascii=False)`;
+//! 4. SHA-256 of those bytes.
+//!
+//! The official JS and Python SDKs also export a *compact* variant under the
+//! name `getComposeHash` / `get_compose_hash`, which gives a different hash;
+//! this crate implements only the canonical one. The JS implementation also
+//! rewrites `": ` inside string values (it post-processes the indented text
+//! with a regular expression), so for a value containing `": ` it disagrees
+//! with Python and with this crate; the hash the server returns is the
+//! authority. Floating-point numbers are written as `serde_json` writes them,
+//! which may differ from Python for very large or small values; app composes
+//! hold none.
+//!
+//! ```
+//! use phala_cloud::compose_hash::ComposeHash;
+//!
+//! let compose = serde_json::json!({
+//!     "name": "demo",
+//!     "runner": "docker-compose",
+//!     "docker_compose_file": "services: {}",
+//!     "bash_script": "dropped for the docker-compose runner",
+//! });
+//! let hash = ComposeHash::of_json(&compose);
+//! assert_eq!(hash.to_string().len(), 64);
+//! assert_eq!(format!("{hash:#}"), format!("0x{hash}"));
+//! ```
+
+use std::fmt;
+use std::io;
+use std::str::FromStr;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::hex32;
+use crate::types::AppComposeV2;
+
+/// A compose hash: 32 bytes, written as 64 lowercase hex digits.
+///
+/// `Display` gives the hex without a prefix (`{:#}` adds `0x`); `FromStr`
+/// and `Deserialize` accept either, so a hash the server returns can be
+/// compared with one computed here.
+///
+/// ```
+/// use phala_cloud::compose_hash::ComposeHash;
+///
+/// let from_server: ComposeHash = format!("0x{}", "ab".repeat(32)).parse()?;
+/// assert_eq!(from_server, ComposeHash::from([0xab; 32]));
+/// assert_eq!(from_server.to_string(), "ab".repeat(32));
+/// # Ok::<(), phala_cloud::compose_hash::ParseComposeHashError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ComposeHash([u8; 32]);
+
+impl ComposeHash {
+    /// The compose hash of an app compose given as JSON: the canonical form
+    /// of [`canonical_json`], hashed with SHA-256.
+    ///
+    /// Use this for a compose as the server or a file holds it: every key
+    /// present is hashed, including ones this crate's types do not know.
+    pub fn of_json(app_compose: &Value) -> Self {
+        Self(Sha256::digest(canonical_json(app_compose).as_bytes()).into())
+    }
+
+    /// The 32 bytes, as `bytes32` on chain.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl From<[u8; 32]> for ComposeHash {
+    fn from(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl fmt::Display for ComposeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.write_str("0x")?;
+        }
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for ComposeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ComposeHash({self})")
+    }
+}
+
+/// A string that is not a compose hash (64 hex digits, optional `0x`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid compose hash: {0}")]
+pub struct ParseComposeHashError(String);
+
+impl FromStr for ComposeHash {
+    type Err = ParseComposeHashError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        hex32::parse(s)
+            .map(Self)
+            .map_err(|e| ParseComposeHashError(e.to_string()))
+    }
+}
+
+impl Serialize for ComposeHash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ComposeHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl AppComposeV2 {
+    /// The canonical JSON of this app compose (see [`canonical_json`]), as
+    /// this type serializes it: every field with a value, defaults included,
+    /// `None` fields and an empty `allowed_envs` left out.
+    ///
+    /// Fails only when a field does not serialize to JSON.
+    pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
+        Ok(canonical_json(&serde_json::to_value(self)?))
+    }
+
+    /// The compose hash of this app compose, as this type serializes it (see
+    /// [`AppComposeV2::canonical_json`]). To hash a compose exactly as the
+    /// server returned it, keep its JSON and use [`ComposeHash::of_json`].
+    ///
+    /// ```
+    /// use phala_cloud::types::AppComposeV2;
+    ///
+    /// let compose: AppComposeV2 = serde_json::from_value(serde_json::json!({
+    ///     "name": "demo",
+    ///     "docker_compose_file": "services: {}",
+    /// }))?;
+    /// let hash = compose.compose_hash()?;
+    /// let json = serde_json::to_value(&compose)?;
+    /// assert_eq!(hash, phala_cloud::compose_hash::ComposeHash::of_json(&json));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn compose_hash(&self) -> Result<ComposeHash, serde_json::Error> {
+        Ok(ComposeHash::of_json(&serde_json::to_value(self)?))
+    }
+}
+
+/// The canonical JSON text of an app compose: preprocessed, keys sorted
+/// recursively, indented by four spaces, `,`/`:` separators, UTF-8 (see the
+/// [module docs](self)).
+///
+/// ```
+/// let compose = serde_json::json!({"name": "é", "features": ["kms"], "runner": "bash",
+///     "docker_compose_file": "dropped", "pre_launch_script": ""});
+/// assert_eq!(
+///     phala_cloud::compose_hash::canonical_json(&compose),
+///     "{\n    \"features\":[\n        \"kms\"\n    ],\n    \"name\":\"é\",\n    \"runner\":\"bash\"\n}"
+/// );
+/// ```
+pub fn canonical_json(app_compose: &Value) -> String {
+    let mut compose = app_compose.clone();
+    if let Value::Object(map) = &mut compose {
+        match map.get("runner").and_then(Value::as_str) {
+            Some("bash") => {
+                map.remove("docker_compose_file");
+            }
+            Some("docker-compose") => {
+                map.remove("bash_script");
+            }
+            _ => {}
+        }
+        if map.get("pre_launch_script").is_some_and(is_falsy) {
+            map.remove("pre_launch_script");
+        }
+    }
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, CanonicalFormatter::new());
+    // A `Value` always serializes: its keys are strings and its numbers finite.
+    Sorted(&compose)
+        .serialize(&mut serializer)
+        .expect("a serde_json::Value serializes into a Vec");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// JavaScript's falsiness, which decides whether the official SDKs drop
+/// `pre_launch_script`.
+fn is_falsy(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Array(_) | Value::Object(_) => false,
+    }
+}
+
+/// Serializes a value with every object's keys in sorted order, whatever
+/// order the map keeps (`serde_json`'s `preserve_order` may be on).
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut out = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    out.serialize_entry(key, &Sorted(value))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Sorted)),
+            scalar => scalar.serialize(serializer),
+        }
+    }
+}
+
+/// `serde_json`'s four-space pretty printer with `:` instead of `": "`
+/// between a key and its value.
+struct CanonicalFormatter(PrettyFormatter<'static>);
+
+impl CanonicalFormatter {
+    fn new() -> Self {
+        Self(PrettyFormatter::with_indent(b"    "))
+    }
+}
+
+impl Formatter for CanonicalFormatter {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b":")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
