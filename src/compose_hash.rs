@@ -192,7 +192,8 @@ pub fn canonical_json(app_compose: &Value) -> String {
         }
     }
     let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, CanonicalFormatter::new());
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, CanonicalFormatter::new());
     // A `Value` always serializes: its keys are strings and its numbers finite.
     Sorted(&compose)
         .serialize(&mut serializer)

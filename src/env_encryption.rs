@@ -84,8 +84,7 @@ impl EnvEncryptPublicKey {
         // Clamped X25519 scalars are multiples of the cofactor, so any of them
         // maps a low-order point (on the curve or its twist) to zero, and only
         // such a point: one scalar decides for all.
-        let probe = Zeroizing::new(x25519([1; 32], bytes));
-        if *probe == [0; 32] {
+        if x25519([1; 32], bytes) == [0; 32] {
             return Err(EnvEncryptionError::InvalidPublicKey(
                 "a low-order point, which gives an all-zero shared secret".into(),
             ));

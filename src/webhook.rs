@@ -344,7 +344,7 @@ pub enum EventData {
     CvmDeleted(CvmEvent),
     /// `cvm.update.pending_approval`: an update on an on-chain KMS waits for
     /// its compose hash to be approved (multisig).
-    CvmUpdatePendingApproval(PendingApproval),
+    CvmUpdatePendingApproval(Box<PendingApproval>),
     /// An event this version of the crate does not know.
     Other {
         /// The event's name.

@@ -1,0 +1,405 @@
+//! Webhook signature checks and event decoding against independently computed
+//! vectors.
+//!
+//! Every signature below was computed outside this crate with Python's
+//! standard library, over the exact bytes the test passes as the body:
+//!
+//! ```python
+//! import hmac, hashlib
+//! secret = b"whsec_dGVzdC1zZWNyZXQtZm9yLXBoYWxhLXdlYmhvb2tz"
+//! sig = lambda body: "sha256=" + hmac.new(secret, b"1700000000." + body, hashlib.sha256).hexdigest()
+//! sig(open("tests/fixtures/WEBHOOK_event_cvm.created__docs-webhooks.json", "rb").read())
+//! ```
+//!
+//! The `cvm.created` one was also checked with
+//! `{ printf '1700000000.'; cat tests/fixtures/WEBHOOK_event_cvm.created__docs-webhooks.json; } | openssl dgst -sha256 -hmac "$SECRET"`
+//! and with Node's `crypto.createHmac` (as the official JS SDK does): all
+//! three give `b72ce168…3e99`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use phala_cloud::webhook::{EventData, WebhookError, WebhookEvent, WebhookVerifier};
+
+const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtZm9yLXBoYWxhLXdlYmhvb2tz";
+const TIMESTAMP: i64 = 1_700_000_000;
+const TIMESTAMP_TEXT: &str = "1700000000";
+
+const CREATED: &[u8] = include_bytes!("fixtures/WEBHOOK_event_cvm.created__docs-webhooks.json");
+const CREATED_SIG: &str = "sha256=b72ce168b9e7c8686be00dff6f45c4aead399c3099c5e436b56af36c38643e99";
+
+const PENDING: &[u8] =
+    include_bytes!("fixtures/WEBHOOK_event_cvm.update.pending_approval__docs-multisig.json");
+const PENDING_SIG: &str = "sha256=c77796529102156434b68e1e6c826673b0038f5d2fcaa1627541771ea5cbf05d";
+
+/// The docs' failure-event example, in a full envelope.
+const FAILED: &[u8] = br#"{"id":"evt_0000000000000001","event":"cvm.create_failed","version":"1","created_at":"2026-03-19T10:31:00Z","workspace":{"id":"my-team-slug","name":"My Team"},"data":{"cvm_id":"1a09d706-2686-4e0a-8b1d-323ff0e3504b","cvm_name":"my-app","app_id":"0xabc...","status":"error","error":"CVM 82: Failed to request app keys: ..."}}"#;
+const FAILED_SIG: &str = "sha256=5c01346a114970bcd0042d5a6675a24074622ba727e0bfd71632f7b07ff7309a";
+
+const UNKNOWN: &[u8] = br#"{"id":"evt_00000000000000ff","event":"cvm.migrated","version":"1","created_at":"2026-03-19T10:30:00Z","workspace":{"id":"my-team-slug","name":"My Team"},"data":{"cvm_id":"x","region":"eu"}}"#;
+const UNKNOWN_SIG: &str = "sha256=6c01afae726272a8da9f2658ab976cb5409765bf5b8b78776394dfe6c62eca9f";
+
+/// A known event whose data lacks `cvm_id`.
+const WRONG_SHAPE: &[u8] = br#"{"id":"evt_0000000000000002","event":"cvm.created","version":"1","created_at":"2026-03-19T10:30:00Z","workspace":{"id":"w","name":"W"},"data":{"cvm_name":"no id"}}"#;
+const WRONG_SHAPE_SIG: &str =
+    "sha256=7d8e99081ca2cd729f98497996536392bdfd5e0c04bc277101335c4a9984c017";
+
+const NOT_JSON: &[u8] = b"not json";
+const NOT_JSON_SIG: &str =
+    "sha256=ffec00e9503512d96534c8eec5a5e3146aac62216fc06ab8b6d9c0a1e60bbd1c";
+
+/// A verifier whose clock reads `TIMESTAMP + offset` seconds.
+fn verifier_at(offset: i64) -> WebhookVerifier {
+    let now = UNIX_EPOCH + Duration::from_secs(TIMESTAMP.checked_add(offset).unwrap() as u64);
+    WebhookVerifier::new(SECRET).clock(move || now)
+}
+
+fn header_map(timestamp: &str, signature: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        HeaderName::from_static("x-webhook-timestamp"),
+        HeaderValue::from_str(timestamp).unwrap(),
+    );
+    headers.insert(
+        HeaderName::from_static("x-webhook-signature"),
+        HeaderValue::from_str(signature).unwrap(),
+    );
+    headers
+}
+
+fn parse(body: &[u8], signature: &str) -> Result<WebhookEvent, WebhookError> {
+    verifier_at(0).parse_event(&header_map(TIMESTAMP_TEXT, signature), body)
+}
+
+#[test]
+fn the_independent_vector_verifies_and_decodes_a_created_event() {
+    let event = parse(CREATED, CREATED_SIG).unwrap();
+    assert_eq!(event.id, "evt_a1b2c3d4e5f67890");
+    assert_eq!(event.version, "1");
+    assert_eq!(event.created_at.to_rfc3339(), "2026-03-19T10:30:00+00:00");
+    assert_eq!(event.workspace.id, "my-team-slug");
+    assert_eq!(event.workspace.name, "My Team");
+    assert_eq!(event.data.name(), "cvm.created");
+    let EventData::CvmCreated(cvm) = &event.data else {
+        panic!("not a cvm.created event: {event:?}");
+    };
+    assert_eq!(cvm.cvm_id, "1a09d706-2686-4e0a-8b1d-323ff0e3504b");
+    assert_eq!(cvm.cvm_name, "my-app");
+    assert_eq!(cvm.app_id, "0xabc...");
+    assert_eq!(cvm.status, "running");
+    assert_eq!(cvm.error, None);
+    assert!(cvm.extra.is_empty());
+}
+
+#[test]
+fn a_pending_approval_event_decodes_every_field() {
+    let event = parse(PENDING, PENDING_SIG).unwrap();
+    assert_eq!(event.data.name(), "cvm.update.pending_approval");
+    let EventData::CvmUpdatePendingApproval(pending) = &event.data else {
+        panic!("not a pending-approval event: {event:?}");
+    };
+    assert_eq!(pending.cvm_name, "payments-api");
+    assert_eq!(pending.kms.chain_id, 8453);
+    assert_eq!(
+        pending.kms.contract_address,
+        "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C"
+    );
+    assert_eq!(pending.onchain_action.method, "addComposeHash(bytes32)");
+    assert_eq!(pending.onchain_action.calldata, pending.compose_hash);
+    assert_eq!(pending.commit_token, "a5732e36-8f4b-4c1d-9e7a-2b5c8d9e0f1a");
+    assert!(pending
+        .api_commit_url
+        .ends_with("/commit-update?token=a5732e36-8f4b-4c1d-9e7a-2b5c8d9e0f1a"));
+    assert_eq!(
+        pending.expires_at.to_rfc3339(),
+        "2026-04-24T12:34:56.789+00:00"
+    );
+    assert_eq!(pending.initiated_by.username, "alice");
+    assert_eq!(pending.initiated_by.user_id, "usr_01HXYZ");
+}
+
+#[test]
+fn a_failure_event_carries_its_error() {
+    let event = parse(FAILED, FAILED_SIG).unwrap();
+    let EventData::CvmCreateFailed(cvm) = &event.data else {
+        panic!("not a cvm.create_failed event: {event:?}");
+    };
+    assert_eq!(cvm.status, "error");
+    assert_eq!(
+        cvm.error.as_deref(),
+        Some("CVM 82: Failed to request app keys: ...")
+    );
+}
+
+#[test]
+fn an_unknown_event_keeps_its_name_and_data() {
+    let event = parse(UNKNOWN, UNKNOWN_SIG).unwrap();
+    assert_eq!(event.data.name(), "cvm.migrated");
+    let EventData::Other { event: name, data } = &event.data else {
+        panic!("a known event: {event:?}");
+    };
+    assert_eq!(name, "cvm.migrated");
+    assert_eq!(data, &serde_json::json!({"cvm_id": "x", "region": "eu"}));
+}
+
+#[test]
+fn the_tolerance_is_300_seconds_inclusive_both_ways() {
+    for offset in [-300, -1, 0, 1, 300] {
+        verifier_at(offset)
+            .verify(TIMESTAMP_TEXT, CREATED_SIG, CREATED)
+            .unwrap_or_else(|e| panic!("rejected at {offset:+} s: {e}"));
+    }
+    for offset in [-301, 301, -86_400, 86_400] {
+        let err = verifier_at(offset)
+            .verify(TIMESTAMP_TEXT, CREATED_SIG, CREATED)
+            .unwrap_err();
+        let WebhookError::Expired {
+            timestamp,
+            now,
+            tolerance_secs,
+        } = err
+        else {
+            panic!("at {offset:+} s: {err}");
+        };
+        assert_eq!(
+            (timestamp, now - timestamp, tolerance_secs),
+            (TIMESTAMP, offset, 300)
+        );
+    }
+}
+
+#[test]
+fn the_tolerance_can_be_changed() {
+    let strict = verifier_at(11).tolerance(Duration::from_secs(10));
+    assert!(matches!(
+        strict.verify(TIMESTAMP_TEXT, CREATED_SIG, CREATED),
+        Err(WebhookError::Expired { .. })
+    ));
+    let lenient = verifier_at(3_600).tolerance(Duration::from_secs(3_600));
+    lenient
+        .verify(TIMESTAMP_TEXT, CREATED_SIG, CREATED)
+        .unwrap();
+}
+
+#[test]
+fn the_system_clock_is_the_default() {
+    let verifier = WebhookVerifier::new(SECRET);
+    let before = unix_now();
+    let result = verifier.verify(TIMESTAMP_TEXT, CREATED_SIG, CREATED);
+    let after = unix_now();
+    // The vector is from 2023: far outside 300 s of the real clock.
+    assert!(
+        matches!(result, Err(WebhookError::Expired { timestamp: TIMESTAMP, now, .. })
+            if (before..=after).contains(&now)),
+        "{result:?}"
+    );
+}
+
+fn unix_now() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    i64::try_from(since_epoch.as_secs()).unwrap()
+}
+
+#[test]
+fn header_names_are_case_insensitive() {
+    let verifier = verifier_at(0);
+
+    // HeaderMap normalises names whatever case they were parsed in.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        HeaderName::from_bytes(b"X-Webhook-Timestamp").unwrap(),
+        HeaderValue::from_static(TIMESTAMP_TEXT),
+    );
+    headers.insert(
+        HeaderName::from_bytes(b"X-WEBHOOK-SIGNATURE").unwrap(),
+        HeaderValue::from_static(CREATED_SIG),
+    );
+    verifier.parse_event(&headers, CREATED).unwrap();
+
+    let pairs = [
+        ("Content-Type", "application/json"),
+        ("X-WEBHOOK-TIMESTAMP", TIMESTAMP_TEXT),
+        ("x-Webhook-Signature", CREATED_SIG),
+    ];
+    verifier.parse_event(&pairs, CREATED).unwrap();
+    verifier.parse_event(&pairs[..], CREATED).unwrap();
+    verifier.parse_event(&pairs.to_vec(), CREATED).unwrap();
+
+    let owned: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    verifier.parse_event(&owned, CREATED).unwrap();
+    let sorted: BTreeMap<&str, &str> = pairs.into_iter().collect();
+    verifier.parse_event(&sorted, CREATED).unwrap();
+}
+
+#[test]
+fn a_tampered_body_is_rejected() {
+    let mut tampered = CREATED.to_vec();
+    let at = tampered.iter().position(|&b| b == b'r').unwrap();
+    tampered[at] = b'R';
+    assert!(matches!(
+        parse(&tampered, CREATED_SIG),
+        Err(WebhookError::BadSignature)
+    ));
+    // Whitespace counts: the body must be verified exactly as received.
+    assert!(matches!(
+        parse(&CREATED[..CREATED.len() - 1], CREATED_SIG),
+        Err(WebhookError::BadSignature)
+    ));
+}
+
+#[test]
+fn a_wrong_secret_is_rejected() {
+    let now = UNIX_EPOCH + Duration::from_secs(TIMESTAMP as u64);
+    for secret in [
+        "whsec_dGVzdC1zZWNyZXQtZm9yLXBoYWxhLXdlYmhvb2tY",
+        // The `whsec_` prefix is part of the key.
+        "dGVzdC1zZWNyZXQtZm9yLXBoYWxhLXdlYmhvb2tz",
+        "",
+    ] {
+        let verifier = WebhookVerifier::new(secret).clock(move || now);
+        assert!(
+            matches!(
+                verifier.verify(TIMESTAMP_TEXT, CREATED_SIG, CREATED),
+                Err(WebhookError::BadSignature)
+            ),
+            "secret {secret:?} accepted"
+        );
+    }
+}
+
+#[test]
+fn the_timestamp_is_part_of_the_signed_message() {
+    // Moving the timestamp (and the clock with it) breaks the signature.
+    let verifier = verifier_at(1);
+    assert!(matches!(
+        verifier.verify("1700000001", CREATED_SIG, CREATED),
+        Err(WebhookError::BadSignature)
+    ));
+    // So does writing the same number differently.
+    assert!(matches!(
+        verifier_at(0).verify("01700000000", CREATED_SIG, CREATED),
+        Err(WebhookError::BadSignature)
+    ));
+}
+
+#[test]
+fn malformed_signatures_are_rejected() {
+    let digits = CREATED_SIG.strip_prefix("sha256=").unwrap();
+    for signature in [
+        digits.to_string(),
+        format!("sha1={digits}"),
+        format!("SHA256={digits}"),
+        format!("sha256={}", &digits[..62]),
+        format!("sha256={digits}00"),
+        format!("sha256={}zz", &digits[..62]),
+        format!("sha256= {digits}"),
+        String::new(),
+    ] {
+        assert!(
+            matches!(parse(CREATED, &signature), Err(WebhookError::BadSignature)),
+            "{signature:?} accepted"
+        );
+    }
+    // Hex digits are hex digits in either case.
+    parse(CREATED, &format!("sha256={}", digits.to_uppercase())).unwrap();
+}
+
+#[test]
+fn missing_headers_are_named() {
+    let verifier = verifier_at(0);
+    let only_signature = [("X-Webhook-Signature", CREATED_SIG)];
+    assert!(matches!(
+        verifier.parse_event(&only_signature, CREATED),
+        Err(WebhookError::MissingHeader("X-Webhook-Timestamp"))
+    ));
+    let only_timestamp = [("X-Webhook-Timestamp", TIMESTAMP_TEXT)];
+    assert!(matches!(
+        verifier.parse_event(&only_timestamp, CREATED),
+        Err(WebhookError::MissingHeader("X-Webhook-Signature"))
+    ));
+    assert!(matches!(
+        verifier.verify_headers(&HeaderMap::new(), CREATED),
+        Err(WebhookError::MissingHeader(_))
+    ));
+    let err = verifier.parse_event(&only_signature, CREATED).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "missing webhook header X-Webhook-Timestamp"
+    );
+}
+
+#[test]
+fn a_header_value_that_is_not_text_counts_as_missing() {
+    let mut headers = header_map(TIMESTAMP_TEXT, CREATED_SIG);
+    headers.insert(
+        HeaderName::from_static("x-webhook-signature"),
+        HeaderValue::from_bytes(b"sha256=\xff").unwrap(),
+    );
+    assert!(matches!(
+        verifier_at(0).parse_event(&headers, CREATED),
+        Err(WebhookError::MissingHeader("X-Webhook-Signature"))
+    ));
+}
+
+#[test]
+fn a_timestamp_that_is_not_a_number_is_its_own_error() {
+    for timestamp in ["", "1700000000abc", "1.7e9", " 1700000000", "now"] {
+        let err = verifier_at(0)
+            .verify(timestamp, CREATED_SIG, CREATED)
+            .unwrap_err();
+        assert!(
+            matches!(&err, WebhookError::InvalidTimestamp(t) if t == timestamp),
+            "{timestamp:?}: {err}"
+        );
+    }
+    let long = "9".repeat(10_000);
+    let err = verifier_at(0)
+        .verify(&long, CREATED_SIG, CREATED)
+        .unwrap_err();
+    assert!(matches!(&err, WebhookError::InvalidTimestamp(t) if t.len() == 64));
+}
+
+#[test]
+fn an_authentic_body_that_is_not_an_event_is_malformed() {
+    for (body, signature) in [(NOT_JSON, NOT_JSON_SIG), (WRONG_SHAPE, WRONG_SHAPE_SIG)] {
+        let err = parse(body, signature).unwrap_err();
+        assert!(matches!(err, WebhookError::MalformedBody(_)), "{err}");
+        assert!(std::error::Error::source(&err).is_some());
+    }
+    // The same bodies pass `verify`, which does not decode.
+    verifier_at(0)
+        .verify(TIMESTAMP_TEXT, NOT_JSON_SIG, NOT_JSON)
+        .unwrap();
+}
+
+#[test]
+fn an_unauthentic_body_is_never_decoded() {
+    // A valid event with a bad signature fails on the signature, and an
+    // expired one on its age, before the body is looked at.
+    assert!(matches!(
+        parse(NOT_JSON, CREATED_SIG),
+        Err(WebhookError::BadSignature)
+    ));
+    assert!(matches!(
+        verifier_at(301).parse_event(&header_map(TIMESTAMP_TEXT, NOT_JSON_SIG), NOT_JSON),
+        Err(WebhookError::Expired { .. })
+    ));
+}
+
+#[test]
+fn debug_never_shows_the_secret() {
+    let verifier = WebhookVerifier::new(SECRET);
+    let shown = format!("{verifier:?}");
+    assert!(!shown.contains("dGVzdC"), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+}
+
+#[test]
+fn events_decode_without_verification_through_serde() {
+    let event: WebhookEvent = serde_json::from_slice(CREATED).unwrap();
+    assert_eq!(event, parse(CREATED, CREATED_SIG).unwrap());
+}
