@@ -141,6 +141,18 @@ fn the_spec_type_hashes_as_it_serializes() {
 }
 
 #[test]
+fn the_storage_filesystem_round_trips_as_a_string() {
+    // `storage_fs` is `anyOf: [const ext4, const zfs, null]` upstream; the
+    // normalizer's merge_enum_unions makes it one enum, so a compose with it
+    // set decodes and hashes as the server wrote it.
+    let json = serde_json::json!({"name": "fs", "docker_compose_file": "services: {}", "storage_fs": "zfs"});
+    let compose: AppComposeV2 = serde_json::from_value(json).unwrap();
+    let back = serde_json::to_value(&compose).unwrap();
+    assert_eq!(back["storage_fs"], "zfs");
+    assert_eq!(compose.compose_hash().unwrap(), ComposeHash::of_json(&back));
+}
+
+#[test]
 fn hashes_print_parse_and_serialize_as_hex() {
     let hash = ComposeHash::of_json(&fixture("empty"));
     let hex = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";

@@ -126,6 +126,47 @@ pub fn lower_const(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     })
 }
 
+/// A union of single-value enums of one type (`anyOf: [{const: "ext4"},
+/// {const: "zfs"}]`, once `const` is lowered) → one enum of all the values.
+/// typify would generate an untagged enum of unit enums that neither
+/// decodes `"zfs"` nor encodes it as a string.
+pub fn merge_enum_unions(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        for key in ["anyOf", "oneOf"] {
+            let Some(Value::Array(branches)) = schema.get(key) else {
+                continue;
+            };
+            let only_enums = branches.iter().all(|b| {
+                b.get("enum").is_some_and(Value::is_array)
+                    && b.as_object().is_some_and(|o| {
+                        o.keys().all(|k| {
+                            matches!(k.as_str(), "enum" | "type" | "title" | "description")
+                        })
+                    })
+            });
+            let types: Vec<Option<&Value>> = branches.iter().map(|b| b.get("type")).collect();
+            if branches.is_empty() || !only_enums || types.windows(2).any(|w| w[0] != w[1]) {
+                continue;
+            }
+            let mut values: Vec<Value> = Vec::new();
+            for value in branches
+                .iter()
+                .flat_map(|b| b["enum"].as_array().into_iter().flatten())
+            {
+                if !values.contains(value) {
+                    values.push(value.clone());
+                }
+            }
+            if let Some(Some(ty)) = types.first() {
+                schema.insert("type".into(), (*ty).clone());
+            }
+            schema.insert("enum".into(), Value::Array(values));
+            schema.remove(key);
+        }
+        Ok(())
+    })
+}
+
 /// `examples: [a, …]` → `example: a` (3.0 has a single example per schema).
 pub fn lower_examples(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     schemas(spec, &mut |schema, _| {
@@ -406,5 +447,28 @@ mod tests {
             out,
             json!({"title": "S", "properties": {"object_type": {"enum": ["node"]}}})
         );
+    }
+
+    #[test]
+    fn a_union_of_constants_becomes_one_enum() {
+        let out = run(
+            merge_enum_unions,
+            json!({"anyOf": [{"type": "string", "enum": ["ext4"]}, {"type": "string", "enum": ["zfs"]}], "nullable": true, "default": "zfs"}),
+        );
+        assert_eq!(
+            out,
+            json!({"nullable": true, "default": "zfs", "type": "string", "enum": ["ext4", "zfs"]})
+        );
+    }
+
+    #[test]
+    fn unions_of_other_shapes_are_left_alone() {
+        for union in [
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "integer", "enum": [1]}]}),
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "string"}]}),
+            json!({"anyOf": [{"type": "string", "enum": ["a"], "format": "x"}, {"type": "string", "enum": ["b"]}]}),
+        ] {
+            assert_eq!(run(merge_enum_unions, union.clone()), union);
+        }
     }
 }

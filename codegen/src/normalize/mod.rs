@@ -72,6 +72,10 @@ pub const RULES: &[Rule] = &[
         apply: lower::lower_const,
     },
     Rule {
+        name: "merge_enum_unions",
+        apply: lower::merge_enum_unions,
+    },
+    Rule {
         name: "lower_examples",
         apply: lower::lower_examples,
     },
