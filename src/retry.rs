@@ -169,8 +169,14 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
             .min(self.max_delay);
-        step.mul_f64(fastrand::f64())
+        step.mul_f64(unit_random())
     }
+}
+
+/// A uniform number in `[0, 1)` from the OS generator (already used for the
+/// env-var encryption). Without one, no jitter: the full step.
+fn unit_random() -> f64 {
+    getrandom::u64().map_or(1.0, |bits| (bits >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
