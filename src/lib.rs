@@ -27,6 +27,7 @@
 pub mod client;
 pub mod error;
 mod generated;
+pub mod ids;
 
 pub use client::{Client, ClientBuilder, ClientState};
 pub use error::Error;
