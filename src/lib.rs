@@ -13,7 +13,7 @@
 //!     .build()?;
 //! let kms = client.list_kms().page_size(50).send().await?;
 //! for instance in &kms.items {
-//!     println!("{} {}", instance.id, instance.name);
+//!     println!("{} {}", instance.id, instance.url);
 //! }
 //! # Ok(())
 //! # }
