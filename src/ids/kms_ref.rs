@@ -67,7 +67,7 @@ impl From<KmsSlug> for KmsRef {
 
 /// A KMS slug such as `phala-prod3` or `dstack-0.5.9-bd369a8c`: lower-case
 /// ASCII letters, digits, `-` and `.`, starting and ending with a letter or
-/// digit.
+/// digit, without `..`.
 ///
 /// ```
 /// assert!("dstack-0.5.9-bd369a8c".parse::<phala_cloud::ids::KmsSlug>().is_ok());
@@ -85,14 +85,16 @@ impl KmsSlug {
 impl Parse for KmsSlug {
     const KIND: &'static str = "KMS slug";
     const EXPECTED: &'static str =
-        "lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit";
+        "lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit, \
+         without `..`";
 
     fn parse(s: &str) -> Option<Self> {
         let edge = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
         let bytes = s.as_bytes();
         let valid = bytes.first().is_some_and(edge)
             && bytes.last().is_some_and(edge)
-            && bytes.iter().all(|b| edge(b) || matches!(b, b'-' | b'.'));
+            && bytes.iter().all(|b| edge(b) || matches!(b, b'-' | b'.'))
+            && !s.contains("..");
         valid.then(|| Self(s.to_owned()))
     }
 }

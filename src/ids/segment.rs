@@ -7,7 +7,7 @@ use super::{id_common, strict_deserialize, Parse};
 /// checked to stay one URL path segment.
 ///
 /// It is made of ASCII letters, digits, `-`, `_`, `.` and `~` (the
-/// characters a URL never reinterprets), and is neither `.` nor `..`.
+/// characters a URL never reinterprets), is not `.` and holds no `..`.
 ///
 /// ```
 /// use phala_cloud::ids::PathSegment;
@@ -30,12 +30,12 @@ impl PathSegment {
 impl Parse for PathSegment {
     const KIND: &'static str = "path segment";
     const EXPECTED: &'static str =
-        "ASCII letters, digits, `-`, `_`, `.` and `~`, other than `.` and `..`";
+        "ASCII letters, digits, `-`, `_`, `.` and `~`, other than `.` and without `..`";
 
     fn parse(s: &str) -> Option<Self> {
         let valid = !s.is_empty()
             && s != "."
-            && s != ".."
+            && !s.contains("..")
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
         valid.then(|| Self(s.to_owned()))
