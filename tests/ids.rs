@@ -2,8 +2,10 @@
 //! that they stay one URL path segment, that the generated client uses them,
 //! and that they cover every hashid kind of the spec.
 
-use std::fmt::{Debug, Display};
-use std::str::FromStr;
+#[path = "support/id_contract.rs"]
+mod id_contract;
+
+use std::fmt::Debug;
 
 use httpmock::prelude::*;
 use phala_cloud::ids::*;
@@ -11,60 +13,15 @@ use phala_cloud::{Client, Error};
 use phala_cloud_codegen::inspect::hashid_kinds;
 use phala_cloud_codegen::normalize::ID_TYPES;
 use proptest::prelude::*;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{json, Value};
+
+use id_contract::{check_contract, for_each_id_type};
 
 /// What a URL must never receive inside an ID (besides the empty string).
 const INJECTIONS: &[&str] = &[
     "/", "\\", "..", "?", "#", "%", "%2F", " ", "\t", "\n", "\r", "\u{0}", "\u{7f}", "\u{85}",
     "\u{a0}", "\u{2028}",
 ];
-
-/// Checks `T`'s contract on any input: a parsed value stays one path segment,
-/// shows as it serializes, and parses back to itself; a refusal names the
-/// kind, the expected form and the input.
-fn check_contract<T>(s: &str) -> Result<(), TestCaseError>
-where
-    T: FromStr<Err = ParseIdError> + Display + AsRef<str> + Serialize + DeserializeOwned,
-    T: PartialEq + Debug + for<'a> TryFrom<&'a str, Error = ParseIdError>,
-{
-    match s.parse::<T>() {
-        Ok(id) => {
-            let shown = id.to_string();
-            prop_assert_eq!(shown.as_str(), id.as_ref());
-            prop_assert_eq!(one_segment(&shown), Ok(()));
-            let reparsed = shown.parse::<T>();
-            prop_assert_eq!(reparsed, Ok(id), "Display then FromStr");
-            let id = T::try_from(s).unwrap();
-            let json = serde_json::to_value(&id).unwrap();
-            prop_assert_eq!(&json, &Value::String(shown));
-            let decoded = serde_json::from_value::<T>(json).unwrap();
-            prop_assert_eq!(decoded, id);
-        }
-        Err(err) => {
-            prop_assert_eq!(err.input(), s);
-            let message = err.to_string();
-            let head = format!("invalid {} ", err.kind());
-            let tail = format!(": expected {}", err.expected());
-            prop_assert!(message.starts_with(&head), "{}", message);
-            prop_assert!(message.ends_with(&tail), "{}", message);
-        }
-    }
-    Ok(())
-}
-
-/// Whether `value`, put in a path the way the generated client does it,
-/// lands as exactly one segment, unchanged.
-fn one_segment(value: &str) -> Result<(), String> {
-    let encoded = progenitor_client::encode_path(value);
-    let url = reqwest::Url::parse(&format!("http://h/a/{encoded}/b")).map_err(|e| e.to_string())?;
-    let segments: Vec<_> = url.path_segments().into_iter().flatten().collect();
-    match segments.as_slice() {
-        ["a", seg, "b"] if *seg == encoded => Ok(()),
-        _ => Err(format!("{value:?} became the path {}", url.path())),
-    }
-}
 
 /// Inputs that mix valid ID characters with everything a path must not get.
 fn hostile() -> impl Strategy<Value = String> {
@@ -85,7 +42,7 @@ macro_rules! contract_properties {
                 proptest! {
                     #[test]
                     fn any_input_keeps_the_contract(s in hostile()) {
-                        check_contract::<$ty>(&s)?;
+                        check_contract::<$ty>(&s).map_err(TestCaseError::fail)?;
                     }
 
                     #[test]
@@ -114,30 +71,7 @@ macro_rules! contract_properties {
     };
 }
 
-contract_properties! {
-    credit_id: CreditId;
-    credit_transaction_id: CreditTransactionId;
-    cvm_id: CvmId;
-    gpu_rental_order_id: GpuRentalOrderId;
-    invoice_id: InvoiceId;
-    invoice_item_id: InvoiceItemId;
-    kms_id: KmsId;
-    order_id: OrderId;
-    port_mapping_id: PortMappingId;
-    project_id: ProjectId;
-    user_id: UserId;
-    workspace_id: WorkspaceId;
-    app_id: AppId;
-    compose_hash: ComposeHash;
-    quote_checksum: QuoteChecksum;
-    vm_uuid: VmUuid;
-    cvm_ref: CvmRef;
-    cvm_name: CvmName;
-    legacy_cvm_id: LegacyCvmId;
-    kms_ref: KmsRef;
-    kms_slug: KmsSlug;
-    path_segment: PathSegment;
-}
+for_each_id_type!(contract_properties);
 
 /// Random case for each ASCII letter of `s`.
 fn any_case(s: String) -> impl Strategy<Value = String> {

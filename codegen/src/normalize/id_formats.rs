@@ -117,7 +117,7 @@ fn type_one(name: &str, schema: &mut Map<String, Value>, ptr: &str) -> Result<()
         .iter()
         .find(|(param, _)| *param == name)
         .map(|(_, format)| *format)
-        .or_else(|| existing.filter(|f| f.starts_with("hashid:") && is_id_format(f)))
+        .or_else(|| existing.filter(|f| is_id_format(f)))
         .unwrap_or(PATH_SEGMENT)
         .to_string();
     schema.retain(|key, _| DOC_KEYWORDS.contains(&key.as_str()));
