@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use phala_cloud::ids::*;
 
 macro_rules! check_all {
-    ($($name:ident: $ty:ty;)*) => {
+    ($($name:ident: $ty:ty = $example:literal;)*) => {
         fn check_all(s: &str) {
             $(
                 if let Err(broken) = check_contract::<$ty>(s) {

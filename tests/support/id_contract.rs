@@ -9,32 +9,35 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// Calls `$callback! { module_name: Type; … }` with every ID type.
+/// Calls `$callback! { module_name: Type = "a valid example"; … }` with
+/// every ID type.
 macro_rules! for_each_id_type {
     ($callback:ident) => {
         $callback! {
-            credit_id: CreditId;
-            credit_transaction_id: CreditTransactionId;
-            cvm_id: CvmId;
-            gpu_rental_order_id: GpuRentalOrderId;
-            invoice_id: InvoiceId;
-            invoice_item_id: InvoiceItemId;
-            kms_id: KmsId;
-            order_id: OrderId;
-            port_mapping_id: PortMappingId;
-            project_id: ProjectId;
-            user_id: UserId;
-            workspace_id: WorkspaceId;
-            app_id: AppId;
-            compose_hash: ComposeHash;
-            quote_checksum: QuoteChecksum;
-            vm_uuid: VmUuid;
-            cvm_ref: CvmRef;
-            cvm_name: CvmName;
-            legacy_cvm_id: LegacyCvmId;
-            kms_ref: KmsRef;
-            kms_slug: KmsSlug;
-            path_segment: PathSegment;
+            credit_id: CreditId = "crd_0123abcd";
+            credit_transaction_id: CreditTransactionId = "crt_0123abcd";
+            cvm_id: CvmId = "cvm_ykL5lbAn";
+            gpu_rental_order_id: GpuRentalOrderId = "gord_0123abcd";
+            invoice_id: InvoiceId = "in_0123abcd";
+            invoice_item_id: InvoiceItemId = "ini_0123abcd";
+            kms_id: KmsId = "kms_0123abcd";
+            order_id: OrderId = "ord_0123abcd";
+            port_mapping_id: PortMappingId = "pm_0123abcd";
+            project_id: ProjectId = "prj_A6eez86X";
+            user_id: UserId = "usr_8fk2L0aa";
+            workspace_id: WorkspaceId = "wks_3kd9a0Qz";
+            app_id: AppId = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4";
+            compose_hash: ComposeHash =
+                "0xff22c67f1c8d5e4a9b3d2c1e0f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a";
+            quote_checksum: QuoteChecksum =
+                "9aa049fb9049d4f582ca316206f7cf34ee185c2b5b63370a518921432385b81a";
+            vm_uuid: VmUuid = "c48d9363-21b2-4f4a-87d9-3496623f020d";
+            cvm_ref: CvmRef = "my-cvm-01";
+            cvm_name: CvmName = "my-cvm-01";
+            legacy_cvm_id: LegacyCvmId = "123";
+            kms_ref: KmsRef = "phala-prod3";
+            kms_slug: KmsSlug = "dstack-0.5.9-bd369a8c";
+            path_segment: PathSegment = "evt_a1b2c3d4e5f67890";
         }
     };
 }
