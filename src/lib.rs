@@ -30,6 +30,7 @@ pub mod env_encryption;
 pub mod error;
 mod generated;
 mod hex32;
+pub mod ids;
 mod retry;
 mod transport;
 pub mod webhook;

@@ -186,8 +186,9 @@ fn client(server: &MockServer) -> Client {
         .unwrap()
 }
 
+/// The app id is given with `0x` below; `AppId` sends it without.
 const PUBKEY_PATH: &str =
-    "/api/v1/kms/kms_dA2M76mq/pubkey/0x1234567890abcdef1234567890abcdef12345678";
+    "/api/v1/kms/kms_dA2M76mq/pubkey/1234567890abcdef1234567890abcdef12345678";
 
 async fn serve_pubkey(server: &MockServer, status: u16, body: String) -> httpmock::Mock<'_> {
     server

@@ -3,12 +3,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use quote::{quote, ToTokens};
+use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
-use crate::normalize::{normalize, Normalized};
+use crate::normalize::{normalize, Normalized, ID_TYPES};
 use crate::SpecError;
 
 /// The generated client, and what the normalizer learned on the way.
@@ -45,6 +46,7 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
         .with_hooks(HooksMode::Expected)
         .with_inner_type(quote!(crate::client::ClientState))
         .with_derive("PartialEq");
+    with_id_types(&mut settings);
     let mut generator = Generator::new(&settings);
 
     let tokens = quietly(|| generator.generate_tokens(&openapi))
@@ -62,6 +64,7 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
         )
     })?;
     Shape.visit_file_mut(&mut file);
+    ExplainConversions.visit_file_mut(&mut file);
     let pinned = &normalized.context.api_version;
     let versions = &normalized.context.versions;
     file.items.push(syn::parse_quote! {
@@ -97,6 +100,25 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
         client: prettyplease::unparse(&file),
         normalized,
     })
+}
+
+/// Maps each ID format ([`ID_TYPES`]) to its `crate::ids` type. typify
+/// matches a schema by equality ignoring its documentation, so every
+/// `{type: string, format: <id format>}` — field, parameter, nullable or not
+/// — becomes the type.
+fn with_id_types(settings: &mut GenerationSettings) {
+    for id in ID_TYPES {
+        let schema = SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            format: Some(id.format.to_string()),
+            ..SchemaObject::default()
+        };
+        settings.with_conversion(
+            schema,
+            id.rust_type,
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
 }
 
 /// Runs `f`, turning a panic into its message without printing it.
@@ -197,6 +219,85 @@ fn mapped_send(f: &mut syn::ImplItemFn) -> Option<syn::ImplItem> {
     })
 }
 
+/// Progenitor's parameter setters (`V: TryInto<T>`) replace the conversion
+/// error with "conversion to `T` for cvm_id failed". This pass keeps it, as
+/// progenitor already does for bodies: the setter requires the error to be
+/// `Display` and reports `cvm_id: <error>`, so an invalid ID reads
+/// `cvm_id: invalid CVM reference "…": expected …`.
+struct ExplainConversions;
+
+impl VisitMut for ExplainConversions {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        let Some((value, try_into)) = try_into_bound(&f.sig) else {
+            return;
+        };
+        let mut closure = ConversionClosure {
+            message: syn::LitStr::new(&format!("{}: {{}}", f.sig.ident), f.sig.ident.span()),
+            replaced: false,
+        };
+        closure.visit_block_mut(&mut f.block);
+        if closure.replaced {
+            f.sig
+                .generics
+                .make_where_clause()
+                .predicates
+                .push(syn::parse_quote!(<#value as #try_into>::Error: ::std::fmt::Display));
+        }
+    }
+}
+
+/// The `V` and `TryInto<T>` of a `where V: …TryInto<T>` bound.
+fn try_into_bound(sig: &syn::Signature) -> Option<(syn::Type, syn::Path)> {
+    sig.generics
+        .where_clause
+        .as_ref()?
+        .predicates
+        .iter()
+        .find_map(|predicate| {
+            let syn::WherePredicate::Type(predicate) = predicate else {
+                return None;
+            };
+            predicate.bounds.iter().find_map(|bound| match bound {
+                syn::TypeParamBound::Trait(t)
+                    if t.path.segments.last().is_some_and(|s| s.ident == "TryInto") =>
+                {
+                    Some((predicate.bounded_ty.clone(), t.path.clone()))
+                }
+                _ => None,
+            })
+        })
+}
+
+/// Rewrites `.map_err(|_| "conversion to … failed".to_string())` to
+/// `.map_err(|e| format!("<setter>: {}", e))`.
+struct ConversionClosure {
+    message: syn::LitStr,
+    replaced: bool,
+}
+
+impl VisitMut for ConversionClosure {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method != "map_err" || call.args.len() != 1 {
+            return;
+        }
+        let Some(syn::Expr::Closure(closure)) = call.args.first() else {
+            return;
+        };
+        let drops_error = closure.inputs.len() == 1
+            && matches!(closure.inputs.first(), Some(syn::Pat::Wild(_)))
+            && matches!(&*closure.body, syn::Expr::MethodCall(to_string)
+                if to_string.method == "to_string"
+                    && matches!(&*to_string.receiver, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })
+                        if s.value().starts_with("conversion to ")));
+        if drops_error {
+            let message = &self.message;
+            call.args = syn::parse_quote!(|e| format!(#message, e));
+            self.replaced = true;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,10 +329,49 @@ mod tests {
             }
         };
         Shape.visit_file_mut(&mut file);
+        ExplainConversions.visit_file_mut(&mut file);
         let code = prettyplease::unparse(&file);
         assert!(!code.contains("api-version"), "{code}");
         assert!(code.contains("    async fn send_unmapped("), "{code}");
         assert!(code.contains("pub async fn send("), "{code}");
         assert!(code.contains("crate::Error>"), "{code}");
+    }
+
+    #[test]
+    fn setters_keep_the_conversion_error() {
+        let mut file: syn::File = syn::parse_quote! {
+            impl<'a> GetCvm<'a> {
+                pub fn cvm_id<V>(mut self, value: V) -> Self
+                where
+                    V: std::convert::TryInto<crate::ids::CvmRef>,
+                {
+                    self.cvm_id = value
+                        .try_into()
+                        .map_err(|_| "conversion to `crate :: ids :: CvmRef` for cvm_id failed".to_string());
+                    self
+                }
+                pub fn body_map<F>(mut self, f: F) -> Self
+                where
+                    F: std::ops::FnOnce(Body) -> Body,
+                {
+                    self.body = self.body.map(f).map_err(|_| "kept".to_string());
+                    self
+                }
+            }
+        };
+        ExplainConversions.visit_file_mut(&mut file);
+        let code = prettyplease::unparse(&file);
+        assert!(
+            code.contains(".map_err(|e| format!(\"cvm_id: {}\", e))"),
+            "{code}"
+        );
+        assert!(
+            code.contains(
+                "<V as std::convert::TryInto<crate::ids::CvmRef>>::Error: ::std::fmt::Display"
+            ),
+            "{code}"
+        );
+        assert!(!code.contains("conversion to"), "{code}");
+        assert!(code.contains("map_err(|_| \"kept\".to_string())"), "{code}");
     }
 }

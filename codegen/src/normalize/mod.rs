@@ -12,6 +12,7 @@ mod bodies;
 mod defaults;
 mod errors;
 mod handwritten;
+mod id_formats;
 mod lower;
 mod names;
 mod params;
@@ -23,6 +24,7 @@ use serde_json::Value;
 use crate::SpecError;
 
 pub use handwritten::{HandWritten, HAND_WRITTEN};
+pub use id_formats::{IdType, ID_TYPES};
 pub use names::OPERATION_RENAMES;
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
 
@@ -110,6 +112,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "simplify_parameters",
         apply: params::simplify_parameters,
+    },
+    Rule {
+        name: "type_path_parameters",
+        apply: id_formats::type_path_parameters,
     },
     Rule {
         name: "drop_rejected_defaults",

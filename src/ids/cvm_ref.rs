@@ -1,0 +1,296 @@
+//! `CvmRef`: the ways a CVM can be named in a path (`/cvms/{cvm_id}`).
+
+use super::hashid::CvmId;
+use super::hex::AppId;
+use super::uuid::VmUuid;
+use super::{id_common, strict_deserialize, Parse};
+
+/// How a path names a CVM: what the official SDKs accept for `cvm_id`, each
+/// kept in the form they send.
+///
+/// Parsing tries, in order:
+///
+/// | input | variant | sent as |
+/// |---|---|---|
+/// | `cvm_` hashid | [`CvmRef::Id`] | as is |
+/// | UUID, dashes optional, any case | [`CvmRef::Uuid`] | 32 lower-case hex digits, no dashes |
+/// | 40 hex digits | [`CvmRef::AppId`] | `app_<hex>`, lower-case |
+/// | `app_` and 40 hex digits | [`CvmRef::AppId`] | as is, lower-case |
+/// | decimal digits | [`CvmRef::Legacy`] | the number, without leading zeros |
+/// | a name (see [`CvmName`]) | [`CvmRef::Name`] | as is |
+///
+/// Anything else is refused. The official SDKs only strip dashes from v4
+/// UUIDs and send other inputs unchecked; here any UUID is read as one, and
+/// nothing unchecked reaches the URL.
+///
+/// ```
+/// use phala_cloud::ids::CvmRef;
+///
+/// let by_app: CvmRef = "2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4".parse()?;
+/// assert!(matches!(by_app, CvmRef::AppId(_)));
+/// assert_eq!(by_app.as_str(), "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
+///
+/// let by_name: CvmRef = "my-cvm-01".parse()?;
+/// assert!(matches!(by_name, CvmRef::Name(_)));
+/// assert!("my cvm".parse::<CvmRef>().is_err());
+/// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CvmRef {
+    /// The CVM's hashid, `cvm_…`.
+    Id(CvmId),
+    /// The CVM's VM UUID; sent as 32 hex digits without dashes.
+    Uuid(VmUuid),
+    /// The app whose CVM is meant; sent as `app_<hex>`.
+    AppId(AppId),
+    /// A legacy numeric CVM id.
+    Legacy(LegacyCvmId),
+    /// The CVM's name.
+    Name(CvmName),
+}
+
+impl CvmRef {
+    /// The reference as it goes into the path.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CvmRef::Id(id) => id.as_str(),
+            CvmRef::Uuid(uuid) => uuid.simple(),
+            CvmRef::AppId(app) => app.with_app_prefix(),
+            CvmRef::Legacy(number) => number.as_str(),
+            CvmRef::Name(name) => name.as_str(),
+        }
+    }
+}
+
+impl Parse for CvmRef {
+    const KIND: &'static str = "CVM reference";
+    const EXPECTED: &'static str =
+        "a `cvm_` id, a UUID, a 40-hex app id (optionally `app_`-prefixed), \
+        a numeric legacy id, or a CVM name (5-63 letters, digits and single hyphens, \
+        starting with a letter)";
+
+    fn parse(s: &str) -> Option<Self> {
+        if s.starts_with("cvm_") {
+            return CvmId::parse(s).map(CvmRef::Id);
+        }
+        if let Some(uuid) = VmUuid::parse(s) {
+            return Some(CvmRef::Uuid(uuid));
+        }
+        // 40 digits exactly: `AppId` alone would also take a `0x` prefix.
+        let hex = s.strip_prefix("app_").unwrap_or(s);
+        if hex.len() == 40 {
+            if let Some(app) = AppId::parse(hex) {
+                return Some(CvmRef::AppId(app));
+            }
+        }
+        LegacyCvmId::parse(s)
+            .map(CvmRef::Legacy)
+            .or_else(|| CvmName::parse(s).map(CvmRef::Name))
+    }
+}
+
+id_common!(CvmRef);
+strict_deserialize!(CvmRef);
+
+impl From<CvmId> for CvmRef {
+    fn from(id: CvmId) -> Self {
+        CvmRef::Id(id)
+    }
+}
+
+impl From<VmUuid> for CvmRef {
+    fn from(uuid: VmUuid) -> Self {
+        CvmRef::Uuid(uuid)
+    }
+}
+
+impl From<AppId> for CvmRef {
+    fn from(app: AppId) -> Self {
+        CvmRef::AppId(app)
+    }
+}
+
+impl From<LegacyCvmId> for CvmRef {
+    fn from(number: LegacyCvmId) -> Self {
+        CvmRef::Legacy(number)
+    }
+}
+
+impl From<CvmName> for CvmRef {
+    fn from(name: CvmName) -> Self {
+        CvmRef::Name(name)
+    }
+}
+
+impl From<&CvmId> for CvmRef {
+    fn from(id: &CvmId) -> Self {
+        CvmRef::Id(id.clone())
+    }
+}
+
+/// A legacy numeric CVM id (`"123"`), kept without leading zeros.
+///
+/// ```
+/// let id: phala_cloud::ids::LegacyCvmId = "0042".parse()?;
+/// assert_eq!((id.get(), id.as_str()), (42, "42"));
+/// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegacyCvmId {
+    number: u64,
+    text: String,
+}
+
+impl LegacyCvmId {
+    /// The number.
+    pub fn get(&self) -> u64 {
+        self.number
+    }
+
+    /// The number in decimal.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<u64> for LegacyCvmId {
+    fn from(number: u64) -> Self {
+        Self {
+            number,
+            text: number.to_string(),
+        }
+    }
+}
+
+impl Parse for LegacyCvmId {
+    const KIND: &'static str = "legacy CVM id";
+    const EXPECTED: &'static str = "a decimal number below 2^64";
+
+    fn parse(s: &str) -> Option<Self> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse::<u64>().ok().map(Self::from)
+    }
+}
+
+id_common!(LegacyCvmId);
+strict_deserialize!(LegacyCvmId);
+
+/// A CVM name, by the official SDKs' hostname rule: 5 to 63 ASCII letters,
+/// digits and hyphens, starting with a letter, ending with a letter or
+/// digit, with no `--`. Case is kept.
+///
+/// ```
+/// use phala_cloud::ids::CvmName;
+///
+/// assert!("my-cvm-01".parse::<CvmName>().is_ok());
+/// assert!("my--cvm".parse::<CvmName>().is_err());
+/// assert!("1-cvm".parse::<CvmName>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CvmName(String);
+
+impl CvmName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Parse for CvmName {
+    const KIND: &'static str = "CVM name";
+    const EXPECTED: &'static str = "5-63 letters, digits and single hyphens, starting with a \
+        letter and ending with a letter or digit";
+
+    fn parse(s: &str) -> Option<Self> {
+        let bytes = s.as_bytes();
+        let valid = (5..=63).contains(&bytes.len())
+            && bytes[0].is_ascii_alphabetic()
+            && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && !s.contains("--");
+        valid.then(|| Self(s.to_owned()))
+    }
+}
+
+id_common!(CvmName);
+strict_deserialize!(CvmName);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(s: &str) -> Option<&'static str> {
+        Some(match CvmRef::parse(s)? {
+            CvmRef::Id(_) => "id",
+            CvmRef::Uuid(_) => "uuid",
+            CvmRef::AppId(_) => "app",
+            CvmRef::Legacy(_) => "legacy",
+            CvmRef::Name(_) => "name",
+        })
+    }
+
+    #[test]
+    fn the_readings_are_tried_in_order() {
+        let hex40 = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
+        let uuid32 = "abcdefabcdefabcdefabcdefabcdefab";
+        assert_eq!(variant("cvm_ykL5lbAn"), Some("id"));
+        // Both are also valid names; the SDKs read them as UUID and app id.
+        assert_eq!(variant(uuid32), Some("uuid"));
+        assert_eq!(variant(hex40), Some("app"));
+        assert_eq!(variant(&format!("app_{hex40}")), Some("app"));
+        assert_eq!(variant("123"), Some("legacy"));
+        assert_eq!(variant("my-cvm"), Some("name"));
+    }
+
+    #[test]
+    fn near_misses_are_refused() {
+        let hex40 = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
+        for s in [
+            "cvm_",
+            "cvm_a-b",
+            &format!("0x{hex40}"),
+            &format!("app_0x{hex40}"),
+            &format!("app_{}", &hex40[1..]),
+            "+123",
+            "-123",
+            "18446744073709551616",
+            "abcd",
+            "a-b-",
+        ] {
+            assert_eq!(variant(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn legacy_ids_drop_leading_zeros() {
+        let id = LegacyCvmId::parse("007").unwrap();
+        assert_eq!((id.get(), id.as_str()), (7, "7"));
+        assert_eq!(
+            LegacyCvmId::parse("18446744073709551615").unwrap().get(),
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn names_follow_the_hostname_rule() {
+        for ok in ["abcde", "a-b-c", "A1234", &format!("a{}", "b".repeat(62))] {
+            assert!(CvmName::parse(ok).is_some(), "{ok:?}");
+        }
+        for bad in [
+            "abcd",
+            &format!("a{}", "b".repeat(63)),
+            "1abcd",
+            "abcd-",
+            "ab--cd",
+            "ab_cd",
+            "abcdé",
+        ] {
+            assert!(CvmName::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+}

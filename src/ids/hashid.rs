@@ -1,0 +1,124 @@
+//! The API's prefixed hashids, one type per kind: the spec's
+//! `HashedId[<table>]` schemas (`format: hashid`, `pattern: ^<prefix>_.+`).
+
+use super::text::is_safe_segment;
+use super::{id_common, Parse};
+
+/// Whether `s` is `<prefix>_` followed by one or more ASCII letters and
+/// digits (the hashid alphabet).
+fn is_hashid(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|body| !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Reads a hashid the server sent: a value of an unexpected form is kept
+/// and logged, unless it could not stand as one URL path segment.
+fn lenient<T: Parse>(s: String, keep: impl FnOnce(String) -> T) -> Result<T, String> {
+    if let Some(id) = T::parse(&s) {
+        return Ok(id);
+    }
+    if !is_safe_segment(&s) {
+        return Err(format!(
+            "invalid {} {s:?}: an id must be one URL path segment",
+            T::KIND
+        ));
+    }
+    tracing::debug!(kind = T::KIND, value = %s, "id of an unexpected form kept as sent");
+    Ok(keep(s))
+}
+
+macro_rules! hashid_types {
+    ($($name:ident, $kind:literal, $prefix:literal, $table:literal, $example:literal;)*) => {
+        $(
+            #[doc = concat!("A ", $kind, ": `", $prefix, "_` followed by letters and digits, e.g. `",
+                $example, "` (the spec's `HashedId[", $table, "]`).")]
+            ///
+            /// Parsing is strict; decoding a server answer is lenient (see the
+            /// [module documentation](crate::ids)).
+            #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub struct $name(String);
+
+            impl $name {
+                /// The prefix before the `_`.
+                pub const PREFIX: &'static str = $prefix;
+                /// The server table this kind identifies rows of.
+                pub const TABLE: &'static str = $table;
+
+                /// The id as text.
+                pub fn as_str(&self) -> &str {
+                    &self.0
+                }
+            }
+
+            impl Parse for $name {
+                const KIND: &'static str = $kind;
+                const EXPECTED: &'static str =
+                    concat!("`", $prefix, "_` followed by letters and digits");
+
+                fn parse(s: &str) -> Option<Self> {
+                    is_hashid(s, $prefix).then(|| Self(s.to_owned()))
+                }
+            }
+
+            id_common!($name);
+
+            impl<'de> ::serde::Deserialize<'de> for $name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> Result<Self, D::Error> {
+                    let s = String::deserialize(deserializer)?;
+                    lenient(s, Self).map_err(::serde::de::Error::custom)
+                }
+            }
+        )*
+
+        /// Every hashid kind as `(prefix, table)`, in the order the types
+        /// are listed: what the spec's `HashedId[<table>]` schemas name.
+        pub const HASHID_KINDS: &[(&str, &str)] = &[$(($prefix, $table)),*];
+    };
+}
+
+hashid_types! {
+    CreditId, "credit id", "crd", "credits", "crd_0123abcd";
+    CreditTransactionId, "credit transaction id", "crt", "credit_transactions", "crt_0123abcd";
+    CvmId, "CVM id", "cvm", "cvms", "cvm_0123abcd";
+    GpuRentalOrderId, "GPU rental order id", "gord", "gpu_rental_orders", "gord_0123abcd";
+    InvoiceId, "invoice id", "in", "invoices", "in_0123abcd";
+    InvoiceItemId, "invoice item id", "ini", "invoice_items", "ini_0123abcd";
+    KmsId, "KMS id", "kms", "kms", "kms_0123abcd";
+    OrderId, "order id", "ord", "orders", "ord_0123abcd";
+    PortMappingId, "port mapping id", "pm", "cvm_port_mappings", "pm_0123abcd";
+    ProjectId, "project id", "prj", "projects", "prj_0123abcd";
+    UserId, "user id", "usr", "users", "usr_0123abcd";
+    WorkspaceId, "workspace id", "wks", "teams", "wks_0123abcd";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hashid_is_its_prefix_an_underscore_and_alphanumerics() {
+        assert!(is_hashid("kms_0123abcD", "kms"));
+        for bad in [
+            "kms_", "kms0123", "kmsx_01", "kms_01-2", "kms_01_2", "_kms_01", "kms_é",
+        ] {
+            assert!(!is_hashid(bad, "kms"), "{bad:?}");
+        }
+        // `in` must not accept `ini_` ids, nor the other way round.
+        assert!(!is_hashid("ini_01", "in"));
+        assert!(!is_hashid("in_01", "ini"));
+    }
+
+    #[test]
+    fn lenient_keeps_unexpected_safe_values_and_refuses_unsafe_ones() {
+        assert_eq!(lenient("kms_01".into(), KmsId).unwrap(), "kms_01");
+        assert_eq!(lenient("kc_abc".into(), KmsId).unwrap(), "kc_abc");
+        let err = lenient("../x".into(), KmsId).unwrap_err();
+        assert_eq!(
+            err,
+            "invalid KMS id \"../x\": an id must be one URL path segment"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Identifiers that are fixed-length hexadecimal: app ids, compose hashes,
+//! quote checksums.
+
+use super::text::{lower_hex, strip_0x};
+use super::{id_common, strict_deserialize, Parse};
+
+/// A dstack app id: 40 hexadecimal digits (20 bytes), written with or
+/// without `0x`, in any case; kept lower-case without `0x`.
+///
+/// ```
+/// use phala_cloud::ids::AppId;
+///
+/// let app: AppId = "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4".parse()?;
+/// assert_eq!(app.as_str(), "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
+/// assert_eq!(app.with_app_prefix(), "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
+/// assert!("2a7b4d0d".parse::<AppId>().is_err());
+/// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppId {
+    /// `app_<hex>`: the form a CVM reference uses; the id is the part after
+    /// `app_`, so both forms borrow from one string.
+    prefixed: String,
+}
+
+impl AppId {
+    const APP_PREFIX: &'static str = "app_";
+
+    /// The 40 lower-case hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.prefixed[Self::APP_PREFIX.len()..]
+    }
+
+    /// `app_<hex>`, the form that names the app's CVM in a CVM path.
+    pub fn with_app_prefix(&self) -> &str {
+        &self.prefixed
+    }
+}
+
+impl Parse for AppId {
+    const KIND: &'static str = "app id";
+    const EXPECTED: &'static str = "40 hex digits, optionally prefixed with `0x`";
+
+    fn parse(s: &str) -> Option<Self> {
+        let hex = lower_hex(strip_0x(s), 40)?;
+        Some(Self {
+            prefixed: format!("{}{hex}", Self::APP_PREFIX),
+        })
+    }
+}
+
+id_common!(AppId);
+strict_deserialize!(AppId);
+
+/// A compose hash: the SHA-256 of an app's compose file, 64 hexadecimal
+/// digits written with or without `0x`, in any case; kept lower-case without
+/// `0x`.
+///
+/// ```
+/// use phala_cloud::ids::ComposeHash;
+///
+/// let hash: ComposeHash = format!("0x{}", "AB".repeat(32)).parse()?;
+/// assert_eq!(hash.as_str(), "ab".repeat(32));
+/// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ComposeHash(String);
+
+impl ComposeHash {
+    /// The 64 lower-case hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Parse for ComposeHash {
+    const KIND: &'static str = "compose hash";
+    const EXPECTED: &'static str = "64 hex digits, optionally prefixed with `0x`";
+
+    fn parse(s: &str) -> Option<Self> {
+        lower_hex(strip_0x(s), 64).map(Self)
+    }
+}
+
+id_common!(ComposeHash);
+strict_deserialize!(ComposeHash);
+
+/// The checksum naming a stored attestation quote: its SHA-256, 64
+/// hexadecimal digits in any case, kept lower-case.
+///
+/// ```
+/// use phala_cloud::ids::QuoteChecksum;
+///
+/// let checksum: QuoteChecksum =
+///     "9aa049fb9049d4f582ca316206f7cf34ee185c2b5b63370a518921432385b81a".parse()?;
+/// assert!(format!("0x{checksum}").parse::<QuoteChecksum>().is_err());
+/// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QuoteChecksum(String);
+
+impl QuoteChecksum {
+    /// The 64 lower-case hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Parse for QuoteChecksum {
+    const KIND: &'static str = "quote checksum";
+    const EXPECTED: &'static str = "64 hex digits (the quote's SHA-256)";
+
+    fn parse(s: &str) -> Option<Self> {
+        lower_hex(s, 64).map(Self)
+    }
+}
+
+id_common!(QuoteChecksum);
+strict_deserialize!(QuoteChecksum);

@@ -1,0 +1,167 @@
+//! Validated identifiers: the API's prefixed hashids, app ids, UUIDs, compose
+//! hashes, quote checksums, and the references path parameters take.
+//!
+//! Every path parameter of the client takes one of these types, and every
+//! response field the spec marks as a `HashedId[...]` decodes into one, so a
+//! typo in an ID is an error on your side before any request is sent, and no
+//! value can change which URL a request goes to.
+//!
+//! ```
+//! use phala_cloud::ids::{AppId, CvmRef, KmsId};
+//!
+//! let kms: KmsId = "kms_0123abcd".parse()?;
+//! assert_eq!(kms.as_str(), "kms_0123abcd");
+//!
+//! // A CVM is named in a path by its id, UUID, app id, legacy number or name.
+//! let cvm: CvmRef = "550E8400-E29B-41D4-A716-446655440000".parse()?;
+//! assert!(matches!(cvm, CvmRef::Uuid(_)));
+//! assert_eq!(cvm.to_string(), "550e8400e29b41d4a716446655440000");
+//!
+//! let app: AppId = "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4".parse()?;
+//! assert_eq!(app.as_str(), "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
+//!
+//! let err = "not a valid/id".parse::<CvmRef>().unwrap_err();
+//! assert_eq!(err.input(), "not a valid/id");
+//! # Ok::<(), phala_cloud::ids::ParseIdError>(())
+//! ```
+//!
+//! Each type parses strictly ([`FromStr`](std::str::FromStr), `TryFrom<&str>`,
+//! `TryFrom<String>`), normalizes what has several spellings (hex is
+//! lower-cased, `0x` and UUID dashes dropped), and shows and serializes as
+//! that normal form. A refusal is one [`ParseIdError`] naming the kind, the
+//! form expected and the input.
+//!
+//! Hashids decoded from the server are read leniently: a value with a prefix
+//! this crate does not know is kept as sent (and logged at debug level), so a
+//! server that introduces a new prefix does not break decoding. Only values
+//! that could not stand as one URL path segment are refused, so even those
+//! values are safe to send back.
+
+mod cvm_ref;
+mod error;
+mod hashid;
+mod hex;
+mod kms_ref;
+mod segment;
+mod text;
+mod uuid;
+
+pub use cvm_ref::{CvmName, CvmRef, LegacyCvmId};
+pub use error::ParseIdError;
+pub use hashid::{
+    CreditId, CreditTransactionId, CvmId, GpuRentalOrderId, InvoiceId, InvoiceItemId, KmsId,
+    OrderId, PortMappingId, ProjectId, UserId, WorkspaceId, HASHID_KINDS,
+};
+pub use hex::{AppId, ComposeHash, QuoteChecksum};
+pub use kms_ref::{KmsRef, KmsSlug};
+pub use segment::PathSegment;
+pub use uuid::VmUuid;
+
+/// How an ID type is parsed: the strict reading behind `FromStr`.
+trait Parse: Sized {
+    /// What the value is, for messages: "KMS id", "CVM reference".
+    const KIND: &'static str;
+    /// The accepted forms, for messages.
+    const EXPECTED: &'static str;
+    /// The value, normalized, or `None` when `s` is not one.
+    fn parse(s: &str) -> Option<Self>;
+}
+
+/// `FromStr`, `TryFrom<&str | &String | String>`, `Display`, `AsRef<str>`,
+/// comparison with strings and transparent `Serialize` for a type that
+/// implements [`Parse`] and has an inherent `as_str`.
+macro_rules! id_common {
+    ($ty:ty) => {
+        impl ::std::str::FromStr for $ty {
+            type Err = $crate::ids::ParseIdError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$ty as $crate::ids::Parse>::parse(s).ok_or_else(|| {
+                    $crate::ids::ParseIdError::new(
+                        <$ty as $crate::ids::Parse>::KIND,
+                        <$ty as $crate::ids::Parse>::EXPECTED,
+                        s,
+                    )
+                })
+            }
+        }
+
+        impl ::std::convert::TryFrom<&str> for $ty {
+            type Error = $crate::ids::ParseIdError;
+
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
+        impl ::std::convert::TryFrom<&String> for $ty {
+            type Error = $crate::ids::ParseIdError;
+
+            fn try_from(s: &String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
+        impl ::std::convert::TryFrom<String> for $ty {
+            type Error = $crate::ids::ParseIdError;
+
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                <$ty as $crate::ids::Parse>::parse(&s).ok_or_else(|| {
+                    $crate::ids::ParseIdError::new(
+                        <$ty as $crate::ids::Parse>::KIND,
+                        <$ty as $crate::ids::Parse>::EXPECTED,
+                        s,
+                    )
+                })
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// `Deserialize` that accepts exactly what `FromStr` accepts: for the types
+/// a user writes (path references, hashes), never for server data.
+macro_rules! strict_deserialize {
+    ($ty:ty) => {
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                s.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+use id_common;
+use strict_deserialize;

@@ -1,0 +1,529 @@
+//! The ID types: their forms, normalisation and refusals (property tests),
+//! that they stay one URL path segment, that the generated client uses them,
+//! and that they cover every hashid kind of the spec.
+
+#[path = "support/id_contract.rs"]
+mod id_contract;
+
+use std::fmt::Debug;
+
+use httpmock::prelude::*;
+use phala_cloud::ids::*;
+use phala_cloud::{Client, Error};
+use phala_cloud_codegen::inspect::hashid_kinds;
+use phala_cloud_codegen::normalize::ID_TYPES;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use id_contract::{check_contract, for_each_id_type};
+
+/// What a URL must never receive inside an ID (besides the empty string).
+const INJECTIONS: &[&str] = &[
+    "/", "\\", "..", "?", "#", "%", "%2F", " ", "\t", "\n", "\r", "\u{0}", "\u{7f}", "\u{85}",
+    "\u{a0}", "\u{2028}",
+];
+
+/// Inputs that mix valid ID characters with everything a path must not get.
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[a-z0-9_.~-]{0,6}",
+        "(cvm|kms|app|usr|wks|in|ini)_[a-zA-Z0-9/\\\\.?#% \t\n\u{0}\u{7f}\u{85}\u{2028}é-]{0,12}",
+        "[0-9a-fA-F/.?#% x-]{30,44}",
+    ]
+}
+
+macro_rules! contract_properties {
+    ($($name:ident: $ty:ty = $example:literal;)*) => {
+        $(
+            mod $name {
+                use super::*;
+
+                proptest! {
+                    #[test]
+                    fn any_input_keeps_the_contract(s in hostile()) {
+                        check_contract::<$ty>(&s).map_err(TestCaseError::fail)?;
+                    }
+
+                    #[test]
+                    fn a_fragment_injected_into_a_valid_id_is_refused(
+                        at in 0..=$example.len(),
+                        fragment in prop::sample::select(INJECTIONS),
+                    ) {
+                        let mut s = String::from($example);
+                        s.insert_str(at, fragment);
+                        prop_assert!(s.parse::<$ty>().is_err(), "{s:?} was accepted");
+                    }
+                }
+
+                #[test]
+                fn the_example_is_valid_and_the_empty_string_is_not() {
+                    let id: $ty = $example.parse().unwrap();
+                    check_contract::<$ty>(id.as_str()).unwrap();
+                    let err = "".parse::<$ty>().unwrap_err();
+                    assert_eq!(err.input(), "");
+                }
+            }
+        )*
+    };
+}
+
+for_each_id_type!(contract_properties);
+
+/// Random case for each ASCII letter of `s`.
+fn any_case(s: String) -> impl Strategy<Value = String> {
+    let n = s.len();
+    prop::collection::vec(any::<bool>(), n).prop_map(move |upper| {
+        s.chars()
+            .zip(upper)
+            .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+            .collect()
+    })
+}
+
+fn hex(bytes: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(any::<u8>(), bytes)
+        .prop_map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// A UUID's 32 digits, and a spelling of it: any case, each dash optional.
+fn uuid_spelling() -> impl Strategy<Value = (String, String)> {
+    (hex(16), prop::collection::vec(any::<bool>(), 4)).prop_flat_map(|(digits, dashes)| {
+        let mut spelled = String::new();
+        let mut at = 0;
+        for (i, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+            if i > 0 && dashes[i - 1] {
+                spelled.push('-');
+            }
+            spelled.push_str(&digits[at..at + len]);
+            at += len;
+        }
+        any_case(spelled).prop_map(move |s| (digits.clone(), s))
+    })
+}
+
+fn hyphenated(digits: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &digits[..8],
+        &digits[8..12],
+        &digits[12..16],
+        &digits[16..20],
+        &digits[20..]
+    )
+}
+
+macro_rules! hashid_properties {
+    ($($ty:ident),*) => {
+        proptest! {
+            #[test]
+            fn a_hashid_is_its_prefix_and_letters_and_digits(body in "[a-zA-Z0-9]{1,24}") {
+                $(
+                    let s = format!("{}_{body}", $ty::PREFIX);
+                    prop_assert_eq!(s.parse::<$ty>().unwrap(), s.as_str());
+                )*
+            }
+
+            #[test]
+            fn a_hashid_of_another_kind_is_refused(body in "[a-zA-Z0-9]{1,24}") {
+                $(
+                    for (prefix, _) in HASHID_KINDS.iter().filter(|(p, _)| *p != $ty::PREFIX) {
+                        let s = format!("{prefix}_{body}");
+                        let err = s.parse::<$ty>().unwrap_err();
+                        let wanted = format!("`{}_`", $ty::PREFIX);
+                        let named = err.to_string().contains(&wanted);
+                        prop_assert!(named, "{}", err);
+                    }
+                )*
+            }
+
+            #[test]
+            fn a_server_value_of_an_unknown_form_is_kept(s in "[a-z]{1,5}_[a-zA-Z0-9]{1,12}|[a-z0-9-]{1,12}") {
+                $(
+                    let id: $ty = serde_json::from_value(json!(s)).unwrap();
+                    prop_assert_eq!(id.as_str(), s.as_str());
+                )*
+            }
+        }
+
+        #[test]
+        fn each_hashid_type_is_mapped_by_the_generator() {
+            $(
+                let format = format!("hashid:{}", $ty::PREFIX);
+                let mapped = ID_TYPES.iter().find(|t| t.format == format).map(|t| t.rust_type);
+                assert_eq!(mapped, Some(concat!("crate::ids::", stringify!($ty))), "{format}");
+            )*
+            assert_eq!(HASHID_KINDS.len(), [$($ty::PREFIX),*].len());
+        }
+    };
+}
+
+hashid_properties!(
+    CreditId,
+    CreditTransactionId,
+    CvmId,
+    GpuRentalOrderId,
+    InvoiceId,
+    InvoiceItemId,
+    KmsId,
+    OrderId,
+    PortMappingId,
+    ProjectId,
+    UserId,
+    WorkspaceId
+);
+
+proptest! {
+    #[test]
+    fn app_ids_are_lower_case_without_0x(digits in hex(20), case in any::<u64>(), prefix in "(0x|0X)?") {
+        let spelled = format!("{prefix}{}", spell_case(&digits, case));
+        let app: AppId = spelled.parse().unwrap();
+        prop_assert_eq!(app.as_str(), digits.as_str());
+        let prefixed = format!("app_{digits}");
+        prop_assert_eq!(app.with_app_prefix(), prefixed.as_str());
+    }
+
+    #[test]
+    fn compose_hashes_are_lower_case_without_0x(digits in hex(32), case in any::<u64>(), prefix in "(0x|0X)?") {
+        let spelled = format!("{prefix}{}", spell_case(&digits, case));
+        prop_assert_eq!(spelled.parse::<ComposeHash>().unwrap(), digits.as_str());
+    }
+
+    #[test]
+    fn quote_checksums_are_lower_case_and_take_no_0x(digits in hex(32), case in any::<u64>()) {
+        let spelled = spell_case(&digits, case);
+        prop_assert_eq!(spelled.parse::<QuoteChecksum>().unwrap(), digits.as_str());
+        let with_0x = format!("0x{digits}");
+        prop_assert!(with_0x.parse::<QuoteChecksum>().is_err());
+    }
+
+    #[test]
+    fn hex_of_another_length_is_refused(digits in hex(40), len in 0usize..80) {
+        let cut = &digits[..len];
+        prop_assert_eq!(cut.parse::<AppId>().is_ok(), len == 40);
+        prop_assert_eq!(cut.parse::<ComposeHash>().is_ok(), len == 64);
+        prop_assert_eq!(cut.parse::<QuoteChecksum>().is_ok(), len == 64);
+    }
+
+    #[test]
+    fn vm_uuids_are_hyphenated_lower_case((digits, spelled) in uuid_spelling()) {
+        let uuid: VmUuid = spelled.parse().unwrap();
+        let canonical = hyphenated(&digits);
+        prop_assert_eq!(uuid.as_str(), canonical.as_str());
+        prop_assert_eq!(uuid.simple(), digits.as_str());
+    }
+
+    #[test]
+    fn a_uuid_names_a_cvm_by_its_digits((digits, spelled) in uuid_spelling()) {
+        let cvm: CvmRef = spelled.parse().unwrap();
+        prop_assert!(matches!(cvm, CvmRef::Uuid(_)), "{:?}", cvm);
+        prop_assert_eq!(cvm.as_str(), digits.as_str());
+    }
+
+    #[test]
+    fn a_hex_app_id_names_a_cvm_as_app_prefixed(digits in hex(20), case in any::<u64>(), app_prefix in any::<bool>()) {
+        let prefix = if app_prefix { "app_" } else { "" };
+        let cvm: CvmRef = format!("{prefix}{}", spell_case(&digits, case)).parse().unwrap();
+        prop_assert!(matches!(cvm, CvmRef::AppId(_)), "{:?}", cvm);
+        let prefixed = format!("app_{digits}");
+        prop_assert_eq!(cvm.as_str(), prefixed.as_str());
+        let with_0x = format!("0x{digits}");
+        prop_assert!(with_0x.parse::<CvmRef>().is_err());
+    }
+
+    #[test]
+    fn a_number_names_a_cvm_by_its_legacy_id(n in any::<u64>(), zeros in 0usize..3) {
+        let cvm: CvmRef = format!("{}{n}", "0".repeat(zeros)).parse().unwrap();
+        prop_assert_eq!(&cvm, &CvmRef::Legacy(LegacyCvmId::from(n)));
+        let decimal = n.to_string();
+        prop_assert_eq!(cvm.as_str(), decimal.as_str());
+    }
+
+    #[test]
+    fn a_hostname_names_a_cvm_as_is(name in "[a-zA-Z][a-zA-Z0-9]{0,8}(-[a-zA-Z0-9]{1,8}){0,6}") {
+        let parsed = name.parse::<CvmRef>();
+        if !(5..=63).contains(&name.len()) {
+            prop_assert!(parsed.is_err());
+        } else if name.parse::<VmUuid>().is_ok() {
+            prop_assert!(matches!(parsed, Ok(CvmRef::Uuid(_))), "{:?}", parsed);
+        } else if name.len() == 40 && name.parse::<AppId>().is_ok() {
+            prop_assert!(matches!(parsed, Ok(CvmRef::AppId(_))), "{:?}", parsed);
+        } else {
+            let cvm = parsed.unwrap();
+            prop_assert!(matches!(cvm, CvmRef::Name(_)), "{:?}", cvm);
+            prop_assert_eq!(cvm.as_str(), name.as_str());
+        }
+    }
+
+    #[test]
+    fn a_cvm_id_names_a_cvm_as_is(body in "[a-zA-Z0-9]{1,16}") {
+        let cvm: CvmRef = format!("cvm_{body}").parse().unwrap();
+        prop_assert!(matches!(cvm, CvmRef::Id(_)), "{:?}", cvm);
+    }
+
+    #[test]
+    fn a_kms_is_named_by_id_or_slug(body in "[a-zA-Z0-9]{1,16}", slug in "[a-z0-9]((-*|\\.)[a-z0-9]){0,10}") {
+        let by_id: KmsRef = format!("kms_{body}").parse().unwrap();
+        prop_assert!(matches!(by_id, KmsRef::Id(_)), "{:?}", by_id);
+        let by_slug: KmsRef = slug.parse().unwrap();
+        prop_assert!(matches!(&by_slug, KmsRef::Slug(_)), "{:?}", by_slug);
+        prop_assert_eq!(by_slug.as_str(), slug.as_str());
+    }
+
+    #[test]
+    fn a_path_segment_is_any_unreserved_run(s in "[a-zA-Z0-9_~-]([a-zA-Z0-9_~-]|\\.[a-zA-Z0-9_~-]){0,20}") {
+        prop_assert_eq!(s.parse::<PathSegment>().unwrap(), s.as_str());
+    }
+}
+
+/// `digits` with the letters whose bit is set in `case` upper-cased.
+fn spell_case(digits: &str, case: u64) -> String {
+    digits
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if case >> (i % 64) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_official_sdks_cvm_id_examples() {
+    // go/helpers_test.go and the JS tests.
+    let cases = [
+        (
+            "550E8400-E29B-41D4-A716-446655440000",
+            "550e8400e29b41d4a716446655440000",
+        ),
+        ("cvm_ykL5lbAn", "cvm_ykL5lbAn"),
+        ("123", "123"),
+        ("my-cvm", "my-cvm"),
+        (
+            "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4",
+            "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4",
+        ),
+        (
+            "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4",
+            "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4",
+        ),
+    ];
+    for (input, sent) in cases {
+        assert_eq!(input.parse::<CvmRef>().unwrap().as_str(), sent, "{input}");
+    }
+    // 39 and 41 hex digits: neither an app id nor a name (they start with a digit).
+    assert!("2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c"
+        .parse::<CvmRef>()
+        .is_err());
+    assert!("2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c40"
+        .parse::<CvmRef>()
+        .is_err());
+}
+
+#[test]
+fn parse_errors_name_the_kind_the_form_and_the_input() {
+    let err = "not a valid/id".parse::<CvmRef>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid CVM reference \"not a valid/id\": expected a `cvm_` id, a UUID, a 40-hex app \
+         id (optionally `app_`-prefixed), a numeric legacy id, or a CVM name (5-63 letters, \
+         digits and single hyphens, starting with a letter)"
+    );
+    let err = AppId::try_from(String::from("0xabc")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid app id \"0xabc\": expected 40 hex digits, optionally prefixed with `0x`"
+    );
+    assert_eq!(err.into_input(), "0xabc");
+}
+
+#[test]
+fn strict_types_refuse_invalid_json_and_hashids_refuse_only_unsafe_values() {
+    assert!(serde_json::from_value::<CvmRef>(json!("a/b")).is_err());
+    assert!(serde_json::from_value::<AppId>(json!("kms_01")).is_err());
+    let err = serde_json::from_value::<KmsId>(json!("../admin")).unwrap_err();
+    assert!(err.to_string().contains("one URL path segment"), "{err}");
+    // A lenient id still converts into a reference for a path.
+    let odd: KmsId = serde_json::from_value(json!("kc_abc")).unwrap();
+    assert_eq!(KmsRef::from(&odd).as_str(), "kc_abc");
+}
+
+/// Every hashid kind of `spec` that has no ID type, as a message.
+fn kinds_without_a_type(spec: &Value) -> Vec<String> {
+    hashid_kinds(spec)
+        .into_iter()
+        .filter(|(prefix, table)| !HASHID_KINDS.contains(&(prefix.as_str(), table.as_str())))
+        .map(|(prefix, table)| {
+            format!(
+                "hashid kind `{prefix}_` (HashedId[{table}]) has no ID type: add one to \
+                 src/ids/hashid.rs and map `hashid:{prefix}` in \
+                 codegen/src/normalize/id_formats.rs"
+            )
+        })
+        .collect()
+}
+
+fn vendored_spec() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn every_hashid_kind_of_the_spec_has_an_id_type() {
+    let spec = vendored_spec();
+    assert_eq!(kinds_without_a_type(&spec), Vec::<String>::new());
+    assert_eq!(
+        hashid_kinds(&spec).len(),
+        HASHID_KINDS.len(),
+        "a kind left the spec"
+    );
+}
+
+#[test]
+fn a_new_kind_in_a_refreshed_spec_is_named() {
+    let mut spec = vendored_spec();
+    spec["components"]["schemas"]["Refreshed"] = json!({"properties": {"id": {
+        "type": "string", "format": "hashid", "pattern": "^whk_.+", "title": "HashedId[webhooks]"
+    }}});
+    assert_eq!(
+        kinds_without_a_type(&spec),
+        [
+            "hashid kind `whk_` (HashedId[webhooks]) has no ID type: add one to src/ids/hashid.rs \
+          and map `hashid:whk` in codegen/src/normalize/id_formats.rs"
+        ]
+    );
+}
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .api_key("phak_test_key")
+        .base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
+/// The message of an `Error::InvalidRequest`.
+fn invalid_request<T: Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::InvalidRequest(message)) => message,
+        other => panic!("expected an invalid request, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_id_fails_before_any_request_is_sent() {
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|_, then| {
+            then.status(200).body("{}");
+        })
+        .await;
+    let client = client(&server);
+
+    let message = invalid_request(client.get_cvm().cvm_id("not a valid/id").send().await);
+    assert_eq!(
+        message,
+        format!(
+            "cvm_id: {}",
+            "not a valid/id".parse::<CvmRef>().unwrap_err()
+        )
+    );
+    let message = invalid_request(client.get_kms_info().kms_id("..").send().await);
+    assert!(
+        message.starts_with("kms_id: invalid KMS reference \"..\": expected "),
+        "{message}"
+    );
+    let message = invalid_request(
+        client
+            .get_app_env_encrypt_pubkey()
+            .kms_id("phala")
+            .app_id("0xabc")
+            .send()
+            .await,
+    );
+    assert!(message.starts_with("app_id: invalid app id"), "{message}");
+    for key in ["", "a/b", "a?b", "a#b", "%2e%2e", "a b", "a\u{0}"] {
+        let message = invalid_request(client.delete_ssh_key().key_id(key).send().await);
+        assert!(
+            message.starts_with("key_id: invalid path segment"),
+            "{message}"
+        );
+    }
+    let err = client
+        .get_cvm()
+        .cvm_id("cvm_ykL5lbAn?x=1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid request: cvm_id: invalid CVM reference \"cvm_ykL5lbAn?x=1\": expected a \
+         `cvm_` id, a UUID, a 40-hex app id (optionally `app_`-prefixed), a numeric legacy id, \
+         or a CVM name (5-63 letters, digits and single hyphens, starting with a letter)"
+    );
+
+    assert_eq!(
+        anything.calls_async().await,
+        0,
+        "no request reached the server"
+    );
+}
+
+#[tokio::test]
+async fn kms_info_id_decodes_into_a_kms_id_and_goes_back_into_a_path() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/kms/kms_8xNq2bLw");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("GET_api_v1_kms_{kms_id}__hashid.json"));
+        })
+        .await;
+    let client = client(&server);
+
+    let kms = client
+        .get_kms_info()
+        .kms_id("kms_8xNq2bLw")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let id: &KmsId = &kms.id;
+    assert_eq!(id, &"kms_8xNq2bLw".parse::<KmsId>().unwrap());
+
+    let again = client.get_kms_info().kms_id(id).send().await.unwrap();
+    assert_eq!(again.id, *id);
+    mock.assert_calls_async(2).await;
+}
+
+#[tokio::test]
+async fn a_kms_id_of_an_unknown_form_still_decodes() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v1/kms/phala");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("GET_api_v1_kms_{kms_id}__py-action-matrix.json"));
+        })
+        .await;
+
+    let kms = client(&server)
+        .get_kms_info()
+        .kms_id("phala")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(kms.id.as_str(), "k1");
+    assert!("k1".parse::<KmsId>().is_err(), "only decoding is lenient");
+}
