@@ -34,12 +34,11 @@
 //! });
 //! let hash = ComposeHash::of_json(&compose);
 //! assert_eq!(hash.to_string().len(), 64);
-//! assert_eq!(format!("{hash:#}"), format!("0x{hash}"));
+//! let bytes32 = hash.to_bytes(); // what `addComposeHash(bytes32)` takes on chain
+//! # assert_eq!(phala_cloud::ids::ComposeHash::from(bytes32), hash);
 //! ```
 
-use std::fmt;
 use std::io;
-use std::str::FromStr;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -47,25 +46,9 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::hex32;
 use crate::types::AppComposeV2;
 
-/// A compose hash: 32 bytes, written as 64 lowercase hex digits.
-///
-/// `Display` gives the hex without a prefix (`{:#}` adds `0x`); `FromStr`
-/// and `Deserialize` accept either, so a hash the server returns can be
-/// compared with one computed here.
-///
-/// ```
-/// use phala_cloud::compose_hash::ComposeHash;
-///
-/// let from_server: ComposeHash = format!("0x{}", "ab".repeat(32)).parse()?;
-/// assert_eq!(from_server, ComposeHash::from([0xab; 32]));
-/// assert_eq!(from_server.to_string(), "ab".repeat(32));
-/// # Ok::<(), phala_cloud::compose_hash::ParseComposeHashError>(())
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ComposeHash([u8; 32]);
+pub use crate::ids::ComposeHash;
 
 impl ComposeHash {
     /// The compose hash of an app compose given as JSON: the canonical form
@@ -74,61 +57,8 @@ impl ComposeHash {
     /// Use this for a compose as the server or a file holds it: every key
     /// present is hashed, including ones this crate's types do not know.
     pub fn of_json(app_compose: &Value) -> Self {
-        Self(Sha256::digest(canonical_json(app_compose).as_bytes()).into())
-    }
-
-    /// The 32 bytes, as `bytes32` on chain.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl From<[u8; 32]> for ComposeHash {
-    fn from(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-}
-
-impl fmt::Display for ComposeHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if f.alternate() {
-            f.write_str("0x")?;
-        }
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for ComposeHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ComposeHash({self})")
-    }
-}
-
-/// A string that is not a compose hash (64 hex digits, optional `0x`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid compose hash: {0}")]
-pub struct ParseComposeHashError(String);
-
-impl FromStr for ComposeHash {
-    type Err = ParseComposeHashError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        hex32::parse(s)
-            .map(Self)
-            .map_err(|e| ParseComposeHashError(e.to_string()))
-    }
-}
-
-impl Serialize for ComposeHash {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ComposeHash {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        let digest: [u8; 32] = Sha256::digest(canonical_json(app_compose).as_bytes()).into();
+        Self::from(digest)
     }
 }
 

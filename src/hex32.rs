@@ -1,5 +1,5 @@
 //! The API's way of writing a 32-byte value: 64 hex digits, with or without
-//! `0x`. Shared by compose hashes and env-encryption public keys.
+//! `0x`, decoded to bytes (env-encryption public keys).
 
 use std::fmt;
 
@@ -23,10 +23,7 @@ impl fmt::Display for Hex32Error {
 
 /// Decodes 64 hex digits (either case), after an optional `0x` / `0X`.
 pub(crate) fn parse(s: &str) -> Result<[u8; 32], Hex32Error> {
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
+    let digits = crate::ids::strip_0x(s);
     if digits.len() != 64 {
         return Err(Hex32Error::Length(digits.chars().count()));
     }

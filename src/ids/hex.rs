@@ -71,6 +71,28 @@ impl ComposeHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The 32 bytes, as `bytes32` on chain.
+    ///
+    /// ```
+    /// use phala_cloud::ids::ComposeHash;
+    ///
+    /// let hash = ComposeHash::from([0xab; 32]);
+    /// assert_eq!(hash.as_str(), "ab".repeat(32));
+    /// assert_eq!(hash.to_bytes(), [0xab; 32]);
+    /// ```
+    pub fn to_bytes(&self) -> [u8; 32] {
+        let mut bytes = [0u8; 32];
+        // Construction admits only 64 hex digits, so this cannot fail.
+        let _ = hex::decode_to_slice(&self.0, &mut bytes);
+        bytes
+    }
+}
+
+impl From<[u8; 32]> for ComposeHash {
+    fn from(bytes: [u8; 32]) -> Self {
+        Self(hex::encode(bytes))
+    }
 }
 
 impl Parse for ComposeHash {

@@ -57,6 +57,8 @@ pub use kms_ref::{KmsRef, KmsSlug};
 pub use segment::PathSegment;
 pub use uuid::VmUuid;
 
+pub(crate) use text::strip_0x;
+
 /// How an ID type is parsed: the strict reading behind `FromStr`.
 trait Parse: Sized {
     /// What the value is, for messages: "KMS id", "CVM reference".
