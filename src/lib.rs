@@ -24,11 +24,18 @@
 
 #![warn(missing_docs)]
 
+pub mod attestations;
 pub mod client;
 pub mod error;
 mod generated;
+mod multipart;
+pub mod onchain;
 mod retry;
+mod send;
+mod sse;
 mod transport;
+pub mod uploads;
+pub mod watch;
 
 pub use client::{Client, ClientBuilder, ClientState};
 pub use error::Error;
