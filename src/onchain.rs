@@ -59,9 +59,8 @@ use crate::Error;
 /// already registered, so that no receipt is checked.
 pub const ALREADY_REGISTERED: &str = "already-registered";
 
-/// What phase 1 of an update led to.
+/// What phase 1 of an update led to: one or the other, nothing else.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum UpdateOutcome {
     /// Nothing more to do: the update was accepted, or changed nothing.
     Applied(Applied),
@@ -329,10 +328,16 @@ pub trait ProposeUpdate: sealed::Sealed + Sized {
 /// Phase 2: send an update again with the transaction that registered its
 /// compose hash, or commit a prepare-only update.
 ///
-/// Implemented by the builders of `patch_cvm()`, `update_cvm_envs()`,
-/// `update_docker_compose()`, `update_pre_launch_script()` (the same request
-/// as phase 1) and `commit_cvm_update()` (a prepare-only update, by its
-/// commit token); see the [module documentation](self).
+/// Implemented by the builders of `patch_cvm()`, `update_docker_compose()`,
+/// `update_pre_launch_script()` (the same request as phase 1, with the
+/// `X-Compose-Hash` and `X-Transaction-Hash` headers), `update_cvm_envs()`
+/// (the same body with its `compose_hash` and `transaction_hash` set) and
+/// `commit_cvm_update()` (a prepare-only update, by its commit token); see
+/// the [module documentation](self).
+///
+/// For `patch_cvm()` the official JS SDK sends an empty body in phase 2;
+/// this client sends the update again, so that the server can check the
+/// hash against it.
 pub trait ConfirmUpdate: sealed::Sealed + Sized {
     /// Sends the phase-2 request for `approval`, registered on chain by
     /// `transaction_hash`.
@@ -343,30 +348,41 @@ pub trait ConfirmUpdate: sealed::Sealed + Sized {
     ) -> impl Future<Output = Result<Applied, Error>> + Send;
 }
 
-impl ProposeUpdate for PatchCvm<'_> {
-    async fn propose(self) -> Result<UpdateOutcome, Error> {
-        outcome(self.send().await)
-    }
+/// `propose()` for the builders whose `send()` answers the update's body.
+macro_rules! propose_by_sending {
+    ($($builder:ty),+) => {$(
+        impl ProposeUpdate for $builder {
+            async fn propose(self) -> Result<UpdateOutcome, Error> {
+                outcome(self.send().await)
+            }
+        }
+    )+};
 }
 
-impl ConfirmUpdate for PatchCvm<'_> {
-    /// Sends the same body again with `X-Compose-Hash` and
-    /// `X-Transaction-Hash`. (The official JS SDK sends an empty body
-    /// instead; repeating the update lets the server check the hash against
-    /// it.)
-    async fn confirm(
-        self,
-        approval: &OnChainApprovalRequired,
-        transaction_hash: impl Into<String> + Send,
-    ) -> Result<Applied, Error> {
-        applied(
-            self.x_compose_hash(approval.compose_hash.clone())
-                .x_transaction_hash(transaction_hash.into())
-                .send()
-                .await,
-        )
-    }
+propose_by_sending!(PatchCvm<'_>, UpdateCvmEnvs<'_>, UpdateCvmFile<'_>);
+
+/// `confirm()` for the builders that take phase 2 as the `X-Compose-Hash`
+/// and `X-Transaction-Hash` headers: the same request again, with both.
+macro_rules! confirm_with_headers {
+    ($($builder:ty),+) => {$(
+        impl ConfirmUpdate for $builder {
+            async fn confirm(
+                self,
+                approval: &OnChainApprovalRequired,
+                transaction_hash: impl Into<String> + Send,
+            ) -> Result<Applied, Error> {
+                applied(
+                    self.x_compose_hash(approval.compose_hash.clone())
+                        .x_transaction_hash(transaction_hash.into())
+                        .send()
+                        .await,
+                )
+            }
+        }
+    )+};
 }
+
+confirm_with_headers!(PatchCvm<'_>, UpdateCvmFile<'_>);
 
 impl PatchCvm<'_> {
     /// Sends `X-Prepare-Only: true`: phase 1 of a multisig update. The 465
@@ -397,12 +413,6 @@ impl PatchCvm<'_> {
     }
 }
 
-impl ProposeUpdate for UpdateCvmEnvs<'_> {
-    async fn propose(self) -> Result<UpdateOutcome, Error> {
-        outcome(self.send().await)
-    }
-}
-
 impl ConfirmUpdate for UpdateCvmEnvs<'_> {
     /// Sends the same body again with its `compose_hash` and
     /// `transaction_hash` set: `/envs` takes them in the body, not as headers.
@@ -414,29 +424,6 @@ impl ConfirmUpdate for UpdateCvmEnvs<'_> {
         let (hash, transaction) = (approval.compose_hash.clone(), transaction_hash.into());
         applied(
             self.body_map(|body| body.compose_hash(hash).transaction_hash(transaction))
-                .send()
-                .await,
-        )
-    }
-}
-
-impl ProposeUpdate for UpdateCvmFile<'_> {
-    async fn propose(self) -> Result<UpdateOutcome, Error> {
-        outcome(self.send().await)
-    }
-}
-
-impl ConfirmUpdate for UpdateCvmFile<'_> {
-    /// Sends the same file again with `X-Compose-Hash` and
-    /// `X-Transaction-Hash`.
-    async fn confirm(
-        self,
-        approval: &OnChainApprovalRequired,
-        transaction_hash: impl Into<String> + Send,
-    ) -> Result<Applied, Error> {
-        applied(
-            self.x_compose_hash(approval.compose_hash.clone())
-                .x_transaction_hash(transaction_hash)
                 .send()
                 .await,
         )

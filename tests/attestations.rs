@@ -3,26 +3,17 @@
 
 mod common;
 
-use common::{fixture, json, parse_multipart, response, FormPart, ScriptedServer};
-use phala_cloud::{Client, RetryPolicy};
+use common::{client, fixture, json, parse_multipart, response, FormPart, ScriptedServer};
+use phala_cloud::RetryPolicy;
 
 const VERIFIED: &str = "POST_api_v1_attestations_verify__docs-attestations.json";
 const CHECKSUM: &str = "9aa049fb9049d4f582ca316206f7cf34ee185c2b5b63370a518921432385b81a";
-
-fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("phak_test")
-        .base_url(url)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn quote_bytes_go_as_a_file_and_the_verification_decodes() {
     let server = ScriptedServer::start(vec![json(200, &fixture(VERIFIED))]).await;
     let quote: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
-    let verification = client(&server.url)
+    let verification = client(&server.url, RetryPolicy::none())
         .verify_attestation()
         .quote(quote.clone())
         .send()
@@ -60,7 +51,7 @@ async fn a_hex_quote_goes_as_the_hex_field_without_0x() {
     ])
     .await;
     for hex in ["0x040002008100", "040002008100"] {
-        client(&server.url)
+        client(&server.url, RetryPolicy::none())
             .verify_attestation()
             .quote_hex(hex)
             .send()
@@ -84,7 +75,7 @@ async fn a_hex_quote_goes_as_the_hex_field_without_0x() {
 #[tokio::test]
 async fn a_bad_quote_is_refused_before_sending() {
     let server = ScriptedServer::start(vec![]).await;
-    let client = client(&server.url);
+    let client = client(&server.url, RetryPolicy::none());
     let err = client
         .verify_attestation()
         .quote_hex("0xnot-hex")
@@ -117,7 +108,7 @@ async fn a_rejected_quote_is_an_api_error() {
         r#"{"detail": "Invalid quote format or verification failed"}"#,
     )])
     .await;
-    let err = client(&server.url)
+    let err = client(&server.url, RetryPolicy::none())
         .verify_attestation()
         .quote(vec![1, 2, 3])
         .send()
@@ -139,7 +130,7 @@ async fn a_raw_quote_downloads_as_bytes() {
         &body,
     )])
     .await;
-    let quote = client(&server.url)
+    let quote = client(&server.url, RetryPolicy::none())
         .download_raw_attestation(CHECKSUM)
         .await
         .unwrap();
@@ -167,7 +158,7 @@ async fn head_says_whether_a_quote_exists() {
         json(500, r#"{"detail": "storage unavailable"}"#),
     ])
     .await;
-    let client = client(&server.url);
+    let client = client(&server.url, RetryPolicy::none());
     assert!(client.raw_attestation_exists(CHECKSUM).await.unwrap());
     assert!(!client.raw_attestation_exists(CHECKSUM).await.unwrap());
     let err = client.raw_attestation_exists(CHECKSUM).await.unwrap_err();
@@ -179,7 +170,7 @@ async fn head_says_whether_a_quote_exists() {
 #[tokio::test]
 async fn a_missing_quote_download_is_not_found() {
     let server = ScriptedServer::start(vec![json(404, r#"{"detail": "Quote not found"}"#)]).await;
-    let err = client(&server.url)
+    let err = client(&server.url, RetryPolicy::none())
         .download_raw_attestation(CHECKSUM)
         .await
         .unwrap_err();

@@ -5,19 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fixture, json, parse_multipart, FormPart, Recorded, ScriptedServer};
-use phala_cloud::{Client, RetryPolicy};
+use common::{client, fixture, json, parse_multipart, FormPart, Recorded, ScriptedServer};
+use phala_cloud::RetryPolicy;
 
 const ACCEPTED: &str = "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json";
-
-fn client(url: &str, retry: RetryPolicy) -> Client {
-    Client::builder()
-        .api_key("phak_test")
-        .base_url(url)
-        .retry_policy(retry)
-        .build()
-        .unwrap()
-}
 
 fn parts(request: &Recorded) -> Vec<FormPart> {
     parse_multipart(

@@ -6,21 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{fixture, json, sse_head, sse_head_then_drop, ScriptedServer};
-use futures::{Stream, StreamExt};
+use common::{client, fixture, json, sse_head, sse_head_then_drop, ScriptedServer};
+use futures::StreamExt;
 use phala_cloud::watch::{CvmStateEvent, WatchOptions};
-use phala_cloud::{Client, Error, RetryPolicy};
+use phala_cloud::{Error, RetryPolicy};
 
 const RUNNING: &str = "GET_api_v1_cvms_{cvm_id}_state__py-action-matrix.json";
-
-fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("phak_test")
-        .base_url(url)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
-}
 
 fn options() -> WatchOptions {
     WatchOptions::new("running").reconnect_delay(Duration::from_millis(1))
@@ -38,14 +29,20 @@ fn running() -> String {
     fixture(RUNNING).replace('\n', "")
 }
 
-/// Everything the stream yields, up to its end. The guard only turns a hang
-/// into a failure.
-async fn collect(
-    events: impl Stream<Item = Result<CvmStateEvent, Error>>,
+/// Everything a watch of `cvm_ykL5lbAn` on `server` yields, up to its end.
+/// The guard only turns a hang into a failure.
+async fn watch(
+    server: &ScriptedServer,
+    options: WatchOptions,
 ) -> Vec<Result<CvmStateEvent, Error>> {
+    let events = client(&server.url, RetryPolicy::none()).watch_cvm_state("cvm_ykL5lbAn", options);
     tokio::time::timeout(Duration::from_secs(60), events.collect())
         .await
         .expect("the stream ends")
+}
+
+fn statuses(events: &[Result<CvmStateEvent, Error>]) -> Vec<String> {
+    events.iter().map(status).collect()
 }
 
 fn status(event: &Result<CvmStateEvent, Error>) -> String {
@@ -79,10 +76,9 @@ async fn events_arrive_typed_whatever_the_chunk_boundaries() {
         let options = options()
             .interval(Duration::from_secs(5))
             .timeout(Duration::from_secs(10));
-        let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options)).await;
-        let statuses: Vec<_> = events.iter().map(status).collect();
+        let events = watch(&server, options).await;
         assert_eq!(
-            statuses,
+            statuses(&events),
             [
                 "state:starting",
                 "error:vm busy",
@@ -133,10 +129,9 @@ async fn a_dropped_connection_reconnects_with_the_last_event_id() {
         answer(sse_head(), &second, 16),
     ])
     .await;
-    let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options())).await;
-    let statuses: Vec<_> = events.iter().map(status).collect();
+    let events = watch(&server, options()).await;
     assert_eq!(
-        statuses,
+        statuses(&events),
         ["state:starting", "state:running", "complete:running"]
     );
     let requests = server.requests();
@@ -161,9 +156,11 @@ async fn a_server_timeout_reconnects_and_the_stream_goes_on() {
         answer(sse_head(), second, 512),
     ])
     .await;
-    let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options())).await;
-    let statuses: Vec<_> = events.iter().map(status).collect();
-    assert_eq!(statuses, ["state:starting", "timeout", "complete:running"]);
+    let events = watch(&server, options()).await;
+    assert_eq!(
+        statuses(&events),
+        ["state:starting", "timeout", "complete:running"]
+    );
     let Ok(CvmStateEvent::Timeout(timeout)) = &events[1] else {
         panic!("{:?}", events[1])
     };
@@ -178,9 +175,7 @@ async fn the_attempt_limit_ends_the_stream_with_one_error() {
     let dropped = || answer(sse_head_then_drop(), ": still there\n", 64);
     let server =
         ScriptedServer::start_in_pieces(vec![dropped(), dropped(), dropped(), dropped()]).await;
-    let events =
-        collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options().max_reconnects(2)))
-            .await;
+    let events = watch(&server, options().max_reconnects(2)).await;
     assert_eq!(events.len(), 1, "{:?}", events);
     let err = events[0].as_ref().unwrap_err();
     assert!(err.is_transport(), "{err}");
@@ -201,12 +196,9 @@ async fn a_stream_that_ends_without_complete_counts_as_a_failure() {
         )
     };
     let server = ScriptedServer::start_in_pieces(vec![ended(), ended()]).await;
-    let events =
-        collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options().max_reconnects(0)))
-            .await;
-    let statuses: Vec<_> = events.iter().map(status).collect();
+    let events = watch(&server, options().max_reconnects(0)).await;
     assert_eq!(
-        statuses,
+        statuses(&events),
         [
             "state:starting",
             "Err(the answer does not decode at `.`: the state stream ended before a `complete` or `timeout` event)"
@@ -218,7 +210,7 @@ async fn a_stream_that_ends_without_complete_counts_as_a_failure() {
 #[tokio::test]
 async fn an_error_status_that_will_not_change_ends_at_once() {
     let server = ScriptedServer::start(vec![json(404, r#"{"detail": "CVM not found"}"#)]).await;
-    let events = collect(client(&server.url).watch_cvm_state("cvm_gone", options())).await;
+    let events = watch(&server, options()).await;
     assert_eq!(events.len(), 1);
     let err = events[0].as_ref().unwrap_err();
     assert!(err.is_not_found());
@@ -229,10 +221,9 @@ async fn an_error_status_that_will_not_change_ends_at_once() {
 #[tokio::test]
 async fn a_json_answer_is_not_an_event_stream() {
     let server = ScriptedServer::start(vec![json(200, &fixture(RUNNING))]).await;
-    let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options())).await;
-    let statuses: Vec<_> = events.iter().map(status).collect();
+    let events = watch(&server, options()).await;
     assert_eq!(
-        statuses,
+        statuses(&events),
         ["Err(the answer does not decode at `.`: expected an event stream (text/event-stream), got application/json)"]
     );
 }
@@ -241,10 +232,9 @@ async fn a_json_answer_is_not_an_event_stream() {
 async fn invalid_options_send_nothing() {
     let server = ScriptedServer::start(vec![]).await;
     let options = options().interval(Duration::from_secs(3));
-    let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options)).await;
-    let statuses: Vec<_> = events.iter().map(status).collect();
+    let events = watch(&server, options).await;
     assert_eq!(
-        statuses,
+        statuses(&events),
         ["Err(invalid request: interval must be whole seconds from 5 to 30, not 3s)"]
     );
     assert!(server.requests().is_empty());
@@ -254,7 +244,7 @@ async fn invalid_options_send_nothing() {
 async fn an_undecodable_event_says_where() {
     let body = "event: state\ndata: {\"status\": 5}\n\n";
     let server = ScriptedServer::start_in_pieces(vec![answer(sse_head(), body, 64)]).await;
-    let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options())).await;
+    let events = watch(&server, options()).await;
     assert_eq!(events.len(), 1);
     let Err(Error::Decode(decode)) = &events[0] else {
         panic!("{:?}", events[0])
@@ -278,9 +268,8 @@ async fn the_servers_retry_field_replaces_the_reconnect_delay() {
     .await;
     // Were the hour used, `collect`'s guard would fail the test.
     let options = WatchOptions::new("running").reconnect_delay(Duration::from_secs(3600));
-    let events = collect(client(&server.url).watch_cvm_state("cvm_ykL5lbAn", options)).await;
-    let statuses: Vec<_> = events.iter().map(status).collect();
-    assert_eq!(statuses, ["state:starting", "complete:running"]);
+    let events = watch(&server, options).await;
+    assert_eq!(statuses(&events), ["state:starting", "complete:running"]);
 }
 
 #[tokio::test]
@@ -293,7 +282,7 @@ async fn waiting_returns_the_final_state() {
     );
     let server = ScriptedServer::start_in_pieces(vec![answer(sse_head(), &body, 64)]).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let state = client(&server.url)
+    let state = client(&server.url, RetryPolicy::none())
         .wait_for_cvm_state("cvm_ykL5lbAn", "running", deadline)
         .await
         .unwrap()
@@ -305,7 +294,7 @@ async fn waiting_returns_the_final_state() {
 #[tokio::test]
 async fn waiting_past_the_deadline_is_none() {
     let server = ScriptedServer::start(vec![]).await;
-    let reached = client(&server.url)
+    let reached = client(&server.url, RetryPolicy::none())
         .wait_for_cvm_state("cvm_ykL5lbAn", options(), Instant::now())
         .await
         .unwrap();
@@ -317,7 +306,7 @@ async fn waiting_ends_with_the_watchs_error() {
     let server =
         ScriptedServer::start(vec![json(403, r#"{"detail": "CVM not in workspace"}"#)]).await;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let err = client(&server.url)
+    let err = client(&server.url, RetryPolicy::none())
         .wait_for_cvm_state("cvm_ykL5lbAn", options(), deadline)
         .await
         .unwrap_err();

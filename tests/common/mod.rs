@@ -12,6 +12,16 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// A client of `url` with the retry policy `retry`.
+pub fn client(url: &str, retry: phala_cloud::RetryPolicy) -> phala_cloud::Client {
+    phala_cloud::Client::builder()
+        .api_key("phak_test")
+        .base_url(url)
+        .retry_policy(retry)
+        .build()
+        .unwrap()
+}
+
 /// The text of `tests/fixtures/<name>`.
 pub fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
