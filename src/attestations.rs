@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::multipart::{Form, Part};
+use crate::send::build;
 use crate::{Client, Error};
 
 impl Client {
@@ -94,10 +95,10 @@ impl Client {
             "/api/v1/attestations/raw/{}",
             progenitor_client::encode_path(checksum)
         );
-        self.request(method, &path)
-            .header(ACCEPT, "application/octet-stream")
-            .build()
-            .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))
+        build(
+            self.request(method, &path)
+                .header(ACCEPT, "application/octet-stream"),
+        )
     }
 }
 
@@ -156,14 +157,13 @@ impl VerifyAttestation<'_> {
             },
         };
         let form = Form::new(&[part]);
-        let request = self
-            .client
-            .request(Method::POST, "/api/v1/attestations/verify")
-            .header(ACCEPT, "application/json")
-            .header(CONTENT_TYPE, form.content_type)
-            .body(form.body)
-            .build()
-            .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))?;
+        let request = build(
+            self.client
+                .request(Method::POST, "/api/v1/attestations/verify")
+                .header(ACCEPT, "application/json")
+                .header(CONTENT_TYPE, form.content_type)
+                .body(form.body),
+        )?;
         self.client.send_json(request, "verify_attestation").await
     }
 }

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
-use reqwest::{Request, Response};
+use reqwest::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
 use crate::{Client, Error};
@@ -32,7 +32,7 @@ impl Client {
     }
 
     /// A request builder for `path` (which starts with `/api/v1`).
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.baseurl))
     }
@@ -50,4 +50,11 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(data: String) -> Result<T, 
         .await
         .map(ResponseValue::into_inner),
     }
+}
+
+/// Builds a hand-written request: what reqwest refuses is an invalid request.
+pub(crate) fn build(builder: RequestBuilder) -> Result<Request, Error> {
+    builder
+        .build()
+        .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))
 }

@@ -12,6 +12,7 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 
 use crate::multipart::{Form, Part};
+use crate::send::build;
 use crate::{Client, Error};
 
 const COMPOSE_HASH_HEADER: &str = "x-compose-hash";
@@ -193,14 +194,12 @@ impl<'a> UpdateCvmFile<'a> {
                 builder = builder.header(name, header_value(name, value)?);
             }
         }
-        builder
-            .build()
-            .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))
+        build(builder)
     }
 }
 
-/// `value` as a header value, or why it cannot be one.
-pub(crate) fn header_value(name: &str, value: &str) -> Result<HeaderValue, Error> {
+/// `value` as the value of the header `name`, or why it cannot be one.
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(value).map_err(|_| {
         Error::InvalidRequest(format!("{name}: {value:?} is not a valid header value"))
     })

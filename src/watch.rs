@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::DecodeError;
+use crate::send::build;
 use crate::sse::{SseEvent, SseParser};
 use crate::{Client, Error};
 
@@ -463,15 +464,16 @@ impl Watch {
             .header(ACCEPT, "text/event-stream")
             .header(CACHE_CONTROL, "no-cache")
             .timeout(self.options.timeout.unwrap_or(DEFAULT_TIMEOUT) + CONNECTION_SLACK);
-        let last_id = self.parser.last_event_id();
-        if !last_id.is_empty() {
-            let value = crate::uploads::header_value("last-event-id", last_id)?;
+        // An id that cannot be a header value (control characters) is not
+        // sent: the server then starts over, which only repeats events.
+        let last_id = HeaderValue::from_str(self.parser.last_event_id());
+        if let Some(value) = last_id.ok().filter(|v| !v.is_empty()) {
             request = request.header("last-event-id", value);
         }
-        let request = request
-            .build()
-            .map_err(|e| Error::InvalidRequest(format!("cannot build the request: {e}")))?;
-        let response = self.client.send_checked(request, "get_cvm_state").await?;
+        let response = self
+            .client
+            .send_checked(build(request)?, "get_cvm_state")
+            .await?;
         let content_type = response.headers().get(CONTENT_TYPE);
         if !content_type.is_some_and(is_event_stream) {
             return Err(not_an_event_stream(content_type));
