@@ -388,7 +388,8 @@ impl PatchCvm<'_> {
     /// Sends `X-Prepare-Only: true`: phase 1 of a multisig update. The 465
     /// then carries a commit token, and phase 2 is
     /// `commit_cvm_update().confirm(…)` once the signers have registered
-    /// the hash.
+    /// the hash — not `confirm` on this request, which would send the header
+    /// again.
     ///
     /// ```no_run
     /// use phala_cloud::onchain::{ConfirmUpdate, ProposeUpdate, UpdateOutcome};
