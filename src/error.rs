@@ -430,6 +430,28 @@ impl Error {
         self.status_is(465)
     }
 
+    /// 466 (`ERR-01-006`), at phase 2 of an on-chain update: the compose hash
+    /// or commit token is unknown, expired (14 days), superseded by a newer
+    /// phase 1, or no longer matches the saved compose file. Run phase 1
+    /// again.
+    pub fn is_compose_hash_invalid(&self) -> bool {
+        self.status_is(466)
+    }
+
+    /// 467 (`ERR-01-007`), at phase 2 of an on-chain update: the transaction
+    /// hash could not be verified (no receipt, reverted, or not a call to the
+    /// app's contract).
+    pub fn is_transaction_unverified(&self) -> bool {
+        self.status_is(467)
+    }
+
+    /// 468 (`ERR-01-008`), at phase 2 of an on-chain update: the app's
+    /// contract does not allow the compose hash (`allowedComposeHashes` is
+    /// false), typically because the transaction has not landed on it.
+    pub fn is_compose_hash_not_allowed(&self) -> bool {
+        self.status_is(468)
+    }
+
     /// The request or connection timed out on this side.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport(e) if e.is_timeout())
@@ -535,6 +557,28 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
             Error::Transport(e)
         }
         E::InvalidRequest(message) | E::Custom(message) => Error::InvalidRequest(message),
+    })
+}
+
+/// A hand-written operation's answer: a success answer as it came, an error
+/// status (its body read, bounded) or no answer as an [`Error`], mapped as
+/// [`from_generated`] maps a generated operation's.
+pub(crate) async fn checked(
+    result: reqwest::Result<reqwest::Response>,
+) -> Result<reqwest::Response, Error> {
+    let response = result.map_err(Error::Transport)?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let headers = response.headers().clone();
+    let api = answer(status, headers, Box::pin(response.bytes_stream()))
+        .await
+        .map_err(Error::Transport)?;
+    Err(if status.is_client_error() || status.is_server_error() {
+        Error::Api(Box::new(api))
+    } else {
+        Error::Unexpected(Box::new(api))
     })
 }
 

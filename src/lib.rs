@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attestations;
 pub mod client;
 pub mod compose_hash;
 pub mod env_encryption;
@@ -31,9 +32,15 @@ pub mod error;
 mod generated;
 mod hex32;
 pub mod ids;
+mod multipart;
+pub mod onchain;
 mod retry;
+mod send;
+mod sse;
 mod transport;
 pub mod webhook;
+pub mod uploads;
+pub mod watch;
 
 pub use client::{Client, ClientBuilder, ClientState};
 pub use error::Error;

@@ -1,14 +1,26 @@
 //! Test helpers: fixtures, and a scripted HTTP/1.1 server on 127.0.0.1 that
 //! answers each connection with the next scripted response, in order, and
 //! records what it received — for the sequences httpmock cannot express (a
-//! 429 then a 200).
+//! 429 then a 200, an event stream in pieces, a dropped connection) — and a
+//! strict `multipart/form-data` parser to read uploads back.
 
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// A client of `url` with the retry policy `retry`.
+pub fn client(url: &str, retry: phala_cloud::RetryPolicy) -> phala_cloud::Client {
+    phala_cloud::Client::builder()
+        .api_key("phak_test")
+        .base_url(url)
+        .retry_policy(retry)
+        .build()
+        .unwrap()
+}
 
 /// The text of `tests/fixtures/<name>`.
 pub fn fixture(name: &str) -> String {
@@ -59,6 +71,13 @@ pub struct ScriptedServer {
 
 impl ScriptedServer {
     pub async fn start(script: Vec<String>) -> Self {
+        Self::start_in_pieces(script.into_iter().map(|a| vec![a.into_bytes()]).collect()).await
+    }
+
+    /// Like `start`, but each answer is written piece by piece, each piece
+    /// flushed and followed by a short pause, so that the client receives
+    /// them as separate chunks. The connection is closed after the last one.
+    pub async fn start_in_pieces(script: Vec<Vec<Vec<u8>>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -69,14 +88,23 @@ impl ScriptedServer {
                 let Ok((mut stream, _)) = listener.accept().await else {
                     return;
                 };
+                let _ = stream.set_nodelay(true);
                 let Some(request) = read_request(&mut stream).await else {
                     continue;
                 };
                 recorded.lock().unwrap().push(request);
                 let answer = script
                     .next()
-                    .unwrap_or_else(|| response(599, &[], "unscripted request"));
-                let _ = stream.write_all(answer.as_bytes()).await;
+                    .unwrap_or_else(|| vec![response(599, &[], "unscripted request").into_bytes()]);
+                let last = answer.len().saturating_sub(1);
+                for (i, piece) in answer.iter().enumerate() {
+                    if stream.write_all(piece).await.is_err() || stream.flush().await.is_err() {
+                        break;
+                    }
+                    if i < last {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                }
                 let _ = stream.shutdown().await;
             }
         });
@@ -128,4 +156,99 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Recorded> {
         headers,
         body,
     })
+}
+
+/// The head of a Server-Sent Events answer; the body runs until the server
+/// closes the connection.
+pub fn sse_head() -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n"
+        .to_vec()
+}
+
+/// The head of an answer that promises more body than the server will send
+/// before it closes: the client sees the connection drop mid-body.
+pub fn sse_head_then_drop() -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 100000\r\nconnection: close\r\n\r\n"
+        .to_vec()
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormPart {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Parses a `multipart/form-data` body as a server would, strictly: CRLF
+/// framing, the boundary from `content_type`, the closing delimiter last.
+pub fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<FormPart> {
+    let (media, boundary) = content_type.split_once(';').expect("a boundary parameter");
+    assert_eq!(media.trim(), "multipart/form-data");
+    let boundary = boundary
+        .trim()
+        .strip_prefix("boundary=")
+        .expect("boundary=")
+        .trim_matches('"');
+    let open = format!("--{boundary}\r\n");
+    let close = format!("\r\n--{boundary}--\r\n");
+    assert!(
+        body.starts_with(open.as_bytes()),
+        "opens with the delimiter"
+    );
+    assert!(
+        body.ends_with(close.as_bytes()),
+        "ends with the closing delimiter"
+    );
+    let inner = &body[open.len()..body.len() - close.len()];
+    let separator = format!("\r\n--{boundary}\r\n");
+    split(inner, separator.as_bytes())
+        .into_iter()
+        .map(|part| {
+            let head_end = find(part, b"\r\n\r\n").expect("part headers end");
+            let head = std::str::from_utf8(&part[..head_end]).expect("ASCII part headers");
+            let mut parsed = FormPart {
+                name: String::new(),
+                filename: None,
+                content_type: None,
+                body: part[head_end + 4..].to_vec(),
+            };
+            for line in head.split("\r\n") {
+                let (name, value) = line.split_once(':').expect("a header");
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "content-disposition" => {
+                        let mut params = value.split(';').map(str::trim);
+                        assert_eq!(params.next(), Some("form-data"));
+                        for param in params {
+                            let (key, value) = param.split_once('=').expect("key=value");
+                            let value = value.trim_matches('"').to_string();
+                            match key {
+                                "name" => parsed.name = value,
+                                "filename" => parsed.filename = Some(value),
+                                other => panic!("unexpected parameter {other}"),
+                            }
+                        }
+                    }
+                    "content-type" => parsed.content_type = Some(value.trim().to_string()),
+                    other => panic!("unexpected part header {other}"),
+                }
+            }
+            parsed
+        })
+        .collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split<'a>(mut bytes: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find(bytes, separator) {
+        parts.push(&bytes[..at]);
+        bytes = &bytes[at + separator.len()..];
+    }
+    parts.push(bytes);
+    parts
 }

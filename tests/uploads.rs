@@ -1,0 +1,146 @@
+//! The CVM file uploads on the wire: byte-correct `multipart/form-data`,
+//! read back as a server reads it, with the client's headers and retries.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, fixture, json, parse_multipart, FormPart, Recorded, ScriptedServer};
+use phala_cloud::RetryPolicy;
+
+const ACCEPTED: &str = "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json";
+
+fn parts(request: &Recorded) -> Vec<FormPart> {
+    parse_multipart(
+        request.header("content-type").expect("a content type"),
+        &request.body,
+    )
+}
+
+#[tokio::test]
+async fn a_docker_compose_file_is_one_file_field() {
+    let server = ScriptedServer::start(vec![json(202, &fixture(ACCEPTED))]).await;
+    // CRLF, a delimiter-like line and non-ASCII text must arrive unchanged.
+    let yaml = "services:\r\n  web:\n    image: nginx\n--\n    # café\n";
+    let answer = client(&server.url, RetryPolicy::none())
+        .update_docker_compose()
+        .cvm_id("cvm_ykL5lbAn")
+        .content(yaml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 202);
+    assert_eq!(answer["correlation_id"], "c");
+
+    let requests = server.requests();
+    let request = &requests[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("PATCH", "/api/v1/cvms/cvm_ykL5lbAn/docker-compose")
+    );
+    assert_eq!(request.header("x-api-key"), Some("phak_test"));
+    assert_eq!(
+        request.header("x-phala-version"),
+        Some(phala_cloud::API_VERSION)
+    );
+    assert_eq!(
+        request.header("x-compose-hash"),
+        None,
+        "phase 1 has no hash"
+    );
+    assert_eq!(
+        request.header("content-length"),
+        Some(request.body.len().to_string().as_str())
+    );
+    assert_eq!(
+        parts(request),
+        [FormPart {
+            name: "file".into(),
+            filename: Some("docker-compose.yml".into()),
+            content_type: Some("application/yaml".into()),
+            body: yaml.as_bytes().to_vec(),
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_pre_launch_script_carries_the_phase_2_headers() {
+    let server = ScriptedServer::start(vec![json(202, &fixture(ACCEPTED))]).await;
+    let script = "#!/bin/sh\nset -e\necho ready\n";
+    client(&server.url, RetryPolicy::none())
+        .update_pre_launch_script()
+        .cvm_id("cvm_ykL5lbAn")
+        .content(script)
+        .x_compose_hash("0xabc123")
+        .x_transaction_hash("0xfeed")
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/api/v1/cvms/cvm_ykL5lbAn/pre-launch-script");
+    assert_eq!(request.header("x-compose-hash"), Some("0xabc123"));
+    assert_eq!(request.header("x-transaction-hash"), Some("0xfeed"));
+    let parts = parts(request);
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].name, "file");
+    assert_eq!(parts[0].filename.as_deref(), Some("pre-launch.sh"));
+    assert_eq!(parts[0].content_type.as_deref(), Some("text/x-shellscript"));
+    assert_eq!(parts[0].body, script.as_bytes());
+}
+
+#[tokio::test]
+async fn an_upload_is_retried_whole_after_another_operation_in_progress() {
+    let busy = json(409, r#"{"detail": "Another operation is in progress"}"#);
+    let server = ScriptedServer::start(vec![busy, json(202, &fixture(ACCEPTED))]).await;
+    let retry = RetryPolicy::default().base_delay(Duration::from_millis(5));
+    client(&server.url, retry)
+        .update_docker_compose()
+        .cvm_id("cvm_ykL5lbAn")
+        .content("services: {}\n")
+        .send()
+        .await
+        .expect("the second attempt succeeds");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[0].body, requests[1].body,
+        "the same body, boundary included"
+    );
+    assert_eq!(parts(&requests[1])[0].body, b"services: {}\n");
+}
+
+#[tokio::test]
+async fn an_error_answer_is_the_one_error_type() {
+    let server = ScriptedServer::start(vec![json(
+        400,
+        r#"{"detail": "Invalid content type or empty body"}"#,
+    )])
+    .await;
+    let err = client(&server.url, RetryPolicy::none())
+        .update_docker_compose()
+        .cvm_id("cvm_ykL5lbAn")
+        .content("services: {}\n")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "HTTP 400: Invalid content type or empty body"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_sends_nothing() {
+    let server = ScriptedServer::start(vec![]).await;
+    let err = client(&server.url, RetryPolicy::none())
+        .update_pre_launch_script()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid request: no pre-launch script: set a non-empty content"
+    );
+    assert!(server.requests().is_empty());
+}

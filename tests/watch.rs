@@ -1,0 +1,317 @@
+//! Watching CVM state over Server-Sent Events against a scripted server:
+//! chunking, multi-line data, comments, reconnection with `Last-Event-ID`,
+//! server timeouts, the attempt limit, and waiting for a state.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{client, fixture, json, sse_head, sse_head_then_drop, ScriptedServer};
+use futures::StreamExt;
+use phala_cloud::watch::{CvmStateEvent, WatchOptions};
+use phala_cloud::{Error, RetryPolicy};
+
+const RUNNING: &str = "GET_api_v1_cvms_{cvm_id}_state__py-action-matrix.json";
+
+fn options() -> WatchOptions {
+    WatchOptions::new("running").reconnect_delay(Duration::from_millis(1))
+}
+
+/// An answer: `head`, then `body` in pieces of `size` bytes.
+fn answer(head: Vec<u8>, body: &str, size: usize) -> Vec<Vec<u8>> {
+    std::iter::once(head)
+        .chain(body.as_bytes().chunks(size).map(<[u8]>::to_vec))
+        .collect()
+}
+
+/// `running` as one `data:` line.
+fn running() -> String {
+    fixture(RUNNING).replace('\n', "")
+}
+
+/// Everything a watch of `cvm_ykL5lbAn` on `server` yields, up to its end.
+/// The guard only turns a hang into a failure.
+async fn watch(
+    server: &ScriptedServer,
+    options: WatchOptions,
+) -> Vec<Result<CvmStateEvent, Error>> {
+    let events = client(&server.url, RetryPolicy::none()).watch_cvm_state("cvm_ykL5lbAn", options);
+    tokio::time::timeout(Duration::from_secs(60), events.collect())
+        .await
+        .expect("the stream ends")
+}
+
+fn statuses(events: &[Result<CvmStateEvent, Error>]) -> Vec<String> {
+    events.iter().map(status).collect()
+}
+
+fn status(event: &Result<CvmStateEvent, Error>) -> String {
+    match event {
+        Ok(CvmStateEvent::State(state)) => format!("state:{}", state.status),
+        Ok(CvmStateEvent::Complete(done)) => format!("complete:{}", done.status),
+        Ok(CvmStateEvent::Timeout(_)) => "timeout".into(),
+        Ok(CvmStateEvent::Error(e)) => format!("error:{}", e.error.as_deref().unwrap_or("")),
+        Ok(CvmStateEvent::Other { event, data }) => format!("other:{event}:{data}"),
+        Ok(other) => format!("{other:?}"),
+        Err(e) => format!("Err({e})"),
+    }
+}
+
+#[tokio::test]
+async fn events_arrive_typed_whatever_the_chunk_boundaries() {
+    let body = format!(
+        ": connected\r\n\
+         event: state\r\n\
+         data: {{\"status\": \"starting\",\r\n\
+         data:  \"name\": \"n\", \"boot_progress\": \"40%\"}}\r\n\r\n\
+         event: error\ndata: {{\"error\": \"vm busy\", \"elapsed\": 3}}\n\n\
+         event: heartbeat\ndata: x\n\n\
+         event: state\ndata: {}\n\n\
+         event: complete\ndata: {{\"status\": \"running\", \"elapsed\": 12.5, \"target\": \"running\"}}\n\n\
+         event: state\ndata: {{\"status\": \"after the end\"}}\n\n",
+        running()
+    );
+    for size in [1, 3, 7, 64] {
+        let server = ScriptedServer::start_in_pieces(vec![answer(sse_head(), &body, size)]).await;
+        let options = options()
+            .interval(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10));
+        let events = watch(&server, options).await;
+        assert_eq!(
+            statuses(&events),
+            [
+                "state:starting",
+                "error:vm busy",
+                "other:heartbeat:x",
+                "state:running",
+                "complete:running"
+            ],
+            "pieces of {size} bytes"
+        );
+        let Ok(CvmStateEvent::State(first)) = &events[0] else {
+            panic!("{:?}", events[0])
+        };
+        assert_eq!(first.name.as_deref(), Some("n"));
+        assert_eq!(first.boot_progress.as_deref(), Some("40%"));
+        let Ok(CvmStateEvent::Complete(done)) = &events[4] else {
+            panic!("{:?}", events[4])
+        };
+        assert_eq!(done.elapsed, Some(12.5));
+
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert_eq!(
+            request.path,
+            "/api/v1/cvms/cvm_ykL5lbAn/state?target=running&interval=5&timeout=10"
+        );
+        assert_eq!(request.header("accept"), Some("text/event-stream"));
+        assert_eq!(request.header("cache-control"), Some("no-cache"));
+        assert_eq!(request.header("x-api-key"), Some("phak_test"));
+        assert_eq!(
+            request.header("x-phala-version"),
+            Some(phala_cloud::API_VERSION)
+        );
+        assert_eq!(request.header("last-event-id"), None);
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_connection_reconnects_with_the_last_event_id() {
+    let first =
+        "id: 41\nevent: state\ndata: {\"status\": \"starting\"}\n\nid: 42\ndata: half an event";
+    let second = format!(
+        "event: state\ndata: {}\n\nevent: complete\ndata: {{\"status\": \"running\"}}\n\n",
+        running()
+    );
+    let server = ScriptedServer::start_in_pieces(vec![
+        answer(sse_head_then_drop(), first, 16),
+        answer(sse_head(), &second, 16),
+    ])
+    .await;
+    let events = watch(&server, options()).await;
+    assert_eq!(
+        statuses(&events),
+        ["state:starting", "state:running", "complete:running"]
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].header("last-event-id"), None);
+    assert_eq!(
+        requests[1].header("last-event-id"),
+        Some("41"),
+        "the id of the last complete event, not of the half one"
+    );
+    assert_eq!(requests[1].header("x-api-key"), Some("phak_test"));
+}
+
+#[tokio::test]
+async fn a_server_timeout_reconnects_and_the_stream_goes_on() {
+    let first = "id: 7\nevent: state\ndata: {\"status\": \"starting\"}\n\n\
+                 event: timeout\ndata: {\"error\": \"Timeout waiting for status running\", \"elapsed\": 10, \"target\": \"running\"}\n\n\
+                 event: state\ndata: {\"status\": \"ignored: the connection is over\"}\n\n";
+    let second = "event: complete\ndata: {\"status\": \"running\"}\n\n";
+    let server = ScriptedServer::start_in_pieces(vec![
+        answer(sse_head(), first, 512),
+        answer(sse_head(), second, 512),
+    ])
+    .await;
+    let events = watch(&server, options()).await;
+    assert_eq!(
+        statuses(&events),
+        ["state:starting", "timeout", "complete:running"]
+    );
+    let Ok(CvmStateEvent::Timeout(timeout)) = &events[1] else {
+        panic!("{:?}", events[1])
+    };
+    assert_eq!(timeout.target.as_deref(), Some("running"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].header("last-event-id"), Some("7"));
+}
+
+#[tokio::test]
+async fn the_attempt_limit_ends_the_stream_with_one_error() {
+    let dropped = || answer(sse_head_then_drop(), ": still there\n", 64);
+    let server =
+        ScriptedServer::start_in_pieces(vec![dropped(), dropped(), dropped(), dropped()]).await;
+    let events = watch(&server, options().max_reconnects(2)).await;
+    assert_eq!(events.len(), 1, "{:?}", events);
+    let err = events[0].as_ref().unwrap_err();
+    assert!(err.is_transport(), "{err}");
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "the first attempt and 2 reconnects"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_ends_without_complete_counts_as_a_failure() {
+    let ended = || {
+        answer(
+            sse_head(),
+            "event: state\ndata: {\"status\": \"starting\"}\n\n",
+            64,
+        )
+    };
+    let server = ScriptedServer::start_in_pieces(vec![ended(), ended()]).await;
+    let events = watch(&server, options().max_reconnects(0)).await;
+    assert_eq!(
+        statuses(&events),
+        [
+            "state:starting",
+            "Err(the answer does not decode at `.`: the state stream ended before a `complete` or `timeout` event)"
+        ]
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_error_status_that_will_not_change_ends_at_once() {
+    let server = ScriptedServer::start(vec![json(404, r#"{"detail": "CVM not found"}"#)]).await;
+    let events = watch(&server, options()).await;
+    assert_eq!(events.len(), 1);
+    let err = events[0].as_ref().unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(err.message(), "CVM not found");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_json_answer_is_not_an_event_stream() {
+    let server = ScriptedServer::start(vec![json(200, &fixture(RUNNING))]).await;
+    let events = watch(&server, options()).await;
+    assert_eq!(
+        statuses(&events),
+        ["Err(the answer does not decode at `.`: expected an event stream (text/event-stream), got application/json)"]
+    );
+}
+
+#[tokio::test]
+async fn invalid_options_send_nothing() {
+    let server = ScriptedServer::start(vec![]).await;
+    let options = options().interval(Duration::from_secs(3));
+    let events = watch(&server, options).await;
+    assert_eq!(
+        statuses(&events),
+        ["Err(invalid request: interval must be whole seconds from 5 to 30, not 3s)"]
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_undecodable_event_says_where() {
+    let body = "event: state\ndata: {\"status\": 5}\n\n";
+    let server = ScriptedServer::start_in_pieces(vec![answer(sse_head(), body, 64)]).await;
+    let events = watch(&server, options()).await;
+    assert_eq!(events.len(), 1);
+    let Err(Error::Decode(decode)) = &events[0] else {
+        panic!("{:?}", events[0])
+    };
+    assert_eq!(decode.path, "status");
+    assert!(
+        decode.excerpt.contains("\"status\": 5"),
+        "{}",
+        decode.excerpt
+    );
+}
+
+#[tokio::test]
+async fn the_servers_retry_field_replaces_the_reconnect_delay() {
+    let first = "retry: 1\nevent: state\ndata: {\"status\": \"starting\"}\n\n";
+    let second = "event: complete\ndata: {\"status\": \"running\"}\n\n";
+    let server = ScriptedServer::start_in_pieces(vec![
+        answer(sse_head(), first, 64),
+        answer(sse_head(), second, 64),
+    ])
+    .await;
+    // Were the hour used, `collect`'s guard would fail the test.
+    let options = WatchOptions::new("running").reconnect_delay(Duration::from_secs(3600));
+    let events = watch(&server, options).await;
+    assert_eq!(statuses(&events), ["state:starting", "complete:running"]);
+}
+
+#[tokio::test]
+async fn waiting_returns_the_final_state() {
+    let body = format!(
+        "event: state\ndata: {{\"status\": \"starting\"}}\n\n\
+         event: state\ndata: {}\n\n\
+         event: complete\ndata: {{\"status\": \"running\"}}\n\n",
+        running()
+    );
+    let server = ScriptedServer::start_in_pieces(vec![answer(sse_head(), &body, 64)]).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = client(&server.url, RetryPolicy::none())
+        .wait_for_cvm_state("cvm_ykL5lbAn", "running", deadline)
+        .await
+        .unwrap()
+        .expect("reached");
+    assert_eq!(state.status, "running");
+    assert_eq!(state.name.as_deref(), Some("n"));
+}
+
+#[tokio::test]
+async fn waiting_on_a_silent_server_ends_at_the_deadline() {
+    // The kernel accepts the connection; nobody ever answers it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let deadline = Instant::now() + Duration::from_millis(50);
+    let reached = client(&url, RetryPolicy::none())
+        .wait_for_cvm_state("cvm_ykL5lbAn", options(), deadline)
+        .await
+        .unwrap();
+    assert_eq!(reached, None);
+}
+
+#[tokio::test]
+async fn waiting_ends_with_the_watchs_error() {
+    let server =
+        ScriptedServer::start(vec![json(403, r#"{"detail": "CVM not in workspace"}"#)]).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let err = client(&server.url, RetryPolicy::none())
+        .wait_for_cvm_state("cvm_ykL5lbAn", options(), deadline)
+        .await
+        .unwrap_err();
+    assert!(err.is_auth(), "{err}");
+}
