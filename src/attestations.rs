@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::ids::QuoteChecksum;
 use crate::multipart::{Form, Part};
 use crate::send::build;
 use crate::{Client, Error};
@@ -50,10 +51,14 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn download_raw_attestation(
+    pub async fn download_raw_attestation<V>(
         &self,
-        checksum: &str,
-    ) -> Result<ResponseValue<Bytes>, Error> {
+        checksum: V,
+    ) -> Result<ResponseValue<Bytes>, Error>
+    where
+        V: TryInto<QuoteChecksum>,
+        V::Error: std::fmt::Display,
+    {
         let request = self.raw_attestation_request(Method::GET, checksum)?;
         let response = self.send_checked(request, "get_raw_attestation").await?;
         let (status, headers) = (response.status(), response.headers().clone());
@@ -74,7 +79,11 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn raw_attestation_exists(&self, checksum: &str) -> Result<bool, Error> {
+    pub async fn raw_attestation_exists<V>(&self, checksum: V) -> Result<bool, Error>
+    where
+        V: TryInto<QuoteChecksum>,
+        V::Error: std::fmt::Display,
+    {
         let request = self.raw_attestation_request(Method::HEAD, checksum)?;
         match self.send_checked(request, "check_raw_attestation").await {
             Ok(_) => Ok(true),
@@ -83,17 +92,20 @@ impl Client {
         }
     }
 
-    fn raw_attestation_request(
+    fn raw_attestation_request<V>(
         &self,
         method: Method,
-        checksum: &str,
-    ) -> Result<reqwest::Request, Error> {
-        if checksum.is_empty() {
-            return Err(Error::InvalidRequest("the checksum is empty".into()));
-        }
+        checksum: V,
+    ) -> Result<reqwest::Request, Error>
+    where
+        V: TryInto<QuoteChecksum>,
+        V::Error: std::fmt::Display,
+    {
+        let checksum: QuoteChecksum =
+            crate::ids::param("checksum", checksum).map_err(Error::InvalidRequest)?;
         let path = format!(
             "/api/v1/attestations/raw/{}",
-            progenitor_client::encode_path(checksum)
+            progenitor_client::encode_path(checksum.as_str())
         );
         build(
             self.request(method, &path)

@@ -38,13 +38,15 @@ mod retry;
 mod send;
 mod sse;
 mod transport;
-pub mod webhook;
 pub mod uploads;
 pub mod watch;
+pub mod webhook;
 
 pub use client::{Client, ClientBuilder, ClientState};
 pub use error::Error;
-pub use generated::{builder, types, Operation, API_VERSION, API_VERSIONS, OPERATIONS};
+pub use generated::{
+    builder, types, Operation, API_VERSION, API_VERSIONS, HAND_WRITTEN_OPERATIONS, OPERATIONS,
+};
 pub use progenitor_client::{ByteStream, ResponseValue};
 pub use reqwest;
 pub use retry::RetryPolicy;

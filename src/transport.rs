@@ -38,6 +38,7 @@ impl Client {
     ) -> reqwest::Result<Response> {
         let template = crate::OPERATIONS
             .iter()
+            .chain(crate::HAND_WRITTEN_OPERATIONS)
             .find(|o| o.name == operation)
             .map_or_else(|| request.url().path().to_string(), |o| o.path.to_string());
         let span = tracing::info_span!(

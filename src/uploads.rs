@@ -11,6 +11,7 @@ use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 
+use crate::ids::CvmRef;
 use crate::multipart::{Form, Part};
 use crate::send::build;
 use crate::{Client, Error};
@@ -102,7 +103,7 @@ impl Client {
 pub struct UpdateCvmFile<'a> {
     client: &'a Client,
     file: &'static CvmFile,
-    cvm_id: Option<String>,
+    cvm_id: Option<Result<CvmRef, String>>,
     content: Option<Bytes>,
     compose_hash: Option<String>,
     transaction_hash: Option<String>,
@@ -120,9 +121,15 @@ impl<'a> UpdateCvmFile<'a> {
         }
     }
 
-    /// The CVM: its id, app id, instance id or name, as the API accepts.
-    pub fn cvm_id(mut self, cvm_id: impl Into<String>) -> Self {
-        self.cvm_id = Some(cvm_id.into());
+    /// The CVM: a [`CvmRef`] or a string that parses as one (its id, UUID,
+    /// app id, legacy number or name); an invalid one fails at `send` and
+    /// sends nothing.
+    pub fn cvm_id<V>(mut self, value: V) -> Self
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
+        self.cvm_id = Some(crate::ids::param("cvm_id", value));
         self
     }
 
@@ -160,9 +167,9 @@ impl<'a> UpdateCvmFile<'a> {
         let file = self.file;
         let cvm_id = self
             .cvm_id
-            .as_deref()
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| Error::InvalidRequest("cvm_id was not set".into()))?;
+            .clone()
+            .ok_or_else(|| Error::InvalidRequest("cvm_id was not set".into()))?
+            .map_err(Error::InvalidRequest)?;
         let content = self
             .content
             .clone()
@@ -177,7 +184,7 @@ impl<'a> UpdateCvmFile<'a> {
         }]);
         let path = format!(
             "/api/v1/cvms/{}/{}",
-            progenitor_client::encode_path(cvm_id),
+            progenitor_client::encode_path(&cvm_id.to_string()),
             file.path
         );
         let mut builder = self
@@ -249,13 +256,23 @@ mod tests {
     fn the_path_is_encoded_and_the_body_can_be_replayed() {
         let request = client()
             .update_docker_compose()
-            .cvm_id("my app")
+            .cvm_id("3B2F4C6A-8E1D-4F5A-9C7B-2D6E8F0A1B3C")
             .content("x: 1")
             .build()
             .unwrap();
         assert_eq!(
             request.url().as_str(),
-            "https://cloud-api.phala.com/api/v1/cvms/my%20app/docker-compose"
+            "https://cloud-api.phala.com/api/v1/cvms/3b2f4c6a8e1d4f5a9c7b2d6e8f0a1b3c/docker-compose"
+        );
+        let err = client()
+            .update_docker_compose()
+            .cvm_id("my app/../kms")
+            .content("x: 1")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest(ref m) if m.starts_with("cvm_id: invalid CVM reference")),
+            "{err}"
         );
         assert!(
             request.try_clone().is_some(),

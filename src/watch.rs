@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::DecodeError;
+use crate::ids::CvmRef;
 use crate::send::build;
 use crate::sse::{SseEvent, SseParser};
 use crate::{Client, Error};
@@ -266,14 +267,18 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn watch_cvm_state(
+    pub fn watch_cvm_state<V>(
         &self,
-        cvm_id: impl Into<String>,
+        cvm_id: V,
         options: WatchOptions,
-    ) -> impl Stream<Item = Result<CvmStateEvent, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<CvmStateEvent, Error>> + Send + 'static
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
         let watch = Watch {
             client: self.clone(),
-            cvm_id: cvm_id.into(),
+            cvm_id: crate::ids::param("cvm_id", cvm_id),
             delay: options.reconnect_delay,
             options,
             parser: SseParser::new(),
@@ -306,12 +311,16 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn wait_for_cvm_state(
+    pub async fn wait_for_cvm_state<V>(
         &self,
-        cvm_id: impl Into<String>,
+        cvm_id: V,
         options: impl Into<WatchOptions>,
         deadline: Instant,
-    ) -> Result<Option<CvmState>, Error> {
+    ) -> Result<Option<CvmState>, Error>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
         let wait = async {
             let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id, options.into()));
             let mut last = None;
@@ -345,7 +354,9 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// The state of one watch, across its connections.
 struct Watch {
     client: Client,
-    cvm_id: String,
+    /// The CVM, or why the caller's value is not one (reported before any
+    /// request).
+    cvm_id: Result<CvmRef, String>,
     options: WatchOptions,
     delay: Duration,
     parser: SseParser,
@@ -449,13 +460,14 @@ impl Watch {
     /// first.
     async fn connect(&mut self) -> Result<(), Error> {
         let query = self.options.query()?;
+        let cvm_id = self.cvm_id.clone().map_err(Error::InvalidRequest)?;
         if self.connected_before {
             tokio::time::sleep(self.delay).await;
         }
         self.connected_before = true;
         let path = format!(
             "/api/v1/cvms/{}/state",
-            progenitor_client::encode_path(&self.cvm_id)
+            progenitor_client::encode_path(&cvm_id.to_string())
         );
         let mut request = self
             .client

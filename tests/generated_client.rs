@@ -125,3 +125,25 @@ async fn an_error_status_reaches_the_caller_with_its_parsed_body() {
     assert_eq!(api.message(), "CVM not found");
     assert_eq!(err.to_string(), "HTTP 404: CVM not found");
 }
+
+#[test]
+fn every_operation_of_the_spec_is_listed_once() {
+    let spec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    let mut in_spec: Vec<(String, String)> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            in_spec.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    let mut listed: Vec<(String, String)> = phala_cloud::OPERATIONS
+        .iter()
+        .chain(phala_cloud::HAND_WRITTEN_OPERATIONS)
+        .map(|o| (o.method.to_string(), o.path.to_string()))
+        .collect();
+    in_spec.sort();
+    listed.sort();
+    assert_eq!(listed, in_spec);
+}

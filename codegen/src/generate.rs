@@ -96,6 +96,16 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
         /// Every generated operation, in the spec's order.
         pub const OPERATIONS: &[Operation] = &[#(#operations),*];
     });
+    let hand_written = normalized.context.hand_written.iter().map(|op| {
+        let (name, method, path) = (op.name, op.method.to_uppercase(), op.path);
+        quote!(Operation { name: #name, method: #method, path: #path })
+    });
+    file.items.push(syn::parse_quote! {
+        /// The operations of the spec that the client implements by hand
+        /// (`multipart/form-data` uploads); with [`OPERATIONS`], every
+        /// operation of the spec.
+        pub const HAND_WRITTEN_OPERATIONS: &[Operation] = &[#(#hand_written),*];
+    });
     Ok(Generated {
         client: prettyplease::unparse(&file),
         normalized,

@@ -59,6 +59,17 @@ pub use uuid::VmUuid;
 
 pub(crate) use text::strip_0x;
 
+/// Reads a hand-written operation's parameter as the generated setters do:
+/// a refusal names the parameter and says what is wrong, and is reported as
+/// [`crate::Error::InvalidRequest`] before anything is sent.
+pub(crate) fn param<T, V>(name: &str, value: V) -> Result<T, String>
+where
+    V: TryInto<T>,
+    V::Error: std::fmt::Display,
+{
+    value.try_into().map_err(|e| format!("{name}: {e}"))
+}
+
 /// How an ID type is parsed: the strict reading behind `FromStr`.
 trait Parse: Sized {
     /// What the value is, for messages: "KMS id", "CVM reference".
