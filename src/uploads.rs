@@ -184,7 +184,7 @@ impl<'a> UpdateCvmFile<'a> {
         }]);
         let path = format!(
             "/api/v1/cvms/{}/{}",
-            progenitor_client::encode_path(&cvm_id.to_string()),
+            progenitor_client::encode_path(cvm_id.as_ref()),
             file.path
         );
         let mut builder = self

@@ -467,7 +467,7 @@ impl Watch {
         self.connected_before = true;
         let path = format!(
             "/api/v1/cvms/{}/state",
-            progenitor_client::encode_path(&cvm_id.to_string())
+            progenitor_client::encode_path(cvm_id.as_ref())
         );
         let mut request = self
             .client
