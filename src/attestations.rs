@@ -60,7 +60,9 @@ impl Client {
         V::Error: std::fmt::Display,
     {
         let request = self.raw_attestation_request(Method::GET, checksum)?;
-        let response = self.send_checked(request, "get_raw_attestation").await?;
+        let response = self
+            .send_checked(request, "download_raw_attestation")
+            .await?;
         let (status, headers) = (response.status(), response.headers().clone());
         let body = response.bytes().await.map_err(Error::Transport)?;
         Ok(ResponseValue::new(body, status, headers))
@@ -85,7 +87,7 @@ impl Client {
         V::Error: std::fmt::Display,
     {
         let request = self.raw_attestation_request(Method::HEAD, checksum)?;
-        match self.send_checked(request, "check_raw_attestation").await {
+        match self.send_checked(request, "raw_attestation_exists").await {
             Ok(_) => Ok(true),
             Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
             Err(e) => Err(e),

@@ -19,7 +19,8 @@ pub struct HandWritten {
     pub reason: &'static str,
 }
 
-/// The operations the hand-written layer implements instead of progenitor.
+/// The operations the hand-written layer implements instead of progenitor:
+/// the `multipart/form-data` uploads and the raw-quote download and check.
 ///
 /// A listed operation that disappears from the spec is an error rather than
 /// silently ignored: the hand-written method would call an endpoint that no
@@ -42,6 +43,19 @@ pub const HAND_WRITTEN: &[HandWritten] = &[
         path: "/api/v1/attestations/verify",
         name: "verify_attestation",
         reason: "multipart/form-data request body",
+    },
+    HandWritten {
+        method: "get",
+        path: "/api/v1/attestations/raw/{checksum}",
+        name: "download_raw_attestation",
+        reason:
+            "answers raw bytes (application/octet-stream), which progenitor would decode as JSON",
+    },
+    HandWritten {
+        method: "head",
+        path: "/api/v1/attestations/raw/{checksum}",
+        name: "raw_attestation_exists",
+        reason: "HEAD: no body to decode; the answer is whether the quote exists",
     },
 ];
 

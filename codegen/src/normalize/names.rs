@@ -82,14 +82,6 @@ pub const OPERATION_RENAMES: &[(&str, &str)] = &[
         "get_attestation_collateral",
     ),
     (
-        "handle_get_raw_api_v1_attestations_raw__checksum__get",
-        "get_raw_attestation",
-    ),
-    (
-        "handle_check_raw_file_api_v1_attestations_raw__checksum__head",
-        "check_raw_attestation",
-    ),
-    (
         "handle_list_ppids_api_v1_attestations_ppids_get",
         "list_attestation_ppids",
     ),
