@@ -27,6 +27,8 @@
 pub mod client;
 pub mod error;
 mod generated;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod retry;
 mod transport;
 

@@ -14,6 +14,7 @@
 
 mod error;
 mod generate;
+mod mock;
 pub mod inspect;
 pub mod normalize;
 mod pointer;
@@ -21,3 +22,4 @@ mod walk;
 
 pub use error::SpecError;
 pub use generate::{generate, generate_from_bytes, Generated};
+pub use mock::generate_mock;
