@@ -14,8 +14,8 @@ use crate::normalize::{Normalized, ERROR_BODY};
 use crate::SpecError;
 
 /// Rust source of the mock helpers (progenitor's `Generator::httpmock`,
-/// reshaped by [`MockShape`]): a module `operations` with a `When` and a
-/// `Then` per operation, and the trait `MockServerExt`.
+/// reshaped as the comment on `MockShape` says): a module `operations` with
+/// a `When` and a `Then` per operation, and the trait `MockServerExt`.
 ///
 /// The code expects to sit in a module of the `phala-cloud` crate next to a
 /// `query_param(when, name, value)` function that matches a query parameter
@@ -134,7 +134,8 @@ impl VisitMut for MockShape {
 
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         let name = f.sig.ident.to_string();
-        if self.self_ty.ends_with("Then") && matches!(name.as_str(), "client_error" | "server_error")
+        if self.self_ty.ends_with("Then")
+            && matches!(name.as_str(), "client_error" | "server_error")
         {
             type_error_body(f);
         }

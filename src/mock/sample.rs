@@ -24,7 +24,13 @@ use crate::types;
 /// Seven KMS instances: three off-chain Phala KMS and four on-chain ones
 /// (Base, Ethereum, Base Sepolia), enough for several pages.
 pub fn kms_instances() -> Vec<types::KmsInfo> {
-    const CONTRACT: &str = "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C";
+    decode("kms_instances", kms_instances_json())
+}
+
+/// The KMS contract of the `base-prod` KMS, which the on-chain sample CVM uses.
+const BASE_KMS_CONTRACT: &str = "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C";
+
+fn kms_instances_json() -> Value {
     let offchain = |id: &str, slug: &str, version: &str| {
         json!({
             "id": id, "slug": slug, "url": format!("https://kms.{slug}.phala.network"),
@@ -38,47 +44,44 @@ pub fn kms_instances() -> Vec<types::KmsInfo> {
             "gateway_app_id": gateway
         })
     };
-    decode(
-        "kms_instances",
-        json!([
-            offchain("kms_dA2M76mq", "phala-prod6", "0.5.3"),
-            offchain("kms_Xk3pL9Qa", "phala-prod7", "0.5.3"),
-            offchain("kms_Wd7nR2Ve", "phala-prod5", "0.3.6"),
-            onchain(
-                "kms_B7x2Lp0Q",
-                "base-prod",
-                8453,
-                CONTRACT,
-                "0x7ef3aB9cbE1d3F8f8fB5c1fB3AeBB7aBd5bA12C4"
-            ),
-            onchain(
-                "kms_Tz5cV8Hn",
-                "base-prod2",
-                8453,
-                "0x9c1E2D4b5A6f7e8D9C0b1A2f3E4d5C6b7A8f9E0D",
-                "0x1Ab2C3d4E5f6A7b8C9d0E1f2A3b4C5d6E7f8A9b0"
-            ),
-            onchain(
-                "kms_Lm4Ry6Js",
-                "eth-prod",
-                1,
-                "0x3F5a1E0b9D8c7B6a5F4e3D2c1B0a9F8e7D6c5B4A",
-                "0x5D4c3B2a1F0e9D8c7B6a5F4e3D2c1B0a9F8e7D6c"
-            ),
-            onchain(
-                "kms_Qp9Ws3Gu",
-                "base-sepolia",
-                84532,
-                "0x8E7d6C5b4A3f2E1d0C9b8A7f6E5d4C3b2A1f0E9d",
-                "0x0F1e2D3c4B5a6F7e8D9c0B1a2F3e4D5c6B7a8F9e"
-            ),
-        ]),
-    )
+    json!([
+        offchain("kms_dA2M76mq", "phala-prod6", "0.5.3"),
+        offchain("kms_Xk3pL9Qa", "phala-prod7", "0.5.3"),
+        offchain("kms_Wd7nR2Ve", "phala-prod5", "0.3.6"),
+        onchain(
+            "kms_B7x2Lp0Q",
+            "base-prod",
+            8453,
+            BASE_KMS_CONTRACT,
+            "0x7ef3aB9cbE1d3F8f8fB5c1fB3AeBB7aBd5bA12C4"
+        ),
+        onchain(
+            "kms_Tz5cV8Hn",
+            "base-prod2",
+            8453,
+            "0x9c1E2D4b5A6f7e8D9C0b1A2f3E4d5C6b7A8f9E0D",
+            "0x1Ab2C3d4E5f6A7b8C9d0E1f2A3b4C5d6E7f8A9b0"
+        ),
+        onchain(
+            "kms_Lm4Ry6Js",
+            "eth-prod",
+            1,
+            "0x3F5a1E0b9D8c7B6a5F4e3D2c1B0a9F8e7D6c5B4A",
+            "0x5D4c3B2a1F0e9D8c7B6a5F4e3D2c1B0a9F8e7D6c"
+        ),
+        onchain(
+            "kms_Qp9Ws3Gu",
+            "base-sepolia",
+            84532,
+            "0x8E7d6C5b4A3f2E1d0C9b8A7f6E5d4C3b2A1f0E9d",
+            "0x0F1e2D3c4B5a6F7e8D9c0B1a2F3e4D5c6B7a8F9e"
+        ),
+    ])
 }
 
 /// Page `page` (from 1) of `instances`, `page_size` per page, as
 /// `GET /api/v1/kms` answers it.
-pub fn kms_page(instances: &[types::KmsInfo], page: u32, page_size: u32) -> types::KmsListResponse {
+pub fn kms_page(instances: &[types::KmsInfo], page: u64, page_size: u64) -> types::KmsListResponse {
     let window = Window::of(instances, page, page_size);
     types::KmsListResponse {
         items: window.items,
@@ -92,6 +95,10 @@ pub fn kms_page(instances: &[types::KmsInfo], page: u32, page_size: u32) -> type
 /// Three CVMs of one workspace: a web service on the Phala KMS, an agent on
 /// an on-chain (Base) KMS and a stopped GPU inference box.
 pub fn cvms() -> Vec<types::CvmInfo> {
+    decode("cvms", cvms_json())
+}
+
+fn cvms_json() -> Value {
     let running = Cvm {
         id: "cvm_ykL5lbAn",
         name: "web-prod",
@@ -128,15 +135,12 @@ pub fn cvms() -> Vec<types::CvmInfo> {
         kms: Kms::Phala,
         created_at: "2026-04-22T07:45:10Z",
     };
-    decode(
-        "cvms",
-        Value::Array([running, onchain, gpu].iter().map(Cvm::to_json).collect()),
-    )
+    Value::Array([running, onchain, gpu].iter().map(Cvm::to_json).collect())
 }
 
 /// Page `page` (from 1) of `cvms`, `page_size` per page, as
 /// `GET /api/v1/cvms/paginated` answers it.
-pub fn cvm_page(cvms: &[types::CvmInfo], page: u32, page_size: u32) -> types::PaginatedCvmInfos {
+pub fn cvm_page(cvms: &[types::CvmInfo], page: u64, page_size: u64) -> types::PaginatedCvmInfos {
     let window = Window::of(cvms, page, page_size);
     types::PaginatedCvmInfos {
         items: window.items,
@@ -160,6 +164,10 @@ pub fn cvm_detail(cvm: &types::CvmInfo) -> types::CvmInfoDetail {
 
 /// One app per CVM of [`cvms`], each with that CVM as its current one.
 pub fn apps() -> Vec<types::DstackAppFullResponse> {
+    decode("apps", apps_json())
+}
+
+fn apps_json() -> Value {
     let ids = ["prj_A6eez86X", "prj_K2vn7QxR", "prj_Hb4t9MzW"];
     let apps = cvms()
         .into_iter()
@@ -180,15 +188,15 @@ pub fn apps() -> Vec<types::DstackAppFullResponse> {
             })
         })
         .collect();
-    decode("apps", Value::Array(apps))
+    Value::Array(apps)
 }
 
 /// Page `page` (from 1) of `apps`, `page_size` per page, as
 /// `GET /api/v1/apps` answers it.
 pub fn app_page(
     apps: &[types::DstackAppFullResponse],
-    page: u32,
-    page_size: u32,
+    page: u64,
+    page_size: u64,
 ) -> types::DstackAppListResponse {
     let window = Window::of(apps, page, page_size);
     types::DstackAppListResponse {
@@ -210,6 +218,10 @@ pub fn app_page(
 /// The instance types of the `cpu` and `gpu` families, as
 /// `GET /api/v1/instance-types` answers it.
 pub fn instance_types() -> types::AllFamiliesResponse {
+    decode("instance_types", instance_types_json())
+}
+
+fn instance_types_json() -> Value {
     let cpu: Vec<_> = [
         ("tdx.small", "Small", 1, 2048, "0.058", 20),
         ("tdx.medium", "Medium", 2, 4096, "0.116", 40),
@@ -230,13 +242,10 @@ pub fn instance_types() -> types::AllFamiliesResponse {
         "hourly_rate": "3.500", "requires_gpu": true, "default_disk_size_gb": 500,
         "description": "Intel TDX with one NVIDIA H200 in confidential computing mode"
     });
-    decode(
-        "instance_types",
-        json!({"result": [
-            {"name": "cpu", "total": cpu.len(), "items": cpu},
-            {"name": "gpu", "total": 1, "items": [gpu]}
-        ]}),
-    )
+    json!({"result": [
+        {"name": "cpu", "total": cpu.len(), "items": cpu},
+        {"name": "gpu", "total": 1, "items": [gpu]}
+    ]})
 }
 
 /// The instance types of `family` from [`instance_types`], as
@@ -251,7 +260,7 @@ pub fn family_instance_types(family: &str) -> types::FamilyInstanceTypesResponse
         .unwrap_or_default();
     types::FamilyInstanceTypesResponse {
         family: family.to_string(),
-        total: count(items.len()),
+        total: integer(items.len()),
         items,
     }
 }
@@ -321,7 +330,7 @@ impl Cvm {
                 "base",
                 json!({
                     "chain_id": 8453,
-                    "dstack_kms_address": "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C",
+                    "dstack_kms_address": BASE_KMS_CONTRACT,
                     "dstack_app_address": format!("0x{}", self.app_id),
                     "deployer_address": "0x4B1f6c3E9d2A7b8C5e0F1a2D3c4B5e6F7a8D9c0E",
                     "rpc_endpoint": "https://mainnet.base.org",
@@ -394,22 +403,24 @@ struct Window<T> {
 }
 
 impl<T: Clone> Window<T> {
-    fn of(all: &[T], page: u32, page_size: u32) -> Self {
-        let size = page_size.max(1) as usize;
-        let start = (page.max(1) as usize - 1).saturating_mul(size);
+    fn of(all: &[T], page: u64, page_size: u64) -> Self {
+        let size = usize::try_from(page_size.max(1)).unwrap_or(usize::MAX);
+        let skip = usize::try_from(page.max(1) - 1)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(size);
         Window {
-            items: all.iter().skip(start).take(size).cloned().collect(),
-            page: i64::from(page),
-            page_size: i64::from(page_size),
-            pages: count(all.len().div_ceil(size)),
-            total: count(all.len()),
+            items: all.iter().skip(skip).take(size).cloned().collect(),
+            page: integer(page),
+            page_size: integer(page_size),
+            pages: integer(all.len().div_ceil(size)),
+            total: integer(all.len()),
         }
     }
 }
 
-/// A length as the API's integer type.
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+/// A count as the API's integer type.
+fn integer<N: TryInto<i64>>(n: N) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
 }
 
 /// A sample written as JSON, in the type the client decodes it into.
@@ -426,4 +437,80 @@ fn reshape<F: serde::Serialize, T: DeserializeOwned>(what: &str, value: &F) -> T
     let json = serde_json::to_value(value)
         .unwrap_or_else(|e| panic!("the sample {what} does not serialize: {e}"));
     decode(what, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `json` without its `null`s and empty arrays, which the generated
+    /// types do not serialize.
+    fn without_empty(json: Value) -> Value {
+        match json {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+                    .map(|(k, v)| (k, without_empty(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(without_empty).collect()),
+            other => other,
+        }
+    }
+
+    /// Every field of the sample's JSON is a field of its type: a misspelt
+    /// name would vanish in `decode` and make the round trip differ.
+    fn assert_lossless<T: DeserializeOwned + serde::Serialize>(json: Value) {
+        let typed: T = decode("under test", json.clone());
+        assert_eq!(
+            serde_json::to_value(&typed).unwrap(),
+            without_empty(json),
+            "{}",
+            std::any::type_name::<T>()
+        );
+    }
+
+    #[test]
+    fn samples_lose_nothing_in_their_types() {
+        assert_lossless::<Vec<types::KmsInfo>>(kms_instances_json());
+        assert_lossless::<Vec<types::CvmInfo>>(cvms_json());
+        assert_lossless::<Vec<types::DstackAppFullResponse>>(apps_json());
+        assert_lossless::<types::AllFamiliesResponse>(instance_types_json());
+    }
+
+    #[test]
+    fn pages_slice_and_count() {
+        let all = kms_instances();
+        let last = kms_page(&all, 3, 3);
+        assert_eq!(last.items, all[6..]);
+        assert_eq!(
+            (last.page, last.page_size, last.pages, last.total),
+            (3, 3, 3, 7)
+        );
+        assert!(kms_page(&all, 4, 3).items.is_empty());
+        assert_eq!(cvm_page(&cvms(), 1, 0).pages, 3);
+        let apps = app_page(&apps(), 1, 2);
+        assert_eq!((apps.dstack_apps.len(), apps.total_pages), (2, 2));
+    }
+
+    #[test]
+    fn apps_and_cvms_agree() {
+        for (app, cvm) in apps().iter().zip(cvms()) {
+            assert_eq!(app.app_id, cvm.app_id.clone().unwrap());
+            assert_eq!(app.current_cvm.as_ref(), Some(&cvm));
+        }
+    }
+
+    #[test]
+    fn a_detail_keeps_the_summary_and_adds_the_compose_file() {
+        let cvm = &cvms()[1];
+        let detail = cvm_detail(cvm);
+        assert_eq!(
+            (&detail.id, &detail.name, &detail.kms_info),
+            (&cvm.id, &cvm.name, &cvm.kms_info)
+        );
+        assert!(detail.compose_file.is_some());
+        assert_eq!(family_instance_types("gpu").total, 1);
+        assert_eq!(family_instance_types("tpu").items, []);
+    }
 }
