@@ -26,7 +26,8 @@ const MISSING_CVM: &str = "cvm_doesnotexist";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Declared first so that the mock outlives the client that calls it.
     let server;
-    let client = if std::env::var_os("PHALA_CLOUD_API_KEY").is_some() {
+    let has_key = std::env::var("PHALA_CLOUD_API_KEY").is_ok_and(|key| !key.is_empty());
+    let client = if has_key {
         let client = Client::from_env()?;
         println!(
             "Touring the Phala Cloud API at {} (read-only).",

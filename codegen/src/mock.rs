@@ -347,6 +347,33 @@ mod tests {
     }
 
     #[test]
+    fn the_vendored_spec_gives_documented_typed_mocks() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
+        let spec = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let normalized = crate::normalize::normalize(spec).unwrap();
+        let code = generate_mock(&normalized).unwrap();
+        let operations = normalized.context.operations.len();
+        assert_eq!(code.matches("/// Matches a `").count(), operations);
+        assert_eq!(code.matches("/// The answer to a `").count(), operations);
+        assert_eq!(code.matches("/// Mocks `").count(), operations);
+        assert_eq!(
+            code.matches("pub fn client_error(self, status: u16, value: &types::ApiErrorBody)")
+                .count(),
+            operations
+        );
+        assert!(code.contains(r#"super::query_param(self.0, "operation_types", &value)"#));
+        assert!(
+            !code.contains(".query_param("),
+            "a query parameter compared by to_string"
+        );
+        // Raw answers (`*/*`) take owned JSON; only the error ranges are raw.
+        assert!(
+            !code.contains("value: ::serde_json::Value"),
+            "a raw answer is left"
+        );
+    }
+
+    #[test]
     fn snake_case_undoes_pascal_case() {
         assert_eq!(snake_case("ListKms"), "list_kms");
         assert_eq!(snake_case("GetCvmStatusBatch"), "get_cvm_status_batch");

@@ -6,9 +6,11 @@
 //! parameters' own types (path and query parameters, the JSON body), `then`
 //! answers with the type the client decodes: `ok(&body)` for success,
 //! `client_error(status, &error_body)` and `server_error(status,
-//! &error_body)` for errors (a [`types::ApiErrorBody`](crate::types::ApiErrorBody)).
-//! `into_inner()` on either gives the plain `httpmock` value, to send what the
-//! spec does not allow. [`client`] returns a [`Client`] pointed at the
+//! &error_body)` for errors, with a
+//! [`types::ApiErrorBody`](crate::types::ApiErrorBody) (a status outside 4xx,
+//! respectively 5xx, panics, as httpmock does on any misconfigured mock).
+//! `into_inner()` on either gives the plain `httpmock` value, to send what
+//! the spec does not allow. [`client`] returns a [`Client`] pointed at the
 //! server, and [`sample`] has realistic objects to serve.
 //!
 //! Everything is generated from the same spec as the client, so a mock
