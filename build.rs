@@ -1,8 +1,10 @@
 //! Generates the client from `openapi.json`: the normalizer lowers the spec
 //! into what progenitor accepts, progenitor writes the client and its types,
 //! and the result lands in `$OUT_DIR/client.rs` (included by `src/generated.rs`).
+//! With the `mock` feature, the typed `httpmock` helpers generated from the
+//! same spec land in `$OUT_DIR/mock.rs` (included by `src/mock/generated.rs`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -27,8 +29,28 @@ fn main() -> ExitCode {
         eprintln!("error: OUT_DIR is not set (build.rs runs under cargo)");
         return ExitCode::FAILURE;
     };
-    if let Err(e) = std::fs::write(out_dir.join("client.rs"), generated.client) {
+    if let Err(e) = std::fs::write(out_dir.join("client.rs"), &generated.client) {
         eprintln!("error: cannot write the generated client: {e}");
+        return ExitCode::FAILURE;
+    }
+    if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        return write_mock(&generated, &out_dir);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Generates the mock helpers only when the `mock` feature asks for them:
+/// without it, the build neither spends the time nor compiles the code.
+fn write_mock(generated: &phala_cloud_codegen::Generated, out_dir: &Path) -> ExitCode {
+    let mock = match phala_cloud_codegen::generate_mock(&generated.normalized) {
+        Ok(mock) => mock,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = std::fs::write(out_dir.join("mock.rs"), mock) {
+        eprintln!("error: cannot write the generated mock helpers: {e}");
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS

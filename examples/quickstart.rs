@@ -1,93 +1,238 @@
-//! A first tour of the client.
+//! A first tour of the client: the KMS instances page by page, your CVMs,
+//! one CVM in detail, and a typed error.
 //!
-//! With `PHALA_CLOUD_API_KEY` set, it lists the KMS instances of your
-//! account (read-only). Without it, it starts an in-process mock of the API
-//! on 127.0.0.1 and runs the same tour against it, so it works offline and
-//! without an account:
+//! With `PHALA_CLOUD_API_KEY` set, it runs against your account and only
+//! reads (GET requests). Without it, it starts the crate's typed mock of the
+//! API (`phala_cloud::mock`) on 127.0.0.1, seeds it with sample data and runs
+//! the same tour: offline, without an account.
 //!
 //! ```sh
 //! cargo run --example quickstart
 //! ```
 
-use httpmock::prelude::*;
-use phala_cloud::Client;
+use std::num::NonZeroU64;
+
+use phala_cloud::mock::{self, sample, MockServer, MockServerExt};
+use phala_cloud::{types, Client};
+
+/// Small, so that the KMS list takes several pages.
+const KMS_PAGE_SIZE: u64 = 3;
+/// The first page of CVMs is enough for a tour.
+const CVM_PAGE_SIZE: u64 = 10;
+/// An ID that names no CVM, for the error.
+const MISSING_CVM: &str = "cvm_doesnotexist";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mock;
-    let client = match Client::from_env() {
-        Ok(client) => {
-            println!(
-                "Using the Phala Cloud API at {} with PHALA_CLOUD_API_KEY.",
-                client.base_url()
-            );
-            client
-        }
-        Err(_) => {
-            mock = MockServer::start_async().await;
-            seed(&mock).await;
-            println!(
-                "PHALA_CLOUD_API_KEY is not set: using a mock of the API at {}.",
-                mock.base_url()
-            );
-            Client::builder()
-                .api_key("phak_mock")
-                .base_url(mock.base_url())
-                .build()?
-        }
+    // Declared first so that the mock outlives the client that calls it.
+    let server;
+    let has_key = std::env::var("PHALA_CLOUD_API_KEY").is_ok_and(|key| !key.is_empty());
+    let client = if has_key {
+        let client = Client::from_env()?;
+        println!(
+            "Touring the Phala Cloud API at {} (read-only).",
+            client.base_url()
+        );
+        client
+    } else {
+        server = MockServer::start_async().await;
+        seed(&server);
+        println!(
+            "PHALA_CLOUD_API_KEY is not set: touring a mock of the API at {}.",
+            server.base_url()
+        );
+        mock::client(&server)
     };
 
-    let page = client.list_kms().page_size(100).send().await?.into_inner();
-    println!("\n{} KMS instance(s):", page.total);
-    println!(
-        "{:<16} {:<12} {:<8} {:<10} url",
-        "id", "slug", "version", "chain"
-    );
-    for kms in &page.items {
-        let chain = kms
-            .chain_id
-            .map_or_else(|| "off-chain".to_string(), |c| c.to_string());
-        println!(
-            "{:<16} {:<12} {:<8} {:<10} {}",
-            kms.id,
-            kms.slug.as_deref().unwrap_or("-"),
-            kms.version,
-            chain,
-            kms.url
-        );
+    list_kms(&client).await?;
+    let cvms = list_cvms(&client).await?;
+    match cvms.first() {
+        Some(cvm) => show_cvm(&client, &cvm.id).await?,
+        None => println!("\nNo CVM to show in detail."),
     }
+    show_typed_error(&client).await?;
+    Ok(())
+}
 
-    // Errors are values with a class: here, a CVM that does not exist.
-    match client.get_cvm().cvm_id("cvm_doesnotexist").send().await {
-        Ok(cvm) => println!("\nunexpectedly found {}", cvm.name),
-        Err(e) if e.is_not_found() => println!("\nget_cvm(cvm_doesnotexist): not found ({e})"),
-        Err(e) => return Err(e.into()),
+/// Every KMS instance, one page at a time.
+async fn list_kms(client: &Client) -> Result<(), phala_cloud::Error> {
+    println!("\nKMS instances, {KMS_PAGE_SIZE} per page:");
+    let mut rows = Vec::new();
+    let mut page = 1;
+    loop {
+        let answer = client
+            .list_kms()
+            .page(page)
+            .page_size(KMS_PAGE_SIZE)
+            .send()
+            .await?;
+        println!(
+            "  page {}/{}: {} instance(s)",
+            answer.page,
+            answer.pages,
+            answer.items.len()
+        );
+        rows.extend(answer.items.iter().map(|kms| {
+            let chain = kms
+                .chain_id
+                .map_or_else(|| "off-chain".to_string(), |id| format!("chain {id}"));
+            [
+                kms.id.to_string(),
+                kms.slug.clone().unwrap_or_default(),
+                kms.version.clone(),
+                chain,
+                kms.url.clone(),
+            ]
+        }));
+        if answer.items.is_empty() || page >= u64::try_from(answer.pages).unwrap_or(0) {
+            break;
+        }
+        page += 1;
+    }
+    print_table(["id", "slug", "version", "chain", "url"], &rows);
+    Ok(())
+}
+
+/// The first page of CVMs.
+async fn list_cvms(client: &Client) -> Result<Vec<types::CvmInfo>, phala_cloud::Error> {
+    let page = client
+        .list_cvms_paginated()
+        .page(1)
+        .page_size(CVM_PAGE_SIZE)
+        .send()
+        .await?
+        .into_inner();
+    println!("\nCVMs ({} of {}):", page.items.len(), page.total);
+    let rows: Vec<_> = page
+        .items
+        .iter()
+        .map(|cvm| {
+            let resource = &cvm.resource;
+            [
+                cvm.id.to_string(),
+                cvm.name.clone(),
+                cvm.status.clone(),
+                resource.instance_type.clone().unwrap_or_default(),
+                resource.vcpu.map(|n| n.to_string()).unwrap_or_default(),
+                resource
+                    .memory_in_gb
+                    .map(|gb| format!("{gb} GB"))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(["id", "name", "status", "type", "vCPU", "memory"], &rows);
+    Ok(page.items)
+}
+
+/// One CVM in detail.
+async fn show_cvm(client: &Client, id: &phala_cloud::ids::CvmId) -> Result<(), phala_cloud::Error> {
+    let cvm = client.get_cvm().cvm_id(id).send().await?.into_inner();
+    let node = cvm.node_info.as_ref();
+    let fields = [
+        ("name", cvm.name.clone()),
+        ("status", cvm.status.clone()),
+        ("app id", cvm.app_id.clone().unwrap_or_default()),
+        (
+            "node",
+            node.and_then(|n| n.name.clone()).unwrap_or_default(),
+        ),
+        (
+            "region",
+            node.and_then(|n| n.region.clone()).unwrap_or_default(),
+        ),
+        (
+            "KMS",
+            cvm.kms_type.map(|k| k.to_string()).unwrap_or_default(),
+        ),
+        (
+            "image",
+            cvm.os
+                .as_ref()
+                .and_then(|os| os.name.clone())
+                .unwrap_or_default(),
+        ),
+        (
+            "endpoint",
+            cvm.endpoints
+                .iter()
+                .flatten()
+                .map(|e| e.app.clone())
+                .next()
+                .unwrap_or_else(|| "-".to_string()),
+        ),
+    ];
+    println!("\nCVM {id}:");
+    for (name, value) in fields {
+        println!("  {name:<10} {value}");
     }
     Ok(())
 }
 
-/// Answers `GET /api/v1/kms` and `GET /api/v1/cvms/{cvm_id}` like the real API does.
-async fn seed(server: &MockServer) {
-    let body = serde_json::json!({
-        "items": [
-            {"id": "kms_dA2M76mq", "slug": "phala-prod", "url": "https://kms.phala.network", "version": "0.5.3",
-             "chain_id": null, "kms_contract_address": null, "gateway_app_id": null},
-            {"id": "kms_B7x2Lp0Q", "slug": "base-prod", "url": "https://kms-base.phala.network", "version": "0.5.3",
-             "chain_id": 8453, "kms_contract_address": "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C", "gateway_app_id": null}
-        ],
-        "total": 2, "page": 1, "page_size": 100, "pages": 1
+/// Errors are values with a class; here, a CVM that does not exist.
+async fn show_typed_error(client: &Client) -> Result<(), phala_cloud::Error> {
+    println!("\nget_cvm({MISSING_CVM}):");
+    match client.get_cvm().cvm_id(MISSING_CVM).send().await {
+        Ok(cvm) => println!("  unexpectedly found {}", cvm.name),
+        Err(e) if e.is_not_found() => {
+            let status = e.status().map(|s| s.as_u16()).unwrap_or_default();
+            println!("  not found (HTTP {status}): {}", e.message());
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+/// Answers the tour's requests with the sample data: seven KMS instances in
+/// pages of [`KMS_PAGE_SIZE`], three CVMs, and a 404 for [`MISSING_CVM`].
+fn seed(server: &MockServer) {
+    let kms = sample::kms_instances();
+    let pages = (kms.len() as u64).div_ceil(KMS_PAGE_SIZE);
+    for page in 1..=pages {
+        server.list_kms(|when, then| {
+            when.page(NonZeroU64::new(page))
+                .page_size(NonZeroU64::new(KMS_PAGE_SIZE));
+            then.ok(&sample::kms_page(&kms, page, KMS_PAGE_SIZE));
+        });
+    }
+    let cvms = sample::cvms();
+    server.list_cvms_paginated(|when, then| {
+        when.page(NonZeroU64::new(1))
+            .page_size(NonZeroU64::new(CVM_PAGE_SIZE));
+        then.ok(&sample::cvm_page(&cvms, 1, CVM_PAGE_SIZE));
     });
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v1/kms");
-            then.status(200).json_body(body);
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/api/v1/cvms/cvm_doesnotexist");
-            then.status(404)
-                .json_body(serde_json::json!({"detail": "CVM not found"}));
-        })
-        .await;
+    for cvm in &cvms {
+        server.get_cvm(|when, then| {
+            when.cvm_id(&cvm.id);
+            then.ok(&sample::cvm_detail(cvm));
+        });
+    }
+    server.get_cvm(|when, then| {
+        when.cvm_id(MISSING_CVM);
+        then.client_error(404, &sample::error("CVM not found"));
+    });
+}
+
+/// Prints `rows` under `headers`, each column as wide as its widest cell.
+fn print_table<const N: usize>(headers: [&str; N], rows: &[[String; N]]) {
+    let widths: [usize; N] = std::array::from_fn(|i| {
+        rows.iter()
+            .map(|row| row[i].chars().count())
+            .chain([headers[i].len()])
+            .max()
+            .unwrap_or(0)
+    });
+    let line = |cells: [&str; N]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("  {}", padded.join("  ").trim_end());
+    };
+    line(headers);
+    line(widths.map(|w| "─".repeat(w)).each_ref().map(String::as_str));
+    for row in rows {
+        line(row.each_ref().map(String::as_str));
+    }
 }

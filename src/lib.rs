@@ -32,6 +32,8 @@ pub mod error;
 mod generated;
 mod hex32;
 pub mod ids;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod multipart;
 pub mod onchain;
 mod retry;

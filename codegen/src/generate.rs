@@ -31,23 +31,8 @@ pub fn generate_from_bytes(bytes: &[u8]) -> Result<Generated, SpecError> {
 /// Normalizes `spec` and generates the client from it.
 pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     let normalized = normalize(spec)?;
-    let openapi: openapiv3::OpenAPI =
-        serde_json::from_value(normalized.spec.clone()).map_err(|e| {
-            SpecError::at(
-                "",
-                format!("the normalized spec is not OpenAPI 3.0 as progenitor reads it: {e}"),
-            )
-        })?;
-
-    let mut settings = GenerationSettings::default();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_hooks(HooksMode::Expected)
-        .with_inner_type(quote!(crate::client::ClientState))
-        .with_derive("PartialEq");
-    with_id_types(&mut settings);
-    let mut generator = Generator::new(&settings);
+    let openapi = openapi(&normalized)?;
+    let mut generator = Generator::new(&settings());
 
     let tokens = quietly(|| generator.generate_tokens(&openapi))
         .map_err(|panic| {
@@ -112,6 +97,30 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     })
 }
 
+/// The normalized spec as progenitor reads it.
+pub(crate) fn openapi(normalized: &Normalized) -> Result<openapiv3::OpenAPI, SpecError> {
+    serde_json::from_value(normalized.spec.clone()).map_err(|e| {
+        SpecError::at(
+            "",
+            format!("the normalized spec is not OpenAPI 3.0 as progenitor reads it: {e}"),
+        )
+    })
+}
+
+/// Progenitor's settings. The mock generator (`crate::mock`) uses them too,
+/// so that both name and convert every type alike.
+pub(crate) fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote!(crate::client::ClientState))
+        .with_derive("PartialEq");
+    with_id_types(&mut settings);
+    settings
+}
+
 /// Maps each ID format ([`ID_TYPES`]) to its `crate::ids` type. typify
 /// matches a schema by equality ignoring its documentation, so every
 /// `{type: string, format: <id format>}` — field, parameter, nullable or not
@@ -132,7 +141,7 @@ fn with_id_types(settings: &mut GenerationSettings) {
 }
 
 /// Runs `f`, turning a panic into its message without printing it.
-fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = catch_unwind(AssertUnwindSafe(f));

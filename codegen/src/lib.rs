@@ -7,7 +7,10 @@
 //! 1. [`normalize::normalize`] lowers the upstream OpenAPI 3.1 document into
 //!    the OpenAPI 3.0.3 subset progenitor accepts, one named rule at a time;
 //! 2. [`generate`] feeds the result to progenitor (builder interface, merged
-//!    tags), post-processes the tokens with `syn` and pretty-prints them.
+//!    tags), post-processes the tokens with `syn` and pretty-prints them;
+//! 3. [`generate_mock`] (only for `phala-cloud`'s `mock` feature) runs
+//!    progenitor's `httpmock` generator on the same normalized spec with the
+//!    same settings, and reshapes its output with `syn`.
 //!
 //! Every refusal is a [`SpecError`] naming the JSON pointer of the construct
 //! that no rule handles, never a panic inside a generator.
@@ -15,9 +18,11 @@
 mod error;
 mod generate;
 pub mod inspect;
+mod mock;
 pub mod normalize;
 mod pointer;
 mod walk;
 
 pub use error::SpecError;
 pub use generate::{generate, generate_from_bytes, Generated};
+pub use mock::generate_mock;

@@ -1,0 +1,87 @@
+//! Typed mocks of the API for your own tests (feature `mock`).
+//!
+//! [`MockServerExt`] adds a method per operation to
+//! [`httpmock::MockServer`], named like the client's: `server.list_kms(|when,
+//! then| …)` mocks `GET /api/v1/kms`. `when` matches the request with the
+//! parameters' own types (path and query parameters, the JSON body), `then`
+//! answers with the type the client decodes: `ok(&body)` for success,
+//! `client_error(status, &error_body)` and `server_error(status,
+//! &error_body)` for errors, with a
+//! [`types::ApiErrorBody`](crate::types::ApiErrorBody) (a status outside 4xx,
+//! respectively 5xx, panics, as httpmock does on any misconfigured mock).
+//! `into_inner()` on either gives the plain `httpmock` value, to send what
+//! the spec does not allow. [`client`] returns a [`Client`] pointed at the
+//! server, and [`sample`] has realistic objects to serve.
+//!
+//! Everything is generated from the same spec as the client, so a mock
+//! that compiles asks for paths, parameters and bodies the client sends.
+//!
+//! ```
+//! use std::num::NonZeroU64;
+//! use phala_cloud::mock::{self, httpmock::MockServer, sample, MockServerExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), phala_cloud::Error> {
+//! let server = MockServer::start_async().await;
+//! let list = server.list_kms(|when, then| {
+//!     when.page_size(NonZeroU64::new(2));
+//!     then.ok(&sample::kms_page(&sample::kms_instances(), 1, 2));
+//! });
+//! server.get_cvm(|when, then| {
+//!     when.cvm_id("cvm_missing");
+//!     then.client_error(404, &sample::error("CVM not found"));
+//! });
+//!
+//! let client = mock::client(&server);
+//! let page = client.list_kms().page_size(2).send().await?;
+//! assert_eq!((page.items.len(), page.total), (2, 7));
+//! let err = client.get_cvm().cvm_id("cvm_missing").send().await.unwrap_err();
+//! assert!(err.is_not_found());
+//! list.assert_async().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod generated;
+mod query;
+pub mod sample;
+
+pub use generated::{operations, MockServerExt};
+pub use httpmock::{self, MockServer};
+
+use crate::{Client, ClientBuilder, RetryPolicy};
+
+/// A [`Client`] for `server`, configured as [`client_builder`] does.
+///
+/// ```
+/// let server = phala_cloud::mock::MockServer::start();
+/// let client = phala_cloud::mock::client(&server);
+/// assert_eq!(client.base_url(), server.base_url());
+/// ```
+pub fn client(server: &MockServer) -> Client {
+    client_builder(server)
+        .build()
+        // Cannot fail: the key is a fixed header-safe string and the URL is
+        // httpmock's `http://host:port`, the two things `build` checks.
+        .expect("a client for an httpmock server builds")
+}
+
+/// A [`ClientBuilder`] for `server`: a placeholder API key, the server's
+/// URL, and no retries, so that each call is one request to the mock
+/// (set a [`RetryPolicy`] to test retries).
+///
+/// ```
+/// use phala_cloud::RetryPolicy;
+///
+/// let server = phala_cloud::mock::MockServer::start();
+/// let client = phala_cloud::mock::client_builder(&server)
+///     .retry_policy(RetryPolicy::default())
+///     .build()?;
+/// # Ok::<(), phala_cloud::Error>(())
+/// ```
+pub fn client_builder(server: &MockServer) -> ClientBuilder {
+    Client::builder()
+        .api_key("phak_mock")
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::none())
+}

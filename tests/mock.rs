@@ -1,0 +1,373 @@
+//! The `mock` feature as its users see it: typed mocks, the client pointed at
+//! them, and sample data that the spec accepts.
+
+use std::num::NonZeroU64;
+
+use phala_cloud::mock::{self, httpmock::MockServer, sample, MockServerExt};
+use phala_cloud::types;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_user_mocks_two_operations_in_a_few_lines() {
+    let server = MockServer::start_async().await;
+    let kms = sample::kms_instances();
+    server.list_kms(|when, then| {
+        when.page(NonZeroU64::new(2));
+        then.ok(&sample::kms_page(&kms, 2, 3));
+    });
+    let cvm = sample::cvm_detail(&sample::cvms()[0]);
+    server.get_cvm(|when, then| {
+        when.cvm_id(&cvm.id);
+        then.ok(&cvm);
+    });
+    let client = mock::client(&server);
+    let page = client.list_kms().page(2).send().await.unwrap();
+    assert_eq!(page.items, kms[3..6]);
+    assert_eq!(*client.get_cvm().cvm_id(&cvm.id).send().await.unwrap(), cvm);
+}
+
+#[tokio::test]
+async fn error_answers_are_typed_and_reach_the_client_classified() {
+    let server = MockServer::start_async().await;
+    let busy = server.get_cvm(|when, then| {
+        when.cvm_id("cvm_ykL5lbAn");
+        then.server_error(503, &sample::coded_error("ERR-03-001", "Node busy"));
+    });
+    server.get_cvm(|when, then| {
+        when.cvm_id("cvm_missing");
+        then.client_error(404, &sample::error("CVM not found"));
+    });
+    let client = mock::client(&server);
+
+    let err = client
+        .get_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_server(), "{err:#}");
+    assert_eq!(err.error_code(), Some("ERR-03-001"));
+    assert_eq!(err.message(), "Node busy");
+    // No retries from the mock client: one call, one request.
+    busy.assert_calls_async(1).await;
+
+    let err = client
+        .get_cvm()
+        .cvm_id("cvm_missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:#}");
+    assert_eq!(err.message(), "CVM not found");
+}
+
+#[tokio::test]
+async fn array_query_parameters_match_every_value() {
+    let server = MockServer::start_async().await;
+    let statuses = vec!["running".to_string(), "stopped".to_string()];
+    let apps = sample::apps();
+    let both = server.list_apps(|when, then| {
+        when.status(&statuses);
+        then.ok(&sample::app_page(&apps, 1, 10));
+    });
+    let client = mock::client(&server);
+
+    let listed = client.list_apps().status(statuses.clone()).send().await;
+    assert_eq!(listed.unwrap().dstack_apps.len(), 3);
+    let one = client.list_apps().status(vec!["running".to_string()]);
+    assert!(
+        one.send().await.is_err(),
+        "a request with one status matched"
+    );
+    both.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn timestamps_and_arrays_match_in_their_wire_form() {
+    let server = MockServer::start_async().await;
+    let since = chrono::DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let kinds = vec!["power_on".to_string(), "compose_update".to_string()];
+    let ops = server.list_cvm_operations(|when, then| {
+        when.cvm_id("cvm_ykL5lbAn")
+            .start_time(&since)
+            .operation_types(&kinds);
+        then.ok(&types::PaginatedCvmOperationsResponse {
+            items: Vec::new(),
+            next_cursor: None,
+            total: 0,
+        });
+    });
+    let client = mock::client(&server);
+
+    let answer = client
+        .list_cvm_operations()
+        .cvm_id("cvm_ykL5lbAn")
+        .start_time(since)
+        .operation_types(kinds)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.total, 0);
+    ops.assert_async().await;
+}
+
+#[tokio::test]
+async fn path_parameters_match_literally() {
+    let server = MockServer::start_async().await;
+    let gpus = sample::family_instance_types("gpu");
+    let dotted = server.list_family_instance_types(|when, then| {
+        when.family("gpu.h200");
+        then.ok(&gpus);
+    });
+    let client = mock::client(&server);
+
+    // Spliced into a regex unescaped, the `.` would match the `X`.
+    let unmatched = client
+        .list_family_instance_types()
+        .family("gpuXh200")
+        .send()
+        .await;
+    assert!(unmatched.is_err());
+    let matched = client
+        .list_family_instance_types()
+        .family("gpu.h200")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(matched.into_inner(), gpus);
+    dotted.assert_calls_async(1).await;
+}
+
+#[test]
+#[should_panic(expected = "cvm_id: invalid CVM reference")]
+fn a_mock_for_an_id_the_client_refuses_panics_where_it_is_written() {
+    let server = MockServer::start();
+    server.get_cvm(|when, _| {
+        when.cvm_id("not a valid/id");
+    });
+}
+
+#[tokio::test]
+async fn every_sample_decodes_through_the_client() {
+    let server = MockServer::start_async().await;
+    let cvms = sample::cvms();
+    server.list_cvms(|_, then| {
+        then.ok(&cvms);
+    });
+    server.list_instance_types(|_, then| {
+        then.ok(&sample::instance_types());
+    });
+    server.list_family_instance_types(|when, then| {
+        when.family("gpu");
+        then.ok(&sample::family_instance_types("gpu"));
+    });
+    server.list_cvms_paginated(|_, then| {
+        then.ok(&sample::cvm_page(&cvms, 1, 2));
+    });
+    let client = mock::client(&server);
+
+    assert_eq!(*client.list_cvms().send().await.unwrap(), cvms);
+    let families = client.list_instance_types().send().await.unwrap();
+    assert_eq!(families.into_inner(), sample::instance_types());
+    let gpu = client
+        .list_family_instance_types()
+        .family("gpu")
+        .send()
+        .await;
+    assert_eq!(gpu.unwrap().items[0].id, "h200.small");
+    let page = client.list_cvms_paginated().send().await.unwrap();
+    assert_eq!((page.items.len(), page.pages, page.total), (2, 2, 3));
+}
+
+/// Each sample, serialized as the mock serves it, against the normalized
+/// spec's schema for the operation that answers it: required fields, types,
+/// enums, `nullable`, hashid patterns (`^cvm_.+`, …), closed objects.
+#[test]
+fn samples_are_valid_against_the_spec() {
+    let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
+    let spec = phala_cloud_codegen::normalize::normalize(spec)
+        .unwrap()
+        .spec;
+    let (kms, cvms, apps) = (sample::kms_instances(), sample::cvms(), sample::apps());
+    let answers = [
+        ("list_kms", json(&sample::kms_page(&kms, 1, 3))),
+        ("get_kms_info", json(&kms[3])),
+        ("list_cvms", json(&cvms)),
+        ("list_app_cvms", json(&cvms)),
+        ("list_cvms_paginated", json(&sample::cvm_page(&cvms, 2, 2))),
+        ("get_cvm", json(&sample::cvm_detail(&cvms[1]))),
+        ("list_apps", json(&sample::app_page(&apps, 1, 10))),
+        ("list_instance_types", json(&sample::instance_types())),
+        (
+            "list_family_instance_types",
+            json(&sample::family_instance_types("cpu")),
+        ),
+    ];
+    for (name, body) in answers {
+        let op = phala_cloud::OPERATIONS
+            .iter()
+            .find(|op| op.name == name)
+            .unwrap();
+        let pointer = format!(
+            "/paths/{}/{}/responses/200/content/application~1json/schema",
+            op.path.replace('~', "~0").replace('/', "~1"),
+            op.method.to_lowercase()
+        );
+        let schema = spec
+            .pointer(&pointer)
+            .unwrap_or_else(|| panic!("{name}: {pointer}"));
+        let errors = violations(&spec, schema, &body, name);
+        assert!(errors.is_empty(), "{errors:#?}");
+        // The schema says something: it refuses a body of the wrong kind.
+        assert!(!violations(&spec, schema, &Value::Bool(true), name).is_empty());
+    }
+    let get_cvm = &spec["paths"]["/api/v1/cvms/{cvm_id}"]["get"]["responses"]["200"];
+    let schema = &get_cvm["content"]["application/json"]["schema"];
+    let mut unhashed = json(&sample::cvm_detail(&cvms[0]));
+    unhashed["id"] = "ykL5lbAn".into();
+    let errors = violations(&spec, schema, &unhashed, "get_cvm");
+    assert_eq!(errors, [r#"get_cvm.id: "ykL5lbAn" does not match ^cvm_.+"#]);
+    unhashed["id"] = "cvm_ykL5lbAn".into();
+    unhashed["created_at"] = "yesterday".into();
+    let errors = violations(&spec, schema, &unhashed, "get_cvm");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let error_body = &spec["components"]["schemas"]["ApiErrorBody"];
+    for body in [
+        sample::error("Not found"),
+        sample::coded_error("ERR-02-001", "No such type"),
+    ] {
+        let errors = violations(&spec, error_body, &json(&body), "error");
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+/// Where `value` breaks `schema` (OpenAPI 3.0: `$ref`, `nullable`,
+/// `anyOf`/`oneOf`/`allOf`, `type`, `enum`, `pattern`, the `hashid:<prefix>`
+/// and `date-time` formats, `required`, `properties`,
+/// `additionalProperties: false`, `items`).
+fn violations(spec: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        let resolved = spec.pointer(target.trim_start_matches('#')).unwrap();
+        return violations(spec, resolved, value, at);
+    }
+    if value.is_null() && schema.get("nullable") == Some(&Value::Bool(true)) {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    for key in ["anyOf", "oneOf"] {
+        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+            let failures: Vec<_> = branches
+                .iter()
+                .map(|branch| violations(spec, branch, value, at))
+                .collect();
+            if failures.iter().all(|f| !f.is_empty()) {
+                errors.push(format!("{at}: matches no branch of {key}: {failures:?}"));
+            }
+        }
+    }
+    for branch in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        errors.extend(violations(spec, branch, value, at));
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(value) {
+            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+        }
+    }
+    let type_ok = match schema.get("type").and_then(Value::as_str) {
+        None => true,
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some(other) => panic!("{at}: unknown type {other}"),
+    };
+    if !type_ok {
+        errors.push(format!("{at}: {value} is not of type {}", schema["type"]));
+        return errors;
+    }
+    if let Some(s) = value.as_str() {
+        let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
+        // The normalizer turns a hashid's `^cvm_.+` pattern into `hashid:cvm`.
+        let hashid = format.strip_prefix("hashid:").map(|p| format!("^{p}_.+"));
+        let pattern = schema
+            .get("pattern")
+            .and_then(Value::as_str)
+            .or(hashid.as_deref());
+        if let Some(pattern) = pattern {
+            if !regex::Regex::new(pattern).unwrap().is_match(s) {
+                errors.push(format!("{at}: {s:?} does not match {pattern}"));
+            }
+        }
+        if format == "date-time" && chrono::DateTime::parse_from_rfc3339(s).is_err() {
+            errors.push(format!("{at}: {s:?} is not an RFC 3339 date-time"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for required in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = required.as_str().unwrap();
+            if !object.contains_key(key) {
+                errors.push(format!("{at}: missing required {key}"));
+            }
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (key, field) in object {
+            match properties.and_then(|p| p.get(key)) {
+                Some(property) => {
+                    errors.extend(violations(spec, property, field, &format!("{at}.{key}")))
+                }
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    errors.push(format!("{at}: {key} is not a property"))
+                }
+                None => {}
+            }
+        }
+    }
+    for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+        if let Some(items) = schema.get("items") {
+            errors.extend(violations(spec, items, item, &format!("{at}[{i}]")));
+        }
+    }
+    errors
+}
+
+#[test]
+fn the_validator_catches_what_it_checks() {
+    let spec: Value = serde_json::json!({"components": {"schemas": {"Cvm": {
+        "type": "object", "required": ["id"], "additionalProperties": false,
+        "properties": {
+            "id": {"type": "string", "pattern": "^cvm_.+"},
+            "kms_type": {"nullable": true, "enum": ["phala", "base"]},
+            "vcpu": {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+        }
+    }}}});
+    let schema = serde_json::json!({"$ref": "#/components/schemas/Cvm"});
+    let check = |value: Value| violations(&spec, &schema, &value, "cvm").len();
+    assert_eq!(
+        check(serde_json::json!({"id": "cvm_a", "kms_type": null, "vcpu": 2})),
+        0
+    );
+    assert_eq!(check(serde_json::json!({"id": "app_a"})), 1);
+    assert_eq!(check(serde_json::json!({"kms_type": "tpm"})), 2);
+    assert_eq!(
+        check(serde_json::json!({"id": "cvm_a", "vcpu": true, "x": 1})),
+        2
+    );
+}
