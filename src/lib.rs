@@ -27,6 +27,7 @@
 pub mod client;
 pub mod error;
 mod generated;
+pub mod paginate;
 mod retry;
 mod transport;
 
