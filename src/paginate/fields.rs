@@ -16,7 +16,11 @@ use crate::Error;
 /// The whole number the builder holds for `field`: `None` when it is unset,
 /// an error when the caller's value is not valid (the builder's own message
 /// included) or the field cannot be found.
-pub(crate) fn number(builder: &impl Debug, operation: &str, field: &str) -> Result<Option<u64>, Error> {
+pub(crate) fn number(
+    builder: &impl Debug,
+    operation: &str,
+    field: &str,
+) -> Result<Option<u64>, Error> {
     let text = format!("{builder:#?}");
     let prefix = format!("    {field}: ");
     let mut lines = text.lines().skip_while(|line| !line.starts_with(&prefix));

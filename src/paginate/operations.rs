@@ -4,7 +4,10 @@
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::{sealed, Cursor, LimitOffset, PageNumber, PageSignal, Pages, Items, Paginated, PaginatedOperation, Style};
+use super::{
+    sealed, Cursor, Items, LimitOffset, PageNumber, PageSignal, Pages, Paginated,
+    PaginatedOperation, Style,
+};
 use crate::error::DecodeError;
 use crate::{builder, types, Error};
 

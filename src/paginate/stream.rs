@@ -37,7 +37,10 @@ pub struct Pages<S: Paginated> {
 }
 
 enum State<S: Paginated> {
-    Listing { builder: S, style: S::Style },
+    Listing {
+        builder: S,
+        style: S::Style,
+    },
     /// The page just yielded was the last good one; this error comes next.
     Failing(Error),
     Done,

@@ -1,14 +1,17 @@
-//! Test helpers: fixtures, and a scripted HTTP/1.1 server on 127.0.0.1 that
+//! Test helpers: fixtures, a scripted HTTP/1.1 server on 127.0.0.1 that
 //! answers each connection with the next scripted response, in order, and
 //! records what it received — for the sequences httpmock cannot express (a
-//! 429 then a 200).
+//! 429 then a 200) —, and a routed server that answers every request in its
+//! own task, so that answers can overlap and come out of order.
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 /// The text of `tests/fixtures/<name>`.
 pub fn fixture(name: &str) -> String {
@@ -31,6 +34,21 @@ impl Recorded {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The query parameters, decoded, in order.
+    pub fn query(&self) -> Vec<(String, String)> {
+        phala_cloud::reqwest::Url::parse(&format!("http://h{}", self.path))
+            .map(|url| url.query_pairs().into_owned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.query()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -128,4 +146,79 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Recorded> {
         headers,
         body,
     })
+}
+
+/// What a [`RoutedServer`] received and answered, each in order.
+#[derive(Default)]
+pub struct Log {
+    received: Mutex<Vec<Recorded>>,
+    answered: Mutex<Vec<Recorded>>,
+    changed: Notify,
+}
+
+impl Log {
+    pub fn received(&self) -> Vec<Recorded> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// The requests whose answers were written, in the order they were.
+    pub fn answered(&self) -> Vec<Recorded> {
+        self.answered.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the answered requests.
+    pub async fn until_answered(&self, done: impl Fn(&[Recorded]) -> bool) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if done(&self.answered.lock().unwrap()) {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that answers every request in its own task with
+/// `answer(request, log)`, so that answers overlap and finish in whatever
+/// order their handlers do.
+pub struct RoutedServer {
+    pub url: String,
+    pub log: Arc<Log>,
+}
+
+impl RoutedServer {
+    pub async fn start<F, Fut>(answer: F) -> Self
+    where
+        F: Fn(Recorded, Arc<Log>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = String> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let log = Arc::new(Log::default());
+        let answer = Arc::new(answer);
+        let shared = log.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (log, answer) = (shared.clone(), answer.clone());
+                tokio::spawn(async move {
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    log.received.lock().unwrap().push(request.clone());
+                    log.changed.notify_waiters();
+                    let response = answer(request.clone(), log.clone()).await;
+                    let _ = stream.write_all(response.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                    log.answered.lock().unwrap().push(request);
+                    log.changed.notify_waiters();
+                });
+            }
+        });
+        Self { url, log }
+    }
 }
