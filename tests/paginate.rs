@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::{fixture, json, Log, Recorded, RoutedServer};
 use futures::{StreamExt, TryStreamExt};
+use phala_cloud::builder::{GetAppUsage, ListCvmOperations};
 use phala_cloud::paginate::{self, StyleKind};
 use phala_cloud::{Client, Error, RetryPolicy};
 use serde_json::{json, Value};
@@ -48,7 +49,7 @@ fn numbers(values: &[u64]) -> Vec<Option<String>> {
     values.iter().map(|v| Some(v.to_string())).collect()
 }
 
-/// Every request's query without the parameters that place the page: what
+/// Every request's query without the parameter that places the page: what
 /// must be the same on every page.
 fn filters(log: &Log, position: &str) -> Vec<Vec<(String, String)>> {
     log.received()
@@ -61,8 +62,17 @@ fn filters(log: &Log, position: &str) -> Vec<Vec<(String, String)>> {
         .collect()
 }
 
-fn error_500() -> String {
-    json(500, r#"{"detail": "Internal Server Error"}"#)
+/// Asserts that every request carried `expected` and the same filters.
+fn assert_filters(log: &Log, position: &str, expected: &[(&str, &str)]) {
+    let filters = filters(log, position);
+    for (name, value) in expected {
+        let pair = (name.to_string(), value.to_string());
+        assert!(filters[0].contains(&pair), "{pair:?} in {:?}", filters[0]);
+    }
+    assert!(
+        filters.iter().all(|f| *f == filters[0]),
+        "the same filters on every page: {filters:?}"
+    );
 }
 
 /// The trailing number of an item's id (`kms_12` → 12).
@@ -70,21 +80,91 @@ fn serial(id: &str) -> u64 {
     id.rsplit('_').next().unwrap().parse().unwrap()
 }
 
+fn serials(from: u64, to: u64) -> Vec<u64> {
+    (from..to).collect()
+}
+
+fn all_ok(results: Vec<Result<u64, Error>>) -> Vec<u64> {
+    results.into_iter().map(Result::unwrap).collect()
+}
+
+/// The items of a listing that ends with one error, and the error.
+fn split_at_error(mut results: Vec<Result<u64, Error>>) -> (Vec<u64>, Error) {
+    let last = results.pop().expect("a result").expect_err("an error last");
+    (all_ok(results), last)
+}
+
+/// For the page at a position: the total the listing has then, or `None`
+/// for a 500.
+type Script = fn(u64) -> Option<u64>;
+/// The answer holding the page at (position, page size) of `total` items.
+type Page = fn(u64, u64, u64) -> String;
+
+/// A server answering each request with the `page` its query parameters
+/// `(position, size)` place, as `script` says.
+async fn listing(params: (&'static str, &'static str), page: Page, script: Script) -> RoutedServer {
+    RoutedServer::start(move |r, _| {
+        let (position, size) = (number(&r, params.0), number(&r, params.1));
+        let body = match script(position) {
+            Some(total) => page(position, size, total),
+            None => json(500, r#"{"detail": "Internal Server Error"}"#),
+        };
+        async move { body }
+    })
+    .await
+}
+
+/// A server listing `total` items whose page at `late` is answered only
+/// after the page at `early`; it also counts the most requests it held at
+/// once.
+async fn out_of_order(
+    params: (&'static str, &'static str),
+    page: Page,
+    total: u64,
+    (late, early): (u64, u64),
+) -> (RoutedServer, Arc<AtomicUsize>) {
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let counted = most.clone();
+    let server = RoutedServer::start(move |r, log| {
+        let (now, most) = (now.clone(), counted.clone());
+        async move {
+            most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            let (position, size) = (number(&r, params.0), number(&r, params.1));
+            if position == late {
+                let early = early.to_string();
+                log.until_answered(|answered| {
+                    answered
+                        .iter()
+                        .any(|a| a.param(params.0).as_ref() == Some(&early))
+                })
+                .await;
+            }
+            now.fetch_sub(1, Ordering::SeqCst);
+            page(position, size, total)
+        }
+    })
+    .await;
+    (server, most)
+}
+
+/// Asserts that the page at `early` was answered before the one at `late`.
+fn assert_answered_first(log: &Log, param: &str, early: u64, late: u64) {
+    let answered: Vec<u64> = log.answered().iter().map(|r| number(r, param)).collect();
+    let at = |p| answered.iter().position(|&a| a == p).unwrap();
+    assert!(at(early) < at(late), "answered in the order {answered:?}");
+}
+
 // ---------------------------------------------------------------------------
 // page / page_size
 
-fn kms(i: u64) -> Value {
-    json!({"id": format!("kms_{i}"), "slug": null, "url": "u", "version": "1"})
-}
+const PAGES: (&str, &str) = ("page", "page_size");
 
 /// Page `page` of a listing of `total` items made by `item`, in the shape
 /// `{<items_key>: [...], total, page, page_size, <pages_key>}`.
 fn numbered_page(
     (items_key, pages_key): (&str, &str),
     item: fn(u64) -> Value,
-    page: u64,
-    size: u64,
-    total: u64,
+    (page, size, total): (u64, u64, u64),
 ) -> String {
     let start = (page - 1) * size;
     let items: Vec<Value> = (start..total.min(start + size)).map(item).collect();
@@ -94,25 +174,31 @@ fn numbered_page(
     json(200, &body.to_string())
 }
 
-const KMS: (&str, &str) = ("items", "pages");
-
-/// A KMS listing whose total, as page `page` reports it, is `total(page)`.
-async fn kms_server(total: fn(u64) -> u64) -> RoutedServer {
-    RoutedServer::start(move |r, _| {
-        let (page, size) = (number(&r, "page"), number(&r, "page_size"));
-        let body = numbered_page(KMS, kms, page, size, total(page));
-        async move { body }
-    })
-    .await
+fn kms(i: u64) -> Value {
+    json!({"id": format!("kms_{i}"), "slug": null, "url": "u", "version": "1"})
 }
 
-fn kms_serials(items: &[phala_cloud::types::KmsInfo]) -> Vec<u64> {
-    items.iter().map(|k| serial(&k.id)).collect()
+fn kms_page(page: u64, size: u64, total: u64) -> String {
+    numbered_page(("items", "pages"), kms, (page, size, total))
+}
+
+async fn kms_server(script: Script) -> RoutedServer {
+    listing(PAGES, kms_page, script).await
+}
+
+async fn kms_ids(server: &RoutedServer, concurrency: usize) -> Vec<Result<u64, Error>> {
+    client(&server.url)
+        .list_kms()
+        .items()
+        .concurrency(concurrency)
+        .map_ok(|k| serial(&k.id))
+        .collect()
+        .await
 }
 
 #[tokio::test]
 async fn the_documented_one_liner_lists_every_kms() {
-    let server = kms_server(|_| 230).await;
+    let server = kms_server(|_| Some(230)).await;
     let client = client(&server.url);
     let all = client
         .list_kms()
@@ -120,7 +206,8 @@ async fn the_documented_one_liner_lists_every_kms() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap();
-    assert_eq!(kms_serials(&all), (0..230).collect::<Vec<_>>());
+    let ids: Vec<u64> = all.iter().map(|k| serial(&k.id)).collect();
+    assert_eq!(ids, serials(0, 230));
     assert_eq!(asked(&server.log, "page"), numbers(&[1, 2, 3]));
     assert_eq!(
         asked(&server.log, "page_size"),
@@ -131,31 +218,27 @@ async fn the_documented_one_liner_lists_every_kms() {
 
 #[tokio::test]
 async fn page_numbers_with_no_items_make_one_request() {
-    let server = kms_server(|_| 0).await;
-    let all: Vec<_> = client(&server.url)
-        .list_kms()
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert!(all.is_empty());
+    let server = kms_server(|_| Some(0)).await;
+    assert!(kms_ids(&server, 1).await.is_empty());
     assert_eq!(asked(&server.log, "page"), numbers(&[1]));
 }
 
 #[tokio::test]
 async fn page_numbers_one_partial_page() {
-    let server = kms_server(|_| 7).await;
+    let server = kms_server(|_| Some(7)).await;
     let client = client(&server.url);
     let pages: Vec<_> = client.list_kms().pages().try_collect().await.unwrap();
     assert_eq!(pages.len(), 1);
-    assert_eq!((pages[0].total, pages[0].pages), (7, 1));
-    assert_eq!(kms_serials(&pages[0].items), (0..7).collect::<Vec<_>>());
+    assert_eq!(
+        (pages[0].total, pages[0].pages, pages[0].items.len()),
+        (7, 1, 7)
+    );
     assert_eq!(asked(&server.log, "page"), numbers(&[1]));
 }
 
 #[tokio::test]
 async fn page_numbers_an_exact_multiple_stops_at_the_last_page() {
-    let server = kms_server(|_| 60).await;
+    let server = kms_server(|_| Some(60)).await;
     let client = client(&server.url);
     let all: Vec<_> = client
         .list_kms()
@@ -165,88 +248,55 @@ async fn page_numbers_an_exact_multiple_stops_at_the_last_page() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(kms_serials(&all), (0..60).collect::<Vec<_>>());
+    assert_eq!(all.len(), 60);
     assert_eq!(
         asked(&server.log, "page"),
         numbers(&[1, 2, 3]),
         "no request for page 4"
     );
-    assert_eq!(
-        asked(&server.log, "page_size"),
-        numbers(&[20, 20, 20]),
-        "the caller's page size"
-    );
-    assert_eq!(
-        asked(&server.log, "is_onchain"),
-        vec![Some("true".to_string()); 3]
+    assert_filters(
+        &server.log,
+        "page",
+        &[("page_size", "20"), ("is_onchain", "true")],
     );
 }
 
 #[tokio::test]
 async fn page_numbers_follow_a_total_that_grows_between_pages() {
-    let server = kms_server(|page| if page == 1 { 250 } else { 350 }).await;
-    let all: Vec<_> = client(&server.url)
-        .list_kms()
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(kms_serials(&all), (0..350).collect::<Vec<_>>());
+    let server = kms_server(|page| Some(if page == 1 { 250 } else { 350 })).await;
+    assert_eq!(all_ok(kms_ids(&server, 1).await), serials(0, 350));
     assert_eq!(asked(&server.log, "page"), numbers(&[1, 2, 3, 4]));
 }
 
 #[tokio::test]
 async fn page_numbers_follow_a_total_that_shrinks_between_pages() {
-    let server = kms_server(|page| if page == 1 { 250 } else { 150 }).await;
-    let all: Vec<_> = client(&server.url)
-        .list_kms()
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(kms_serials(&all), (0..150).collect::<Vec<_>>());
+    let server = kms_server(|page| Some(if page == 1 { 250 } else { 150 })).await;
+    assert_eq!(all_ok(kms_ids(&server, 1).await), serials(0, 150));
     assert_eq!(asked(&server.log, "page"), numbers(&[1, 2]));
 }
 
 #[tokio::test]
 async fn page_numbers_stop_at_an_empty_page_whatever_the_count_says() {
-    let server = RoutedServer::start(|r, _| {
-        let page = number(&r, "page");
-        let body = json!({"items": if page == 1 { vec![kms(0)] } else { vec![] },
-                          "total": 1000, "page": page, "page_size": 100, "pages": 10});
-        async move { json(200, &body.to_string()) }
-    })
+    let server = listing(
+        PAGES,
+        |page, size, _| {
+            let items = if page == 1 { vec![kms(0)] } else { vec![] };
+            let body = json!({"items": items, "total": 1000, "page": page,
+                              "page_size": size, "pages": 10});
+            json(200, &body.to_string())
+        },
+        |_| Some(1000),
+    )
     .await;
-    let all: Vec<_> = client(&server.url)
-        .list_kms()
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 1);
+    assert_eq!(all_ok(kms_ids(&server, 1).await), [0]);
     assert_eq!(asked(&server.log, "page"), numbers(&[1, 2]));
 }
 
 #[tokio::test]
 async fn page_numbers_an_error_on_page_3_comes_once_after_pages_1_and_2() {
-    let server = RoutedServer::start(|r, _| {
-        let page = number(&r, "page");
-        let body = match page {
-            3 => error_500(),
-            _ => numbered_page(KMS, kms, page, 100, 1000),
-        };
-        async move { body }
-    })
-    .await;
-    let client = client(&server.url);
-    let results: Vec<Result<_, Error>> = client.list_kms().items().collect().await;
-    assert_eq!(results.len(), 201);
-    let items: Vec<_> = results[..200]
-        .iter()
-        .map(|r| r.as_ref().unwrap().clone())
-        .collect();
-    assert_eq!(kms_serials(&items), (0..200).collect::<Vec<_>>());
-    let err = results[200].as_ref().unwrap_err();
+    let server = kms_server(|page| (page != 3).then_some(1000)).await;
+    let (items, err) = split_at_error(kms_ids(&server, 1).await);
+    assert_eq!(items, serials(0, 200));
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500), "{err}");
     assert_eq!(
         asked(&server.log, "page"),
@@ -257,15 +307,7 @@ async fn page_numbers_an_error_on_page_3_comes_once_after_pages_1_and_2() {
 
 #[tokio::test]
 async fn page_numbers_an_error_ends_the_pages_stream_too() {
-    let server = RoutedServer::start(|r, _| {
-        let page = number(&r, "page");
-        let body = match page {
-            2 => error_500(),
-            _ => numbered_page(KMS, kms, page, 100, 1000),
-        };
-        async move { body }
-    })
-    .await;
+    let server = kms_server(|page| (page != 2).then_some(1000)).await;
     let client = client(&server.url);
     let mut pages = client.list_kms().pages();
     assert!(pages.next().await.unwrap().is_ok());
@@ -276,87 +318,31 @@ async fn page_numbers_an_error_ends_the_pages_stream_too() {
 
 #[tokio::test]
 async fn prefetch_keeps_page_order_when_page_3_is_answered_before_page_2() {
-    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (now_, most_) = (now.clone(), most.clone());
-    let server = RoutedServer::start(move |r, log| {
-        let (now, most) = (now_.clone(), most_.clone());
-        async move {
-            most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-            let page = number(&r, "page");
-            if page == 2 {
-                log.until_answered(|answered| {
-                    answered
-                        .iter()
-                        .any(|a| a.param("page").as_deref() == Some("3"))
-                })
-                .await;
-            }
-            now.fetch_sub(1, Ordering::SeqCst);
-            numbered_page(KMS, kms, page, 100, 700)
-        }
-    })
-    .await;
-    let client = client(&server.url);
-    let all: Vec<_> = bounded(client.list_kms().items().concurrency(3).try_collect())
-        .await
-        .unwrap();
-    assert_eq!(kms_serials(&all), (0..700).collect::<Vec<_>>());
-    let answered: Vec<_> = server
-        .log
-        .answered()
-        .iter()
-        .map(|r| number(r, "page"))
-        .collect();
-    let position = |page| answered.iter().position(|&p| p == page).unwrap();
-    assert!(position(3) < position(2), "answered in order {answered:?}");
-    assert!(
-        most.load(Ordering::SeqCst) <= 3,
-        "at most 3 pages at once, saw {}",
-        most.load(Ordering::SeqCst)
-    );
+    let (server, most) = out_of_order(PAGES, kms_page, 700, (2, 3)).await;
+    assert_eq!(all_ok(bounded(kms_ids(&server, 3)).await), serials(0, 700));
+    assert_answered_first(&server.log, "page", 3, 2);
+    let most = most.load(Ordering::SeqCst);
+    assert!(most <= 3, "at most 3 pages at once, saw {most}");
     assert_eq!(server.log.received().len(), 7, "each page once");
 }
 
 #[tokio::test]
 async fn prefetch_drops_pages_past_an_error() {
-    let server = RoutedServer::start(|r, _| {
-        let page = number(&r, "page");
-        let body = match page {
-            3 => error_500(),
-            _ => numbered_page(KMS, kms, page, 100, 1000),
-        };
-        async move { body }
-    })
-    .await;
-    let client = client(&server.url);
-    let results: Vec<Result<_, Error>> =
-        bounded(client.list_kms().items().concurrency(4).collect()).await;
-    assert_eq!(
-        results.len(),
-        201,
-        "pages 1 and 2, then the error, then nothing"
-    );
-    assert!(results[..200].iter().all(Result::is_ok));
-    assert!(results[200].is_err());
+    let server = kms_server(|page| (page != 3).then_some(1000)).await;
+    let (items, _) = split_at_error(bounded(kms_ids(&server, 4)).await);
+    assert_eq!(items, serials(0, 200));
 }
 
 #[tokio::test]
 async fn apps_filters_go_with_every_page() {
-    let server = RoutedServer::start(|r, _| {
-        let (page, size) = (number(&r, "page"), number(&r, "page_size"));
-        let body = numbered_page(
-            ("dstack_apps", "total_pages"),
-            |i| {
-                json!({"id": format!("app_{i}"), "name": "n", "app_id": format!("app_{i}"),
-                       "created_at": "2026-01-30T12:00:00Z", "kms_type": "phala", "cvm_count": 1})
-            },
-            page,
-            size,
-            250,
-        );
-        async move { body }
-    })
-    .await;
+    let app_page = |page, size, total| {
+        let app = |i| {
+            json!({"id": format!("app_{i}"), "name": "n", "app_id": format!("app_{i}"),
+                   "created_at": "2026-01-30T12:00:00Z", "kms_type": "phala", "cvm_count": 1})
+        };
+        numbered_page(("dstack_apps", "total_pages"), app, (page, size, total))
+    };
+    let server = listing(PAGES, app_page, |_| Some(250)).await;
     let client = client(&server.url);
     let apps: Vec<_> = client
         .list_apps()
@@ -373,62 +359,38 @@ async fn apps_filters_go_with_every_page() {
         .iter()
         .map(|a| serial(&a.subtype_0.as_ref().unwrap().app_id))
         .collect();
-    assert_eq!(ids, (0..250).collect::<Vec<_>>());
-    let filters = filters(&server.log, "page");
-    assert_eq!(filters.len(), 3);
-    for (name, value) in [
-        ("search", "agent one"),
-        ("status", "running"),
-        ("status", "stopped"),
-        ("listed", "true"),
-        ("kms_slug", "phala"),
-        ("page_size", "100"),
-    ] {
-        assert!(
-            filters[0].contains(&(name.to_string(), value.to_string())),
-            "{name}={value} in {:?}",
-            filters[0]
-        );
-    }
-    assert!(
-        filters.iter().all(|f| *f == filters[0]),
-        "same filters on every page: {filters:?}"
+    assert_eq!(ids, serials(0, 250));
+    assert_eq!(server.log.received().len(), 3);
+    assert_filters(
+        &server.log,
+        "page",
+        &[
+            ("search", "agent one"),
+            ("status", "running"),
+            ("status", "stopped"),
+            ("listed", "true"),
+            ("kms_slug", "phala"),
+            ("page_size", "100"),
+        ],
     );
 }
 
 #[tokio::test]
 async fn cvms_and_revisions_list_through_their_own_fields() {
-    let cvm: Value =
-        serde_json::from_str(&fixture("GET_api_v1_cvms_{cvm_id}__v20260121.json")).unwrap();
-    let server = RoutedServer::start(move |r, _| {
-        let template = cvm.clone();
-        async move {
-            let (page, size) = (number(&r, "page"), number(&r, "page_size"));
-            if r.path.contains("/revisions") {
-                let revision = |i: u64| {
-                    json!({"revision_id": format!("rev_{i}"), "app_id": "a", "vm_uuid": "u",
-                           "compose_hash": "h", "created_at": "2026-01-30T12:00:00Z",
-                           "trace_id": null, "operation_type": "create"})
-                };
-                numbered_page(("revisions", "total_pages"), revision, page, size, 5)
-            } else {
-                let start = (page - 1) * size;
-                let items: Vec<Value> = (start..5.min(start + size))
-                    .map(|i| {
-                        let mut item = template.clone();
-                        item["id"] = json!(format!("cvm_{i}"));
-                        item
-                    })
-                    .collect();
-                json(
-                    200,
-                    &json!({"items": items, "total": 5, "page": page, "page_size": size,
-                            "pages": 5u64.div_ceil(size)})
-                    .to_string(),
-                )
-            }
-        }
-    })
+    let server = listing(
+        PAGES,
+        |page, size, total| {
+            let cvm = |i| {
+                let mut cvm: Value =
+                    serde_json::from_str(&fixture("GET_api_v1_cvms_{cvm_id}__v20260121.json"))
+                        .unwrap();
+                cvm["id"] = json!(format!("cvm_{i}"));
+                cvm
+            };
+            numbered_page(("items", "pages"), cvm, (page, size, total))
+        },
+        |_| Some(5),
+    )
     .await;
     let client = client(&server.url);
     let cvms: Vec<_> = client
@@ -438,10 +400,23 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(
-        cvms.iter().map(|c| serial(&c.id)).collect::<Vec<_>>(),
-        [0, 1, 2, 3, 4]
-    );
+    let ids: Vec<u64> = cvms.iter().map(|c| serial(&c.id)).collect();
+    assert_eq!(ids, serials(0, 5));
+
+    let server = listing(
+        PAGES,
+        |page, size, total| {
+            let revision = |i| {
+                json!({"revision_id": format!("rev_{i}"), "app_id": "a", "vm_uuid": "u",
+                       "compose_hash": "h", "created_at": "2026-01-30T12:00:00Z",
+                       "trace_id": null, "operation_type": "create"})
+            };
+            numbered_page(("revisions", "total_pages"), revision, (page, size, total))
+        },
+        |_| Some(5),
+    )
+    .await;
+    let client = self::client(&server.url);
     let revisions: Vec<_> = client
         .list_app_revisions()
         .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
@@ -450,35 +425,34 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(
-        revisions
-            .iter()
-            .map(|r| serial(&r.revision_id))
-            .collect::<Vec<_>>(),
-        [0, 1, 2, 3, 4]
-    );
-    let received = server.log.received();
-    assert_eq!(received.len(), 6);
-    assert!(received[3..].iter().all(|r| r
+    let ids: Vec<u64> = revisions.iter().map(|r| serial(&r.revision_id)).collect();
+    assert_eq!(ids, serials(0, 5));
+    let paths = server.log.received();
+    assert_eq!(paths.len(), 3);
+    assert!(paths.iter().all(|r| r
         .path
         .starts_with("/api/v1/apps/e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0/revisions?")));
 }
 
 #[tokio::test]
 async fn a_stream_starts_at_the_page_the_builder_sets_and_requests_nothing_until_polled() {
-    let server = kms_server(|_| 250).await;
+    let server = kms_server(|_| Some(250)).await;
     let client = client(&server.url);
     let stream = client.list_kms().page(2).items();
     tokio::task::yield_now().await;
     assert!(server.log.received().is_empty(), "nothing before polling");
-    let all: Vec<_> = stream.try_collect().await.unwrap();
-    assert_eq!(kms_serials(&all), (100..250).collect::<Vec<_>>());
+    let ids: Vec<u64> = stream
+        .map_ok(|k| serial(&k.id))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, serials(100, 250));
     assert_eq!(asked(&server.log, "page"), numbers(&[2, 3]));
 }
 
 #[tokio::test]
 async fn an_invalid_page_size_is_yielded_as_the_builders_own_error() {
-    let server = kms_server(|_| 10).await;
+    let server = kms_server(|_| Some(10)).await;
     let client = client(&server.url);
     let results: Vec<_> = client.list_kms().page_size(0u64).items().collect().await;
     assert_eq!(results.len(), 1);
@@ -502,34 +476,23 @@ fn streams_are_send() {
 // ---------------------------------------------------------------------------
 // limit + offset / skip
 
-fn delivery(i: u64) -> Value {
-    json!({"snowflake_id": i, "event_id": format!("evt_{i}"), "event_type": "cvm.created",
-           "status": "delivered", "attempts": 1, "request_url": "https://hooks.example/in",
-           "response_status": 200, "error_message": "", "created_at": "2026-01-30T12:00:00Z"})
+const OFFSETS: (&str, &str) = ("offset", "limit");
+
+/// The items at `offset..offset + limit` of `total` made by `item`.
+fn slice(item: fn(u64) -> Value, offset: u64, limit: u64, total: u64) -> Value {
+    Value::Array((offset..total.min(offset + limit)).map(item).collect())
 }
 
-fn offset_items(item: fn(u64) -> Value, offset: u64, limit: u64, total: u64) -> Vec<Value> {
-    (offset..total.min(offset + limit)).map(item).collect()
+fn deliveries_page(offset: u64, limit: u64, total: u64) -> String {
+    let delivery = |i| {
+        json!({"snowflake_id": i, "event_id": format!("evt_{i}"), "event_type": "cvm.created",
+               "status": "delivered", "attempts": 1, "request_url": "https://hooks.example/in",
+               "response_status": 200, "error_message": "", "created_at": "2026-01-30T12:00:00Z"})
+    };
+    json(200, &slice(delivery, offset, limit, total).to_string())
 }
 
-/// Webhook deliveries: a bare array, `total` of them.
-async fn deliveries_server(total: u64, failing_offset: Option<u64>) -> RoutedServer {
-    RoutedServer::start(move |r, _| {
-        let (offset, limit) = (number(&r, "offset"), number(&r, "limit"));
-        let body = if Some(offset) == failing_offset {
-            error_500()
-        } else {
-            json(
-                200,
-                &Value::Array(offset_items(delivery, offset, limit, total)).to_string(),
-            )
-        };
-        async move { body }
-    })
-    .await
-}
-
-async fn deliveries(server: &RoutedServer) -> Vec<Result<u64, Error>> {
+async fn delivery_ids(server: &RoutedServer) -> Vec<Result<u64, Error>> {
     client(&server.url)
         .list_webhook_deliveries()
         .webhook_id("wh_1")
@@ -541,33 +504,23 @@ async fn deliveries(server: &RoutedServer) -> Vec<Result<u64, Error>> {
 
 #[tokio::test]
 async fn offsets_with_no_items_make_one_request() {
-    let server = deliveries_server(0, None).await;
-    assert!(deliveries(&server).await.is_empty());
+    let server = listing(OFFSETS, deliveries_page, |_| Some(0)).await;
+    assert!(delivery_ids(&server).await.is_empty());
     assert_eq!(asked(&server.log, "offset"), numbers(&[0]));
     assert_eq!(asked(&server.log, "limit"), numbers(&[50]));
 }
 
 #[tokio::test]
 async fn offsets_one_partial_page() {
-    let server = deliveries_server(7, None).await;
-    let got: Vec<u64> = deliveries(&server)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(got, (0..7).collect::<Vec<_>>());
+    let server = listing(OFFSETS, deliveries_page, |_| Some(7)).await;
+    assert_eq!(all_ok(delivery_ids(&server).await), serials(0, 7));
     assert_eq!(asked(&server.log, "offset"), numbers(&[0]));
 }
 
 #[tokio::test]
 async fn offsets_without_a_total_need_an_empty_page_after_an_exact_multiple() {
-    let server = deliveries_server(100, None).await;
-    let got: Vec<u64> = deliveries(&server)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(got, (0..100).collect::<Vec<_>>());
+    let server = listing(OFFSETS, deliveries_page, |_| Some(100)).await;
+    assert_eq!(all_ok(delivery_ids(&server).await), serials(0, 100));
     assert_eq!(asked(&server.log, "offset"), numbers(&[0, 50, 100]));
     assert!(server.log.received().iter().all(|r| r
         .path
@@ -576,11 +529,13 @@ async fn offsets_without_a_total_need_an_empty_page_after_an_exact_multiple() {
 
 #[tokio::test]
 async fn offsets_an_error_on_page_3_comes_once_after_pages_1_and_2() {
-    let server = deliveries_server(1000, Some(100)).await;
-    let got = deliveries(&server).await;
-    assert_eq!(got.len(), 101);
-    assert!(got[..100].iter().all(Result::is_ok));
-    assert!(got[100].as_ref().unwrap_err().is_server());
+    let server = listing(OFFSETS, deliveries_page, |offset| {
+        (offset != 100).then_some(1000)
+    })
+    .await;
+    let (items, err) = split_at_error(delivery_ids(&server).await);
+    assert_eq!(items, serials(0, 100));
+    assert!(err.is_server(), "{err}");
     assert_eq!(
         asked(&server.log, "offset"),
         numbers(&[0, 50, 100]),
@@ -588,39 +543,43 @@ async fn offsets_an_error_on_page_3_comes_once_after_pages_1_and_2() {
     );
 }
 
-fn usage(i: u64) -> Value {
-    json!({"instance_id": format!("inst_{i}"), "project_id": 1, "team_id": 1,
-           "timestamp": "2026-01-30T12:00:00Z", "event_type": "compute", "cost": 0.5,
-           "details": "{}", "usage_type": "vm", "billing_start": "2026-01-30T12:00:00Z",
-           "billing_end": "2026-01-30T13:00:00Z", "duration_minutes": 60.0,
-           "billing_key": "k", "billing_hour": "12", "billing_day": "2026-01-30"})
-}
-
 fn usage_page(offset: u64, limit: u64, total: u64) -> String {
-    let body = json!({"usage": offset_items(usage, offset, limit, total), "total": total,
+    let usage = |i| {
+        json!({"instance_id": format!("inst_{i}"), "project_id": 1, "team_id": 1,
+               "timestamp": "2026-01-30T12:00:00Z", "event_type": "compute", "cost": 0.5,
+               "details": "{}", "usage_type": "vm", "billing_start": "2026-01-30T12:00:00Z",
+               "billing_end": "2026-01-30T13:00:00Z", "duration_minutes": 60.0,
+               "billing_key": "k", "billing_hour": "12", "billing_day": "2026-01-30"})
+    };
+    let body = json!({"usage": slice(usage, offset, limit, total), "total": total,
                       "total_cost": 0.5 * total as f64});
     json(200, &body.to_string())
 }
 
-fn usage_serials(items: &[phala_cloud::types::MeteredUsageResponse]) -> Vec<u64> {
-    items.iter().map(|u| serial(&u.instance_id)).collect()
+async fn usage_ids(
+    server: &RoutedServer,
+    configure: fn(GetAppUsage<'_>) -> GetAppUsage<'_>,
+    concurrency: usize,
+) -> Vec<Result<u64, Error>> {
+    let client = client(&server.url);
+    configure(client.get_app_usage().app_id("a"))
+        .items()
+        .concurrency(concurrency)
+        .map_ok(|u| serial(&u.instance_id))
+        .collect()
+        .await
 }
 
 #[tokio::test]
 async fn offsets_with_a_total_stop_at_an_exact_multiple_and_keep_the_time_filters() {
-    let server = RoutedServer::start(|r, _| {
-        let body = usage_page(number(&r, "offset"), number(&r, "limit"), 30);
-        async move { body }
-    })
-    .await;
+    let server = listing(OFFSETS, usage_page, |_| Some(30)).await;
     let client = client(&server.url);
     let start: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
-    let end: chrono::DateTime<chrono::Utc> = "2026-02-01T00:00:00Z".parse().unwrap();
     let pages: Vec<_> = client
         .get_app_usage()
         .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
         .start_date(start)
-        .end_date(end)
+        .end_date(start + chrono::Duration::days(31))
         .limit(10)
         .pages()
         .try_collect()
@@ -633,102 +592,58 @@ async fn offsets_with_a_total_stop_at_an_exact_multiple_and_keep_the_time_filter
         numbers(&[0, 10, 20]),
         "no 4th request"
     );
-    let filters = filters(&server.log, "offset");
-    assert!(
-        filters[0].contains(&("start_date".into(), "2026-01-01T00:00:00Z".into())),
-        "{filters:?}"
+    assert_filters(
+        &server.log,
+        "offset",
+        &[
+            ("start_date", "2026-01-01T00:00:00Z"),
+            ("end_date", "2026-02-01T00:00:00Z"),
+            ("limit", "10"),
+        ],
     );
-    assert!(filters[0].contains(&("end_date".into(), "2026-02-01T00:00:00Z".into())));
-    assert!(filters[0].contains(&("limit".into(), "10".into())));
-    assert!(filters.iter().all(|f| *f == filters[0]), "{filters:?}");
 }
 
 #[tokio::test]
 async fn offsets_follow_a_total_that_grows_between_pages() {
-    let server = RoutedServer::start(|r, _| {
-        let offset = number(&r, "offset");
-        let body = usage_page(
-            offset,
-            number(&r, "limit"),
-            if offset == 0 { 25 } else { 35 },
-        );
-        async move { body }
+    let server = listing(OFFSETS, usage_page, |offset| {
+        Some(if offset == 0 { 25 } else { 35 })
     })
     .await;
-    let client = client(&server.url);
-    let all: Vec<_> = client
-        .get_app_usage()
-        .app_id("a")
-        .limit(10)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(usage_serials(&all), (0..35).collect::<Vec<_>>());
+    let ids = usage_ids(&server, |b| b.limit(10), 1).await;
+    assert_eq!(all_ok(ids), serials(0, 35));
     assert_eq!(asked(&server.log, "offset"), numbers(&[0, 10, 20, 30]));
 }
 
 #[tokio::test]
 async fn offsets_use_the_operations_maximum_and_start_where_the_builder_says() {
-    let server = RoutedServer::start(|r, _| {
-        let body = usage_page(number(&r, "offset"), number(&r, "limit"), 12_000);
-        async move { body }
-    })
-    .await;
-    let client = client(&server.url);
-    let all: Vec<_> = client
-        .get_app_usage()
-        .app_id("a")
-        .offset(1000)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(usage_serials(&all), (1000..12_000).collect::<Vec<_>>());
+    let server = listing(OFFSETS, usage_page, |_| Some(12_000)).await;
+    let ids = usage_ids(&server, |b| b.offset(1000), 1).await;
+    assert_eq!(all_ok(ids), serials(1000, 12_000));
     assert_eq!(asked(&server.log, "offset"), numbers(&[1000, 6000, 11_000]));
     assert_eq!(asked(&server.log, "limit"), numbers(&[5000, 5000, 5000]));
 }
 
 #[tokio::test]
 async fn offset_prefetch_keeps_order_when_a_later_page_is_answered_first() {
-    let server = RoutedServer::start(|r, log| async move {
-        let offset = number(&r, "offset");
-        if offset == 10 {
-            log.until_answered(|answered| {
-                answered
-                    .iter()
-                    .any(|a| a.param("offset").as_deref() == Some("20"))
-            })
-            .await;
-        }
-        usage_page(offset, number(&r, "limit"), 55)
-    })
-    .await;
-    let client = client(&server.url);
-    let all: Vec<_> = bounded(
-        client
-            .get_app_usage()
-            .app_id("a")
-            .limit(10)
-            .items()
-            .concurrency(3)
-            .try_collect(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(usage_serials(&all), (0..55).collect::<Vec<_>>());
+    let (server, most) = out_of_order(OFFSETS, usage_page, 55, (10, 20)).await;
+    let ids = bounded(usage_ids(&server, |b| b.limit(10), 3)).await;
+    assert_eq!(all_ok(ids), serials(0, 55));
+    assert_answered_first(&server.log, "offset", 20, 10);
+    assert!(most.load(Ordering::SeqCst) <= 3);
     assert_eq!(server.log.received().len(), 6);
+}
+
+fn quotes_page(skip: u64, limit: u64, total: u64) -> String {
+    let quote = |i| {
+        json!({"checksum": format!("sum_{i}"), "verified": 1,
+               "created_at": "2025-08-15T16:01:28+00:00"})
+    };
+    json(200, &slice(quote, skip, limit, total).to_string())
 }
 
 #[tokio::test]
 async fn recent_attestations_page_with_skip_and_yield_json_values() {
-    let server = RoutedServer::start(|r, _| {
-        let (skip, limit) = (number(&r, "skip"), number(&r, "limit"));
-        let quote = |i: u64| json!({"checksum": format!("sum_{i}"), "verified": 1, "created_at": "2025-08-15T16:01:28+00:00"});
-        let body = json(200, &Value::Array(offset_items(quote, skip, limit, 130)).to_string());
-        async move { body }
-    })
-    .await;
+    let server = listing(("skip", "limit"), quotes_page, |_| Some(130)).await;
     let client = client(&server.url);
     let quotes: Vec<Value> = client
         .list_recent_attestations()
@@ -740,14 +655,19 @@ async fn recent_attestations_page_with_skip_and_yield_json_values() {
         .iter()
         .map(|q| serial(q["checksum"].as_str().unwrap()))
         .collect();
-    assert_eq!(sums, (0..130).collect::<Vec<_>>());
+    assert_eq!(sums, serials(0, 130));
     assert_eq!(asked(&server.log, "skip"), numbers(&[0, 100]));
     assert_eq!(asked(&server.log, "limit"), numbers(&[100, 100]));
 }
 
 #[tokio::test]
 async fn recent_attestations_that_are_not_an_array_are_a_decode_error() {
-    let server = RoutedServer::start(|_, _| async { json(200, r#"{"items": []}"#) }).await;
+    let server = listing(
+        ("skip", "limit"),
+        |_, _, _| json(200, r#"{"items": []}"#),
+        |_| Some(0),
+    )
+    .await;
     let client = client(&server.url);
     let results: Vec<_> = client.list_recent_attestations().items().collect().await;
     assert_eq!(results.len(), 1);
@@ -760,12 +680,6 @@ async fn recent_attestations_that_are_not_an_array_are_a_decode_error() {
 // ---------------------------------------------------------------------------
 // cursor
 
-fn operation(i: u64) -> Value {
-    json!({"correlation_id": format!("op_{i}"), "operation_type": "power_on",
-           "target_state": "running", "triggered_by": 1, "started_at": "2026-01-30T12:00:00Z",
-           "status": "succeeded", "sub_operations": [], "events": [], "instance_name": "vm"})
-}
-
 /// One scripted page of operations: its items, next cursor and total.
 type OperationsPage = (std::ops::Range<u64>, Option<&'static str>, u64);
 
@@ -773,6 +687,12 @@ type OperationsPage = (std::ops::Range<u64>, Option<&'static str>, u64);
 /// first); no page answers 500.
 async fn operations_server(pages: fn(Option<&str>) -> Option<OperationsPage>) -> RoutedServer {
     RoutedServer::start(move |r, _| {
+        let operation = |i| {
+            json!({"correlation_id": format!("op_{i}"), "operation_type": "power_on",
+                   "target_state": "running", "triggered_by": 1,
+                   "started_at": "2026-01-30T12:00:00Z", "status": "succeeded",
+                   "sub_operations": [], "events": [], "instance_name": "vm"})
+        };
         let body = match pages(r.param("cursor").as_deref()) {
             Some((items, next, total)) => json(
                 200,
@@ -780,31 +700,29 @@ async fn operations_server(pages: fn(Option<&str>) -> Option<OperationsPage>) ->
                         "next_cursor": next, "total": total})
                 .to_string(),
             ),
-            None => error_500(),
+            None => json(500, r#"{"detail": "Internal Server Error"}"#),
         };
         async move { body }
     })
     .await
 }
 
-async fn operations(server: &RoutedServer) -> Vec<Result<u64, Error>> {
-    client(&server.url)
-        .list_cvm_operations()
-        .cvm_id("cvm_ykL5lbAn")
+async fn operation_ids(
+    server: &RoutedServer,
+    configure: fn(ListCvmOperations<'_>) -> ListCvmOperations<'_>,
+) -> Vec<Result<u64, Error>> {
+    let client = client(&server.url);
+    configure(client.list_cvm_operations().cvm_id("cvm_ykL5lbAn"))
         .items()
         .map_ok(|o| serial(&o.correlation_id))
         .collect()
         .await
 }
 
-fn all_ok(results: Vec<Result<u64, Error>>) -> Vec<u64> {
-    results.into_iter().map(Result::unwrap).collect()
-}
-
 #[tokio::test]
 async fn cursors_with_no_items_make_one_request() {
     let server = operations_server(|_| Some((0..0, None, 0))).await;
-    assert!(operations(&server).await.is_empty());
+    assert!(operation_ids(&server, |b| b).await.is_empty());
     assert_eq!(asked(&server.log, "cursor"), [None]);
     assert_eq!(asked(&server.log, "limit"), numbers(&[500]));
 }
@@ -812,7 +730,7 @@ async fn cursors_with_no_items_make_one_request() {
 #[tokio::test]
 async fn cursors_one_partial_page() {
     let server = operations_server(|_| Some((0..3, None, 3))).await;
-    assert_eq!(all_ok(operations(&server).await), [0, 1, 2]);
+    assert_eq!(all_ok(operation_ids(&server, |b| b).await), [0, 1, 2]);
     assert_eq!(asked(&server.log, "cursor"), [None]);
 }
 
@@ -824,16 +742,8 @@ async fn cursors_an_exact_multiple_ends_without_a_next_cursor() {
         _ => None,
     })
     .await;
-    let client = client(&server.url);
-    let all: Vec<_> = client
-        .list_cvm_operations()
-        .cvm_id("cvm_ykL5lbAn")
-        .limit(2)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 4);
+    let ids = operation_ids(&server, |b| b.limit(2)).await;
+    assert_eq!(all_ok(ids), serials(0, 4));
     assert_eq!(asked(&server.log, "cursor"), [None, Some("c1".into())]);
     assert_eq!(asked(&server.log, "limit"), numbers(&[2, 2]));
 }
@@ -847,7 +757,7 @@ async fn cursors_ignore_a_total_that_changes_between_pages() {
         _ => None,
     })
     .await;
-    assert_eq!(all_ok(operations(&server).await), [0, 1, 2, 3, 4]);
+    assert_eq!(all_ok(operation_ids(&server, |b| b).await), serials(0, 5));
 }
 
 #[tokio::test]
@@ -858,17 +768,9 @@ async fn cursors_an_error_on_page_3_comes_once_after_pages_1_and_2() {
         _ => None,
     })
     .await;
-    let results = operations(&server).await;
-    assert_eq!(results.len(), 5);
-    assert!(results[..4].iter().all(Result::is_ok));
-    assert_eq!(
-        results[4]
-            .as_ref()
-            .unwrap_err()
-            .status()
-            .map(|s| s.as_u16()),
-        Some(500)
-    );
+    let (items, err) = split_at_error(operation_ids(&server, |b| b).await);
+    assert_eq!(items, serials(0, 4));
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(
         asked(&server.log, "cursor").len(),
         3,
@@ -884,33 +786,25 @@ async fn cursors_keep_the_time_and_type_filters_on_every_page() {
         _ => None,
     })
     .await;
-    let client = client(&server.url);
-    let start: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
-    let all: Vec<_> = client
-        .list_cvm_operations()
-        .cvm_id("cvm_ykL5lbAn")
-        .start_time(start)
-        .end_time(start + chrono::Duration::days(30))
-        .operation_types(vec!["power_on".to_string(), "compose_update".to_string()])
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 3);
-    let filters = filters(&server.log, "cursor");
-    assert_eq!(filters.len(), 2);
-    for (name, value) in [
-        ("start_time", "2026-01-01T00:00:00Z"),
-        ("end_time", "2026-01-31T00:00:00Z"),
-        ("operation_types", "power_on"),
-        ("operation_types", "compose_update"),
-    ] {
-        assert!(
-            filters[0].contains(&(name.to_string(), value.to_string())),
-            "{name} in {filters:?}"
-        );
-    }
-    assert_eq!(filters[0], filters[1]);
+    let ids = operation_ids(&server, |b| {
+        let start: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        b.start_time(start)
+            .end_time(start + chrono::Duration::days(30))
+            .operation_types(vec!["power_on".to_string(), "compose_update".to_string()])
+    })
+    .await;
+    assert_eq!(all_ok(ids), serials(0, 3));
+    assert_eq!(asked(&server.log, "cursor"), [None, Some("c1".into())]);
+    assert_filters(
+        &server.log,
+        "cursor",
+        &[
+            ("start_time", "2026-01-01T00:00:00Z"),
+            ("end_time", "2026-01-31T00:00:00Z"),
+            ("operation_types", "power_on"),
+            ("operation_types", "compose_update"),
+        ],
+    );
 }
 
 #[tokio::test]
@@ -921,12 +815,10 @@ async fn a_cursor_that_repeats_ends_with_an_error() {
         _ => None,
     })
     .await;
-    let results = bounded(operations(&server)).await;
-    assert_eq!(results.len(), 5, "{results:?}");
-    assert!(results[..4].iter().all(Result::is_ok));
-    let err = results[4].as_ref().unwrap_err();
+    let (items, err) = split_at_error(bounded(operation_ids(&server, |b| b)).await);
+    assert_eq!(items, serials(0, 4));
     assert!(
-        matches!(err, Error::Decode(d) if d.path == "next_cursor" && d.excerpt == "c1"),
+        matches!(&err, Error::Decode(d) if d.path == "next_cursor" && d.excerpt == "c1"),
         "{err}"
     );
     assert_eq!(asked(&server.log, "cursor").len(), 2);
@@ -941,9 +833,9 @@ async fn a_cursor_cycle_ends_with_an_error() {
         _ => None,
     })
     .await;
-    let results = bounded(operations(&server)).await;
-    assert_eq!(results.len(), 4);
-    assert!(matches!(&results[3], Err(Error::Decode(_))));
+    let (items, err) = split_at_error(bounded(operation_ids(&server, |b| b)).await);
+    assert_eq!(items, serials(0, 3));
+    assert!(matches!(err, Error::Decode(_)), "{err}");
 }
 
 // ---------------------------------------------------------------------------

@@ -52,10 +52,25 @@ impl Recorded {
     }
 }
 
-/// A response: status line, headers and body.
+/// A response: status line, headers and body; the connection closes after it.
 pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> String {
+    response_on(status, headers, body, "close")
+}
+
+/// A JSON response after which a [`RoutedServer`] keeps the connection open
+/// for the client's next request.
+pub fn json_keep_alive(status: u16, body: &str) -> String {
+    response_on(
+        status,
+        &[("content-type", "application/json")],
+        body,
+        "keep-alive",
+    )
+}
+
+fn response_on(status: u16, headers: &[(&str, &str)], body: &str, connection: &str) -> String {
     let mut out = format!(
-        "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: {connection}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -180,9 +195,10 @@ impl Log {
     }
 }
 
-/// A server on 127.0.0.1 that answers every request in its own task with
+/// A server on 127.0.0.1 that answers every connection in its own task with
 /// `answer(request, log)`, so that answers overlap and finish in whatever
-/// order their handlers do.
+/// order their handlers do. A connection stays open for more requests when
+/// the answer says `connection: keep-alive` ([`json_keep_alive`]).
 pub struct RoutedServer {
     pub url: String,
     pub log: Arc<Log>,
@@ -206,16 +222,21 @@ impl RoutedServer {
                 };
                 let (log, answer) = (shared.clone(), answer.clone());
                 tokio::spawn(async move {
-                    let Some(request) = read_request(&mut stream).await else {
-                        return;
-                    };
-                    log.received.lock().unwrap().push(request.clone());
-                    log.changed.notify_waiters();
-                    let response = answer(request.clone(), log.clone()).await;
-                    let _ = stream.write_all(response.as_bytes()).await;
-                    let _ = stream.shutdown().await;
-                    log.answered.lock().unwrap().push(request);
-                    log.changed.notify_waiters();
+                    while let Some(request) = read_request(&mut stream).await {
+                        log.received.lock().unwrap().push(request.clone());
+                        log.changed.notify_waiters();
+                        let response = answer(request.clone(), log.clone()).await;
+                        let close = response.contains("\r\nconnection: close\r\n");
+                        let _ = stream.write_all(response.as_bytes()).await;
+                        if close {
+                            let _ = stream.shutdown().await;
+                        }
+                        log.answered.lock().unwrap().push(request);
+                        log.changed.notify_waiters();
+                        if close {
+                            return;
+                        }
+                    }
                 });
             }
         });
