@@ -317,6 +317,23 @@ async fn page_numbers_an_error_ends_the_pages_stream_too() {
 }
 
 #[tokio::test]
+async fn a_page_that_fails_transiently_is_retried_within_the_stream() {
+    let failed = Arc::new(AtomicUsize::new(0));
+    let server = RoutedServer::start(move |r, _| {
+        let page = number(&r, "page");
+        let body = if page == 2 && failed.fetch_add(1, Ordering::SeqCst) == 0 {
+            json(503, r#"{"detail": "busy"}"#)
+        } else {
+            kms_page(page, number(&r, "page_size"), 250)
+        };
+        async move { body }
+    })
+    .await;
+    assert_eq!(all_ok(kms_ids(&server, 1).await), serials(0, 250));
+    assert_eq!(asked(&server.log, "page"), numbers(&[1, 2, 2, 3]));
+}
+
+#[tokio::test]
 async fn prefetch_keeps_page_order_when_page_3_is_answered_before_page_2() {
     let (server, most) = out_of_order(PAGES, kms_page, 700, (2, 3)).await;
     assert_eq!(all_ok(bounded(kms_ids(&server, 3)).await), serials(0, 700));
