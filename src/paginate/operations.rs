@@ -76,7 +76,7 @@ macro_rules! paginated {
                 Pages::new(self).items()
             }
 
-            #[doc = concat!("Every page of ", $what, "s, in order: see [`Pages`](crate::paginate::Pages) and the [`paginate`](crate::paginate) module.")]
+            #[doc = concat!("Every page of the listing, in order, as the API answers it: see [`Pages`](crate::paginate::Pages) and the [`paginate`](crate::paginate) module.")]
             pub fn pages(self) -> Pages<Self> {
                 Pages::new(self)
             }
