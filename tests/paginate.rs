@@ -16,6 +16,8 @@ use phala_cloud::paginate::{self, StyleKind};
 use phala_cloud::{Client, Error, RetryPolicy};
 use serde_json::{json, Value};
 
+const APP_ID: &str = "e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0";
+
 fn client(url: &str) -> Client {
     Client::builder()
         .api_key("phak_test")
@@ -436,7 +438,7 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
     let client = self::client(&server.url);
     let revisions: Vec<_> = client
         .list_app_revisions()
-        .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
+        .app_id(APP_ID)
         .page_size(2)
         .items()
         .try_collect()
@@ -448,7 +450,7 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
     assert_eq!(paths.len(), 3);
     assert!(paths.iter().all(|r| r
         .path
-        .starts_with("/api/v1/apps/e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0/revisions?")));
+        .starts_with(&format!("/api/v1/apps/{APP_ID}/revisions?"))));
 }
 
 #[tokio::test]
@@ -486,8 +488,8 @@ fn streams_are_send() {
     let client = client("http://127.0.0.1:9");
     send(&client.list_kms().items());
     send(&client.list_apps().pages());
-    send(&client.get_app_usage().app_id("a").items());
-    send(&client.list_cvm_operations().cvm_id("cvm_1").items());
+    send(&client.get_app_usage().app_id(APP_ID).items());
+    send(&client.list_cvm_operations().cvm_id("cvm_ykL5lbAn").items());
 }
 
 // ---------------------------------------------------------------------------
@@ -579,7 +581,7 @@ async fn usage_ids(
     concurrency: usize,
 ) -> Vec<Result<u64, Error>> {
     let client = client(&server.url);
-    configure(client.get_app_usage().app_id("a"))
+    configure(client.get_app_usage().app_id(APP_ID))
         .items()
         .concurrency(concurrency)
         .map_ok(|u| serial(&u.instance_id))
@@ -594,7 +596,7 @@ async fn offsets_with_a_total_stop_at_an_exact_multiple_and_keep_the_time_filter
     let start: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
     let pages: Vec<_> = client
         .get_app_usage()
-        .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
+        .app_id(APP_ID)
         .start_date(start)
         .end_date(start + chrono::Duration::days(31))
         .limit(10)
