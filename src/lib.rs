@@ -19,6 +19,18 @@
 //! # }
 //! ```
 //!
+//! Paginated operations also list everything in one line, every filter kept
+//! on every page; see [`paginate`]:
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//!
+//! # async fn run(client: phala_cloud::Client) -> Result<(), phala_cloud::Error> {
+//! let all_kms = client.list_kms().items().try_collect::<Vec<_>>().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The client is generated at build time from the vendored `openapi.json`;
 //! see the README's "How it is built".
 
@@ -36,6 +48,7 @@ pub mod ids;
 pub mod mock;
 mod multipart;
 pub mod onchain;
+pub mod paginate;
 mod retry;
 mod send;
 mod sse;

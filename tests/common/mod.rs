@@ -1,16 +1,20 @@
-//! Test helpers: fixtures, and a scripted HTTP/1.1 server on 127.0.0.1 that
+//! Test helpers: fixtures, a scripted HTTP/1.1 server on 127.0.0.1 that
 //! answers each connection with the next scripted response, in order, and
 //! records what it received — for the sequences httpmock cannot express (a
-//! 429 then a 200, an event stream in pieces, a dropped connection) — and a
-//! strict `multipart/form-data` parser to read uploads back.
+//! 429 then a 200, an event stream in pieces, a dropped connection); a
+//! strict `multipart/form-data` parser to read uploads back; and a routed
+//! server that answers every request in its own task, so that answers can
+//! overlap and come out of order.
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 /// A client of `url` with the retry policy `retry`.
 pub fn client(url: &str, retry: phala_cloud::RetryPolicy) -> phala_cloud::Client {
@@ -44,12 +48,42 @@ impl Recorded {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The query parameters, decoded, in order.
+    pub fn query(&self) -> Vec<(String, String)> {
+        phala_cloud::reqwest::Url::parse(&format!("http://h{}", self.path))
+            .map(|url| url.query_pairs().into_owned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.query()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
 }
 
-/// A response: status line, headers and body.
+/// A response: status line, headers and body; the connection closes after it.
 pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> String {
+    response_on(status, headers, body, "close")
+}
+
+/// A JSON response after which a [`RoutedServer`] keeps the connection open
+/// for the client's next request.
+pub fn json_keep_alive(status: u16, body: &str) -> String {
+    response_on(
+        status,
+        &[("content-type", "application/json")],
+        body,
+        "keep-alive",
+    )
+}
+
+fn response_on(status: u16, headers: &[(&str, &str)], body: &str, connection: &str) -> String {
     let mut out = format!(
-        "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: {connection}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -251,4 +285,85 @@ fn split<'a>(mut bytes: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
     }
     parts.push(bytes);
     parts
+}
+
+/// What a [`RoutedServer`] received and answered, each in order.
+#[derive(Default)]
+pub struct Log {
+    received: Mutex<Vec<Recorded>>,
+    answered: Mutex<Vec<Recorded>>,
+    changed: Notify,
+}
+
+impl Log {
+    pub fn received(&self) -> Vec<Recorded> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// The requests whose answers were written, in the order they were.
+    pub fn answered(&self) -> Vec<Recorded> {
+        self.answered.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the answered requests.
+    pub async fn until_answered(&self, done: impl Fn(&[Recorded]) -> bool) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if done(&self.answered.lock().unwrap()) {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that answers every connection in its own task with
+/// `answer(request, log)`, so that answers overlap and finish in whatever
+/// order their handlers do. A connection stays open for more requests when
+/// the answer says `connection: keep-alive` ([`json_keep_alive`]).
+pub struct RoutedServer {
+    pub url: String,
+    pub log: Arc<Log>,
+}
+
+impl RoutedServer {
+    pub async fn start<F, Fut>(answer: F) -> Self
+    where
+        F: Fn(Recorded, Arc<Log>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = String> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let log = Arc::new(Log::default());
+        let answer = Arc::new(answer);
+        let shared = log.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (log, answer) = (shared.clone(), answer.clone());
+                tokio::spawn(async move {
+                    while let Some(request) = read_request(&mut stream).await {
+                        log.received.lock().unwrap().push(request.clone());
+                        log.changed.notify_waiters();
+                        let response = answer(request.clone(), log.clone()).await;
+                        let close = response.contains("\r\nconnection: close\r\n");
+                        let _ = stream.write_all(response.as_bytes()).await;
+                        if close {
+                            let _ = stream.shutdown().await;
+                        }
+                        log.answered.lock().unwrap().push(request);
+                        log.changed.notify_waiters();
+                        if close {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { url, log }
+    }
 }
