@@ -50,6 +50,7 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     })?;
     Shape.visit_file_mut(&mut file);
     ExplainConversions.visit_file_mut(&mut file);
+    add_paging_fields(&mut file);
     let pinned = &normalized.context.api_version;
     let versions = &normalized.context.versions;
     file.items.push(syn::parse_quote! {
@@ -210,6 +211,52 @@ impl VisitMut for Shape {
         item.items.extend(wrappers);
         syn::visit_mut::visit_item_impl_mut(self, item);
     }
+}
+
+/// The query parameters a pagination stream reads back from a builder.
+const PAGING_FIELDS: [&str; 5] = ["page", "page_size", "limit", "offset", "skip"];
+
+/// Gives each request builder with paging parameters an implementation of
+/// `crate::paginate::PagingFields`, so the streams can read what the caller
+/// set without the builders' fields leaving the generated code.
+fn add_paging_fields(file: &mut syn::File) {
+    let Some(builders) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+        _ => None,
+    }) else {
+        return;
+    };
+    let mut impls: Vec<syn::Item> = Vec::new();
+    for item in &builders.1 {
+        let syn::Item::Struct(builder) = item else {
+            continue;
+        };
+        let arms: Vec<proc_macro2::TokenStream> = builder
+            .fields
+            .iter()
+            .filter_map(|f| f.ident.as_ref())
+            .filter(|f| PAGING_FIELDS.contains(&f.to_string().as_str()))
+            .map(|f| {
+                let name = f.to_string();
+                quote!(#name => Some(crate::paginate::paging_number(#name, &self.#f)))
+            })
+            .collect();
+        if arms.is_empty() {
+            continue;
+        }
+        let ident = &builder.ident;
+        impls.push(syn::parse_quote! {
+            impl crate::paginate::PagingFields for #ident<'_> {
+                fn paging_number(&self, field: &str) -> Option<Result<Option<u64>, String>> {
+                    match field {
+                        #(#arms,)*
+                        _ => None,
+                    }
+                }
+            }
+        });
+    }
+    builders.1.extend(impls);
 }
 
 /// Renames `send` to `send_unmapped` and returns the public `send` wrapping it.
@@ -392,5 +439,34 @@ mod tests {
         );
         assert!(!code.contains("conversion to"), "{code}");
         assert!(code.contains("map_err(|_| \"kept\".to_string())"), "{code}");
+    }
+
+    #[test]
+    fn builders_with_paging_parameters_can_be_read_back() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod builder {
+                pub struct ListKms<'a> {
+                    client: &'a super::Client,
+                    is_onchain: Result<Option<bool>, String>,
+                    page: Result<Option<::std::num::NonZeroU64>, String>,
+                    page_size: Result<Option<::std::num::NonZeroU64>, String>,
+                }
+                pub struct GetCvm<'a> {
+                    client: &'a super::Client,
+                    cvm_id: Result<crate::ids::CvmRef, String>,
+                }
+            }
+        };
+        add_paging_fields(&mut file);
+        let code = prettyplease::unparse(&file);
+        assert_eq!(
+            code.matches("impl crate::paginate::PagingFields for")
+                .count(),
+            1,
+            "{code}"
+        );
+        assert!(code.contains("for ListKms<'_>"), "{code}");
+        assert!(code.contains(r#""page_size" => Some(crate::paginate::paging_number("page_size", &self.page_size))"#), "{code}");
+        assert!(!code.contains(r#""is_onchain""#), "{code}");
     }
 }

@@ -68,6 +68,7 @@ mod style;
 use std::fmt::Debug;
 use std::future::Future;
 
+pub(crate) use fields::{paging_number, PagingFields};
 pub use operations::OPERATIONS;
 pub use stream::{Items, Pages};
 pub use style::{Cursor, LimitOffset, PageNumber};
@@ -82,7 +83,7 @@ mod sealed {
 /// and what an answer holds.
 ///
 /// Implemented for the builders of the operations in [`OPERATIONS`]; sealed.
-pub trait Paginated: Clone + Send + Unpin + Debug + sealed::Sealed {
+pub trait Paginated: Clone + Send + Unpin + Debug + sealed::Sealed + fields::PagingFields {
     /// How its pages are addressed.
     type Style: Style;
     /// One answer.
