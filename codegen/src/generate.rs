@@ -466,7 +466,10 @@ mod tests {
             "{code}"
         );
         assert!(code.contains("for ListKms<'_>"), "{code}");
-        assert!(code.contains(r#""page_size" => Some(crate::paginate::paging_number("page_size", &self.page_size))"#), "{code}");
+        assert!(
+            code.contains(r#"crate::paginate::paging_number("page_size", &self.page_size)"#),
+            "{code}"
+        );
         assert!(!code.contains(r#""is_onchain""#), "{code}");
     }
 }
