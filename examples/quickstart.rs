@@ -12,6 +12,7 @@
 
 use std::num::NonZeroU64;
 
+use futures::TryStreamExt;
 use phala_cloud::mock::{self, sample, MockServer, MockServerExt};
 use phala_cloud::{types, Client};
 
@@ -54,18 +55,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Every KMS instance, one page at a time.
+/// Every KMS instance, through the pagination stream: one request a page,
+/// sent as the stream is read.
 async fn list_kms(client: &Client) -> Result<(), phala_cloud::Error> {
     println!("\nKMS instances, {KMS_PAGE_SIZE} per page:");
     let mut rows = Vec::new();
-    let mut page = 1;
-    loop {
-        let answer = client
-            .list_kms()
-            .page(page)
-            .page_size(KMS_PAGE_SIZE)
-            .send()
-            .await?;
+    let mut pages = client.list_kms().page_size(KMS_PAGE_SIZE).pages();
+    while let Some(answer) = pages.try_next().await? {
         println!(
             "  page {}/{}: {} instance(s)",
             answer.page,
@@ -84,10 +80,6 @@ async fn list_kms(client: &Client) -> Result<(), phala_cloud::Error> {
                 kms.url.clone(),
             ]
         }));
-        if answer.items.is_empty() || page >= u64::try_from(answer.pages).unwrap_or(0) {
-            break;
-        }
-        page += 1;
     }
     print_table(["id", "slug", "version", "chain", "url"], &rows);
     Ok(())
