@@ -66,7 +66,8 @@ pub struct Accepted {
 }
 
 /// Runs the very generation `build.rs` runs
-/// ([`phala_cloud_codegen::generate_from_bytes`]) on `bytes`, in memory.
+/// ([`phala_cloud_codegen::generate_from_bytes`], and the `mock` feature's
+/// [`phala_cloud_codegen::generate_mock`]) on `bytes`, in memory.
 /// A refusal names the JSON pointer of the construct no rule handles.
 ///
 /// ```no_run
@@ -77,6 +78,9 @@ pub struct Accepted {
 /// ```
 pub fn generates(bytes: &[u8]) -> Result<Accepted, SpecError> {
     let generated = phala_cloud_codegen::generate_from_bytes(bytes)?;
+    // The `mock` feature's generation must succeed too, or enabling the
+    // feature would fail to build.
+    phala_cloud_codegen::generate_mock(&generated.normalized)?;
     let context = &generated.normalized.context;
     Ok(Accepted {
         operations: context.operations.len(),
