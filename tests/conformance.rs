@@ -1,0 +1,170 @@
+//! Conformance: every operation of `openapi.json` (read at test time) is
+//! called through the generated client against httpmock, and what arrives —
+//! method, path, every query parameter, headers, JSON body — is checked
+//! against the *upstream* spec; the server answers a body valid for the
+//! operation's success schema (minimal and maximal examples from
+//! `conformance/examples.rs`), which must decode and keep every field. Every
+//! real-shaped body under `tests/fixtures/` decodes too
+//! (`conformance/fixtures.rs` says which operation each belongs to, or why
+//! it contradicts the spec), and so do answers with fields the spec does not
+//! know.
+//!
+//! The calls go through a driver generated from the client's own builders
+//! (`phala_cloud_codegen::conformance`, written by `build.rs`): it takes
+//! each argument as JSON, deserializes it into the type its setter takes,
+//! sends, and serializes the typed answer back to JSON.
+
+#[path = "conformance/compare.rs"]
+mod compare;
+#[path = "conformance/examples.rs"]
+mod examples;
+#[path = "conformance/spec.rs"]
+mod spec;
+#[path = "conformance/validate.rs"]
+mod validate;
+#[path = "conformance/wire.rs"]
+mod wire;
+
+use futures::stream::{self, StreamExt};
+
+use compare::{with_unknown_fields, Unknown};
+use examples::Mode;
+use spec::{Coverage, Spec};
+use wire::{Answer, Case};
+
+include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
+
+/// The operations the hand-written layer implements (the normalizer's
+/// `HAND_WRITTEN`: multipart uploads progenitor cannot generate), and where
+/// their wire behaviour is tested. This is the hook for them: a new
+/// hand-written operation fails `every_operation_has_a_conformance_case`
+/// until it is listed here with its test.
+const HAND_WRITTEN_CASES: &[(&str, &str)] = &[
+    (
+        "update_docker_compose",
+        "multipart upload, hand-written; wire tests live with the hand-written operations",
+    ),
+    (
+        "update_pre_launch_script",
+        "multipart upload, hand-written; wire tests live with the hand-written operations",
+    ),
+    (
+        "verify_attestation",
+        "multipart upload, hand-written; wire tests live with the hand-written operations",
+    ),
+];
+
+/// How many cases run at once (each has its own mock server).
+const CONCURRENCY: usize = 8;
+
+#[test]
+fn every_operation_has_a_conformance_case() {
+    let mut missing = Vec::new();
+    for op in Spec::get().operations() {
+        let covered = match &op.coverage {
+            Coverage::Generated(name) => CALLABLE.contains(&name.as_str()),
+            Coverage::HandWritten(h) => HAND_WRITTEN_CASES.iter().any(|(n, _)| *n == h.name),
+            Coverage::Missing => false,
+        };
+        if !covered {
+            missing.push(op.name());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations of openapi.json without a conformance case:\n  {}",
+        missing.join("\n  ")
+    );
+    assert_eq!(
+        Spec::get().operations().len(),
+        CALLABLE.len() + HAND_WRITTEN_CASES.len(),
+        "every callable operation is one of openapi.json"
+    );
+}
+
+/// The cases of every generated operation in `mode`.
+fn cases(mode: Mode) -> Vec<Case> {
+    let spec = Spec::get();
+    spec.operations()
+        .iter()
+        .filter_map(|op| match &op.coverage {
+            Coverage::Generated(name) => Some(Case::new(spec, op, name, mode)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The generator's self-check: every argument, body and answer it made for
+/// a case is valid for the upstream schema it was made from.
+#[test]
+fn generated_examples_are_valid_upstream() {
+    let doc = &Spec::get().upstream;
+    let mut invalid = Vec::new();
+    for case in cases(Mode::Minimal).into_iter().chain(cases(Mode::Maximal)) {
+        for (what, schema, value) in &case.generated {
+            if let Err(e) = validate::validate(doc, schema, value) {
+                invalid.push(format!("{}: {what} {e}", case.label));
+            }
+        }
+    }
+    assert!(
+        invalid.is_empty(),
+        "invalid examples:\n{}",
+        invalid.join("\n")
+    );
+}
+
+/// Runs `cases`, a few at a time, and fails with every case that failed.
+async fn run_all(cases: Vec<Case>) {
+    let total = cases.len();
+    let failures: Vec<String> = stream::iter(&cases)
+        .map(wire::run)
+        .buffer_unordered(CONCURRENCY)
+        .filter_map(|result| async move { result.err() })
+        .collect()
+        .await;
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_operation_with_required_arguments_and_a_minimal_answer() {
+    run_all(cases(Mode::Minimal)).await;
+}
+
+#[tokio::test]
+async fn every_operation_with_every_argument_and_a_maximal_answer() {
+    run_all(cases(Mode::Maximal)).await;
+}
+
+/// Forward compatibility: an answer with a field the spec does not know in
+/// every object still decodes, and keeps every field it knows. (That the
+/// minimal answers decode shows no field the spec leaves optional is
+/// required.)
+#[tokio::test]
+async fn answers_with_unknown_fields_decode() {
+    let spec = Spec::get();
+    let cases = cases(Mode::Maximal)
+        .into_iter()
+        .filter(|case| case.answer.body.is_some())
+        .filter_map(|mut case| {
+            let body = case.answer.expected.clone();
+            let noisy = with_unknown_fields(&spec.upstream, &case.answer.schema, &body);
+            if noisy == body {
+                // No object with declared fields (a string, an untyped value).
+                return None;
+            }
+            case.answer = Answer {
+                unknown: Unknown::Ignore,
+                ..Answer::json(case.answer.status, case.answer.schema.clone(), noisy)
+            };
+            case.label = case.label.replace("(Maximal)", "(unknown fields)");
+            Some(case)
+        })
+        .collect();
+    run_all(cases).await;
+}
