@@ -18,6 +18,8 @@
 mod compare;
 #[path = "conformance/examples.rs"]
 mod examples;
+#[path = "conformance/fixtures.rs"]
+mod fixtures;
 #[path = "conformance/spec.rs"]
 mod spec;
 #[path = "conformance/validate.rs"]
@@ -25,12 +27,14 @@ mod validate;
 #[path = "conformance/wire.rs"]
 mod wire;
 
+use std::panic::{self, AssertUnwindSafe};
+
 use futures::stream::{self, StreamExt};
 
 use compare::{with_unknown_fields, Unknown};
 use examples::Mode;
 use spec::{Coverage, Spec};
-use wire::{Answer, Case};
+use wire::{Answer, Case, Server};
 
 include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
 
@@ -88,7 +92,13 @@ fn cases(mode: Mode) -> Vec<Case> {
     spec.operations()
         .iter()
         .filter_map(|op| match &op.coverage {
-            Coverage::Generated(name) => Some(Case::new(spec, op, name, mode)),
+            Coverage::Generated(name) => {
+                let case =
+                    panic::catch_unwind(AssertUnwindSafe(|| Case::new(spec, op, name, mode)));
+                Some(case.unwrap_or_else(|_| {
+                    panic!("{name}: no conformance case (see the panic above)")
+                }))
+            }
             _ => None,
         })
         .collect()
@@ -117,8 +127,9 @@ fn generated_examples_are_valid_upstream() {
 /// Runs `cases`, a few at a time, and fails with every case that failed.
 async fn run_all(cases: Vec<Case>) {
     let total = cases.len();
+    let server = Server::start().await;
     let failures: Vec<String> = stream::iter(&cases)
-        .map(wire::run)
+        .map(|case| server.run(case))
         .buffer_unordered(CONCURRENCY)
         .filter_map(|result| async move { result.err() })
         .collect()
@@ -167,4 +178,39 @@ async fn answers_with_unknown_fields_decode() {
         })
         .collect();
     run_all(cases).await;
+}
+
+/// Every fixture decodes with the typed client, or is recorded as
+/// contradicting the spec (and still does).
+#[tokio::test]
+async fn fixtures_decode_or_are_recorded_as_contradicting_the_spec() {
+    let server = Server::start().await;
+    let failures: Vec<String> = stream::iter(fixtures::FIXTURES)
+        .map(|fixture| fixtures::check(&server, fixture))
+        .buffer_unordered(CONCURRENCY)
+        .filter_map(|result| async move { result.err() })
+        .collect()
+        .await;
+    assert!(failures.is_empty(), "fixtures:\n{}", failures.join("\n"));
+}
+
+/// A body added to `tests/fixtures/` needs a row saying what it is.
+#[test]
+fn every_fixture_has_a_row() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("tests/fixtures") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".json") && !fixtures::FIXTURES.iter().any(|f| f.file == name) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fixtures without a row in conformance/fixtures.rs: {missing:?}"
+    );
 }

@@ -77,8 +77,10 @@ impl Comparison<'_> {
                         .and_then(Value::as_array)
                         .is_some_and(|r| r.iter().any(|n| n == name));
                     let Some(got) = a.get(name) else {
-                        // An optional field is `None` whether it was `null` or absent.
-                        if value.is_null() && !required {
+                        // A typed client reads an optional field that is
+                        // `null` as `None`, and one that is `[]` or `{}` as
+                        // empty, just as if it were absent.
+                        if !required && is_empty(value) {
                             continue;
                         }
                         return Err(format!("at `{path}`: {value} was lost"));
@@ -117,6 +119,15 @@ impl Comparison<'_> {
             (Value::String(e), Value::String(a)) if same_instant(e, a) => Ok(()),
             _ => Err(format!("at `{here}`: expected {expected}, got {actual}")),
         }
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(fields) => fields.is_empty(),
+        _ => false,
     }
 }
 
@@ -210,7 +221,14 @@ mod tests {
             keep,
         )
         .unwrap();
-        equivalent(&doc, &s, &json!({"child": null}), &json!({}), keep).unwrap();
+        equivalent(
+            &doc,
+            &s,
+            &json!({"child": null, "map": {}}),
+            &json!({}),
+            keep,
+        )
+        .unwrap();
         let err = equivalent(
             &doc,
             &s,

@@ -88,16 +88,16 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
             Ok(())
         }
         Value::Object(fields) => {
-            for name in schema
+            let missing: Vec<&str> = schema
                 .get("required")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-            {
-                if !fields.contains_key(name) {
-                    return fail(format!("required field `{name}` is missing"));
-                }
+                .filter(|name| !fields.contains_key(*name))
+                .collect();
+            if !missing.is_empty() {
+                return fail(format!("required field(s) missing: {}", missing.join(", ")));
             }
             let properties = schema.get("properties").and_then(Value::as_object);
             for (name, field) in fields {
@@ -221,7 +221,7 @@ mod tests {
             "protocol": "udp", "tags": ["a"], "size": 0.5, "unknown": 1});
         validate(&doc, &kms, &ok).unwrap();
         for (bad, why) in [
-            (json!({}), "at `.`: required field `id` is missing"),
+            (json!({}), "at `.`: required field(s) missing: id"),
             (
                 json!({"id": "cvm_1"}),
                 "at `.id`: \"cvm_1\" does not match \"^kms_.+\"",

@@ -2,6 +2,7 @@
 //! upstream spec says must arrive, and the answer the server gives; run
 //! against httpmock, which records what it received.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use httpmock::prelude::*;
@@ -220,68 +221,96 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// Runs `case` on its own mock server; `Err` lists everything that differs.
-pub async fn run(case: &Case) -> Result<(), String> {
-    let spec = Spec::get();
-    let server = MockServer::start_async().await;
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let recorder = received.clone();
-    let (status, content_type, body) = (
-        case.answer.status,
-        case.answer.content_type,
-        case.answer.body.clone(),
-    );
-    server
-        .mock_async(move |when, then| {
-            when.any_request();
-            then.respond_with(move |request: &HttpMockRequest| {
-                recorder.lock().unwrap().push(request.clone());
-                let response = HttpMockResponse::builder().status(status);
-                match &body {
-                    Some(body) => response
-                        .header("content-type", content_type)
-                        .body(body.clone())
-                        .build(),
-                    None => response.build(),
-                }
-            });
-        })
-        .await;
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client");
-    let result = crate::call(&client, &case.operation, &case.args).await;
-    let received = received.lock().unwrap().clone();
-    let mut problems = Vec::new();
-    match received.as_slice() {
-        [request] => problems.extend(check_request(&spec.upstream, &case.request, request)),
-        other => problems.push(format!("{} requests arrived, not one", other.len())),
-    }
-    match result {
-        Ok(decoded) => {
-            if let Err(e) = equivalent(
-                &spec.upstream,
-                &case.answer.schema,
-                &case.answer.expected,
-                &decoded,
-                case.answer.unknown,
-            ) {
-                problems.push(format!("the decoded answer differs: {e}"));
-            }
+/// One httpmock server for many cases at once: each case gets a path prefix
+/// of its own (the client's base URL ends with it), so cases run
+/// concurrently without a server each. (Starting and dropping many
+/// httpmock servers concurrently can deadlock in httpmock's server pool.)
+pub struct Server {
+    mock: MockServer,
+    next: AtomicUsize,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server {
+            mock: MockServer::start_async().await,
+            next: AtomicUsize::new(0),
         }
-        Err(e) => problems.push(format!("the call failed: {e}")),
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{}:\n    {}", case.label, problems.join("\n    ")))
+
+    /// Runs `case`; `Err` lists everything that differs.
+    pub async fn run(&self, case: &Case) -> Result<(), String> {
+        let (mut problems, result) = self.exchange(case).await;
+        match result {
+            Ok(decoded) => {
+                if let Err(e) = equivalent(
+                    &Spec::get().upstream,
+                    &case.answer.schema,
+                    &case.answer.expected,
+                    &decoded,
+                    case.answer.unknown,
+                ) {
+                    problems.push(format!("the decoded answer differs: {e}"));
+                }
+            }
+            Err(e) => problems.push(format!("the call failed: {e}")),
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{}:\n    {}", case.label, problems.join("\n    ")))
+        }
+    }
+
+    /// Sends `case` and gives its answer: what differs in the request that
+    /// arrived, and what the client returned.
+    pub async fn exchange(&self, case: &Case) -> (Vec<String>, Result<Value, phala_cloud::Error>) {
+        let prefix = format!("/case-{}", self.next.fetch_add(1, Ordering::Relaxed));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let recorder = received.clone();
+        let (status, content_type, body) = (
+            case.answer.status,
+            case.answer.content_type,
+            case.answer.body.clone(),
+        );
+        self.mock
+            .mock_async(|when, then| {
+                when.path_prefix(format!("{prefix}/"));
+                then.respond_with(move |request: &HttpMockRequest| {
+                    recorder.lock().unwrap().push(request.clone());
+                    let response = HttpMockResponse::builder().status(status);
+                    match &body {
+                        Some(body) => response
+                            .header("content-type", content_type)
+                            .body(body.clone())
+                            .build(),
+                        None => response.build(),
+                    }
+                });
+            })
+            .await;
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(format!("{}{prefix}", self.mock.base_url()))
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("client");
+        let result = crate::call(&client, &case.operation, &case.args).await;
+        let received = received.lock().unwrap().clone();
+        let problems = match received.as_slice() {
+            [request] => check_request(&Spec::get().upstream, &case.request, &prefix, request),
+            other => vec![format!("{} requests arrived, not one", other.len())],
+        };
+        (problems, result)
     }
 }
 
-fn check_request(doc: &Value, expected: &Request, got: &HttpMockRequest) -> Vec<String> {
+fn check_request(
+    doc: &Value,
+    expected: &Request,
+    prefix: &str,
+    got: &HttpMockRequest,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut differ = |what: &str, want: String, have: String| {
         if want != have {
@@ -293,7 +322,9 @@ fn check_request(doc: &Value, expected: &Request, got: &HttpMockRequest) -> Vec<
         expected.method.clone(),
         got.method_str().to_string(),
     );
-    differ("path", expected.path.clone(), got.uri().path().to_string());
+    let path = got.uri().path().to_string();
+    let path = path.strip_prefix(prefix).unwrap_or(&path).to_string();
+    differ("path", expected.path.clone(), path);
     let mut want_query = expected.query.clone();
     let mut have_query = got.query_params();
     want_query.sort();
