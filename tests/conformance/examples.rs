@@ -23,14 +23,7 @@ pub const HEADER_TEXT: (&str, &str) = ("", "header-value.1");
 
 /// Instances of `schema` (resolved in `doc`) in `mode`.
 pub fn example(doc: &Value, schema: &Value, mode: Mode) -> Value {
-    Generator {
-        doc,
-        mode,
-        text: TEXT,
-        refs: Vec::new(),
-        variant: 0,
-    }
-    .generate(schema)
+    example_with_text(doc, schema, mode, TEXT)
 }
 
 /// [`example`] with `text` for plain strings (minimal, maximal).

@@ -63,20 +63,8 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
         Value::String(s) => string(schema, s).or_else(fail),
         Value::Number(_) => number(schema, value).or_else(fail),
         Value::Array(items) => {
-            let len = items.len() as u64;
-            if schema
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len < m)
-            {
-                return fail(format!("{len} items, fewer than minItems"));
-            }
-            if schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len > m)
-            {
-                return fail(format!("{len} items, more than maxItems"));
+            if let Err(e) = length(schema, ("minItems", "maxItems"), items.len()) {
+                return fail(format!("{} items: {e}", items.len()));
             }
             let tuple = schema.get("prefixItems").and_then(Value::as_array);
             for (i, item) in items.iter().enumerate() {
@@ -137,22 +125,23 @@ fn has_type(value: &Value, ty: &str) -> bool {
     }
 }
 
+/// `len` against a pair of bounds (`minItems`/`maxItems`,
+/// `minLength`/`maxLength`).
+fn length(schema: &Value, (min, max): (&str, &str), len: usize) -> Result<(), String> {
+    let bound = |key: &str| schema.get(key).and_then(Value::as_u64);
+    let len = len as u64;
+    if bound(min).is_some_and(|m| len < m) {
+        return Err(format!("fewer than {min}"));
+    }
+    if bound(max).is_some_and(|m| len > m) {
+        return Err(format!("more than {max}"));
+    }
+    Ok(())
+}
+
 fn string(schema: &Value, s: &str) -> Result<(), String> {
-    let len = s.chars().count() as u64;
-    if schema
-        .get("minLength")
-        .and_then(Value::as_u64)
-        .is_some_and(|m| len < m)
-    {
-        return Err(format!("{s:?} is shorter than minLength"));
-    }
-    if schema
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .is_some_and(|m| len > m)
-    {
-        return Err(format!("{s:?} is longer than maxLength"));
-    }
+    length(schema, ("minLength", "maxLength"), s.chars().count())
+        .map_err(|e| format!("{s:?}: {e}"))?;
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
         let matches = if let Some(prefix) = hashid_prefix(pattern) {
             s.strip_prefix(prefix)
@@ -237,7 +226,7 @@ mod tests {
             (json!({"id": "kms_1", "protocol": "sctp"}), "does not match"),
             (
                 json!({"id": "kms_1", "tags": ["a", "b"]}),
-                "at `.tags`: 2 items",
+                "at `.tags`: 2 items: more than maxItems",
             ),
             (
                 json!({"id": "kms_1", "tags": [1]}),

@@ -18,7 +18,7 @@ use super::validate::validate;
 pub const KEY: &str = "phak_conformance_key";
 
 pub struct Case {
-    /// `list_kms (maximal)`: how failures name the case.
+    /// `list_kms (Maximal)`: how failures name the case.
     pub label: String,
     /// The generated method.
     pub operation: String,
@@ -45,7 +45,7 @@ pub struct Request {
 pub enum Body {
     /// No body.
     None,
-    /// This value, as the upstream schema compares it.
+    /// This value, compared as its upstream schema (the second) says.
     Exactly(Value, Value),
     /// An optional body that was not given: nothing, or a valid body.
     Optional(Value),
@@ -101,6 +101,7 @@ impl Case {
                 value.clone(),
             ));
             match location {
+                // The ID examples are URL-safe: the path holds them as they are.
                 "path" => path = path.replace(&format!("{{{name}}}"), &text(&value)),
                 "query" => match &value {
                     Value::Array(items) => {
@@ -152,7 +153,9 @@ impl Case {
 
 impl Answer {
     /// The operation's success status with a body generated from its
-    /// success schema (pinned version).
+    /// success schema (pinned version). An answer the spec also allows as
+    /// `application/octet-stream` (`get_raw_attestation`) is given as its
+    /// JSON alternative: the generated client only reads JSON.
     pub fn generated(spec: &Spec, op: &Operation<'_>, mode: Mode) -> Answer {
         let (status, schema) = op.success();
         match schema {
