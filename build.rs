@@ -29,6 +29,15 @@ fn main() -> ExitCode {
         eprintln!("error: OUT_DIR is not set (build.rs runs under cargo)");
         return ExitCode::FAILURE;
     };
+    // Only `tests/conformance.rs` includes the driver that calls any operation by name.
+    let driver =
+        phala_cloud_codegen::conformance::driver(&generated.client).map_err(|e| e.to_string());
+    if let Err(e) = driver
+        .and_then(|d| std::fs::write(out_dir.join("conformance.rs"), d).map_err(|e| e.to_string()))
+    {
+        eprintln!("error: cannot write the conformance driver: {e}");
+        return ExitCode::FAILURE;
+    }
     if let Err(e) = std::fs::write(out_dir.join("client.rs"), &generated.client) {
         eprintln!("error: cannot write the generated client: {e}");
         return ExitCode::FAILURE;

@@ -15,6 +15,7 @@
 //! Every refusal is a [`SpecError`] naming the JSON pointer of the construct
 //! that no rule handles, never a panic inside a generator.
 
+pub mod conformance;
 mod error;
 mod generate;
 pub mod inspect;

@@ -167,6 +167,56 @@ pub fn merge_enum_unions(spec: &mut Value, _: &mut Context) -> Result<(), SpecEr
     })
 }
 
+/// An open enum — a union of string enums and a plain string
+/// (`attach_mode`: `anyOf: [{enum: [listed, all]}, {type: string}]`, "one of
+/// these or any other string") — becomes the plain string, its known values
+/// listed in the description. typify generates a struct of two flattened
+/// optional fields for it, which neither decodes nor encodes a string.
+pub fn lower_open_enums(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        for key in ["anyOf", "oneOf"] {
+            let Some(Value::Array(branches)) = schema.get(key) else {
+                continue;
+            };
+            let is_string = |b: &Value| b.get("type").is_some_and(|t| t == "string");
+            let is_doc = |k: &str| matches!(k, "type" | "title" | "description");
+            let plain = |b: &Value| {
+                is_string(b) && b.as_object().is_some_and(|o| o.keys().all(|k| is_doc(k)))
+            };
+            let string_enum = |b: &Value| {
+                is_string(b)
+                    && b.get("enum").is_some_and(Value::is_array)
+                    && b.as_object()
+                        .is_some_and(|o| o.keys().all(|k| k == "enum" || is_doc(k)))
+            };
+            if !branches.iter().any(plain) || !branches.iter().all(|b| plain(b) || string_enum(b)) {
+                continue;
+            }
+            let known: Vec<String> = branches
+                .iter()
+                .flat_map(|b| {
+                    b.get("enum")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .map(|v| format!("`{}`", v.as_str().unwrap_or_default()))
+                .collect();
+            schema.remove(key);
+            schema.insert("type".into(), Value::from("string"));
+            if !known.is_empty() {
+                let note = format!("Known values: {}; others may appear.", known.join(", "));
+                let description = match schema.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d}\n\n{note}"),
+                    None => note,
+                };
+                schema.insert("description".into(), Value::from(description));
+            }
+        }
+        Ok(())
+    })
+}
+
 /// `examples: [a, …]` → `example: a` (3.0 has a single example per schema).
 pub fn lower_examples(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     schemas(spec, &mut |schema, _| {
@@ -459,6 +509,30 @@ mod tests {
             out,
             json!({"nullable": true, "default": "zfs", "type": "string", "enum": ["ext4", "zfs"]})
         );
+    }
+
+    #[test]
+    fn an_open_enum_becomes_a_string_listing_its_known_values() {
+        let out = run(
+            lower_open_enums,
+            json!({"anyOf": [{"type": "string", "enum": ["listed", "all"]}, {"type": "string"}], "default": "listed", "description": "Mode."}),
+        );
+        assert_eq!(
+            out,
+            json!({"default": "listed", "description": "Mode.\n\nKnown values: `listed`, `all`; others may appear.", "type": "string"})
+        );
+    }
+
+    #[test]
+    fn only_unions_of_strings_with_a_plain_string_are_open_enums() {
+        for union in [
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "string", "enum": ["b"]}]}),
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "integer"}]}),
+            json!({"anyOf": [{"type": "string", "enum": ["a"]}, {"type": "string", "format": "date-time"}]}),
+            json!({"anyOf": [{"type": "object"}, {"type": "string"}]}),
+        ] {
+            assert_eq!(run(lower_open_enums, union.clone()), union);
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod lower;
 mod names;
 mod params;
 mod prune;
+mod responses;
 mod versions;
 
 use serde_json::Value;
@@ -54,6 +55,10 @@ pub const RULES: &[Rule] = &[
         apply: bodies::reject_unsupported_bodies,
     },
     Rule {
+        name: "drop_head_response_bodies",
+        apply: responses::drop_head_response_bodies,
+    },
+    Rule {
         name: "name_operations",
         apply: names::name_operations,
     },
@@ -76,6 +81,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "merge_enum_unions",
         apply: lower::merge_enum_unions,
+    },
+    Rule {
+        name: "lower_open_enums",
+        apply: lower::lower_open_enums,
     },
     Rule {
         name: "lower_examples",

@@ -1,0 +1,219 @@
+//! Conformance: every operation of `openapi.json` (read at test time) is
+//! called through the generated client against httpmock, and what arrives —
+//! method, path, every query parameter, headers, JSON body — is checked
+//! against the *upstream* spec; the server answers a body valid for the
+//! operation's success schema (minimal and maximal examples from
+//! `conformance/examples.rs`), which must decode and keep every field. Every
+//! real-shaped body under `tests/fixtures/` decodes too
+//! (`conformance/fixtures.rs` says which operation each belongs to, or why
+//! it contradicts the spec), and so do answers with fields the spec does not
+//! know.
+//!
+//! The calls go through a driver generated from the client's own builders
+//! (`phala_cloud_codegen::conformance`, written by `build.rs`): it takes
+//! each argument as JSON, deserializes it into the type its setter takes,
+//! sends, and serializes the typed answer back to JSON.
+
+#[path = "conformance/compare.rs"]
+mod compare;
+#[path = "conformance/examples.rs"]
+mod examples;
+#[path = "conformance/fixtures.rs"]
+mod fixtures;
+#[path = "conformance/spec.rs"]
+mod spec;
+#[path = "conformance/validate.rs"]
+mod validate;
+#[path = "conformance/wire.rs"]
+mod wire;
+
+use std::panic::{self, AssertUnwindSafe};
+
+use futures::stream::{self, StreamExt};
+
+use compare::{with_unknown_fields, Unknown};
+use examples::Mode;
+use spec::{Coverage, Spec};
+use wire::{Answer, Case, Server};
+
+include!(concat!(env!("OUT_DIR"), "/conformance.rs"));
+
+/// The operations the hand-written layer implements (the normalizer's
+/// `HAND_WRITTEN`: multipart uploads and the raw-quote download and check,
+/// which the JSON driver cannot call); their wire tests live with the
+/// hand-written operations. This is the hook for them: a new hand-written
+/// operation fails `every_operation_has_a_conformance_case` until it is
+/// listed here, with its wire test written.
+const HAND_WRITTEN_CASES: &[&str] = &[
+    "update_docker_compose",
+    "update_pre_launch_script",
+    "verify_attestation",
+    "download_raw_attestation",
+    "raw_attestation_exists",
+];
+
+/// How many cases run at once (each under a path prefix of its own on the
+/// test's mock server).
+const CONCURRENCY: usize = 8;
+
+#[test]
+fn every_operation_has_a_conformance_case() {
+    let mut missing = Vec::new();
+    for op in Spec::get().operations() {
+        let covered = match &op.coverage {
+            Coverage::Generated(name) => {
+                let listed = phala_cloud::OPERATIONS.iter().find(|o| o.name == name);
+                assert_eq!(
+                    listed.map(|o| (o.method, o.path)),
+                    Some((op.method.to_ascii_uppercase().as_str(), op.path)),
+                    "phala_cloud::OPERATIONS lists {name} as the spec does"
+                );
+                CALLABLE.contains(&name.as_str())
+            }
+            Coverage::HandWritten(h) => HAND_WRITTEN_CASES.contains(&h.name),
+            Coverage::Missing => false,
+        };
+        if !covered {
+            missing.push(op.name());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations of openapi.json without a conformance case:\n  {}",
+        missing.join("\n  ")
+    );
+    assert_eq!(
+        Spec::get().operations().len(),
+        CALLABLE.len() + HAND_WRITTEN_CASES.len(),
+        "every callable operation is one of openapi.json"
+    );
+}
+
+/// The cases of every generated operation in `mode`.
+fn cases(mode: Mode) -> Vec<Case> {
+    let spec = Spec::get();
+    spec.operations()
+        .iter()
+        .filter_map(|op| match &op.coverage {
+            Coverage::Generated(name) => {
+                let case =
+                    panic::catch_unwind(AssertUnwindSafe(|| Case::new(spec, op, name, mode)));
+                Some(case.unwrap_or_else(|_| {
+                    panic!("{name}: no conformance case (see the panic above)")
+                }))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The generator's self-check: every argument, body and answer it made for
+/// a case is valid for the upstream schema it was made from.
+#[test]
+fn generated_examples_are_valid_upstream() {
+    let doc = &Spec::get().upstream;
+    let mut invalid = Vec::new();
+    for case in cases(Mode::Minimal).into_iter().chain(cases(Mode::Maximal)) {
+        for (what, schema, value) in &case.generated {
+            if let Err(e) = validate::validate(doc, schema, value) {
+                invalid.push(format!("{}: {what} {e}", case.label));
+            }
+        }
+    }
+    assert!(
+        invalid.is_empty(),
+        "invalid examples:\n{}",
+        invalid.join("\n")
+    );
+}
+
+/// Runs `cases`, a few at a time, and fails with every case that failed.
+async fn run_all(cases: Vec<Case>) {
+    let total = cases.len();
+    let server = Server::start().await;
+    let failures: Vec<String> = stream::iter(&cases)
+        .map(|case| server.run(case))
+        .buffer_unordered(CONCURRENCY)
+        .filter_map(|result| async move { result.err() })
+        .collect()
+        .await;
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_operation_with_required_arguments_and_a_minimal_answer() {
+    run_all(cases(Mode::Minimal)).await;
+}
+
+#[tokio::test]
+async fn every_operation_with_every_argument_and_a_maximal_answer() {
+    run_all(cases(Mode::Maximal)).await;
+}
+
+/// Forward compatibility: an answer with a field the spec does not know in
+/// every object still decodes, and keeps every field it knows. (That the
+/// minimal answers decode shows no field the spec leaves optional is
+/// required.)
+#[tokio::test]
+async fn answers_with_unknown_fields_decode() {
+    let spec = Spec::get();
+    let cases = cases(Mode::Maximal)
+        .into_iter()
+        .filter(|case| case.answer.body.is_some())
+        .filter_map(|mut case| {
+            let body = case.answer.expected.clone();
+            let noisy = with_unknown_fields(&spec.upstream, &case.answer.schema, &body);
+            if noisy == body {
+                // No object with declared fields (a string, an untyped value).
+                return None;
+            }
+            case.answer = Answer {
+                unknown: Unknown::Ignore,
+                ..Answer::json(case.answer.status, case.answer.schema.clone(), noisy)
+            };
+            case.label = case.label.replace("(Maximal)", "(unknown fields)");
+            Some(case)
+        })
+        .collect();
+    run_all(cases).await;
+}
+
+/// Every fixture decodes with the typed client, or is recorded as
+/// contradicting the spec (and still does).
+#[tokio::test]
+async fn fixtures_decode_or_are_recorded_as_contradicting_the_spec() {
+    let server = Server::start().await;
+    let failures: Vec<String> = stream::iter(fixtures::FIXTURES)
+        .map(|fixture| fixtures::check(&server, fixture))
+        .buffer_unordered(CONCURRENCY)
+        .filter_map(|result| async move { result.err() })
+        .collect()
+        .await;
+    assert!(failures.is_empty(), "fixtures:\n{}", failures.join("\n"));
+}
+
+/// A body added to `tests/fixtures/` needs a row saying what it is.
+#[test]
+fn every_fixture_has_a_row() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("tests/fixtures") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".json") && !fixtures::FIXTURES.iter().any(|f| f.file == name) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "fixtures without a row in conformance/fixtures.rs: {missing:?}"
+    );
+}
