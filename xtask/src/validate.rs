@@ -66,8 +66,9 @@ pub struct Accepted {
 }
 
 /// Runs the very generation `build.rs` runs
-/// ([`phala_cloud_codegen::generate_from_bytes`], and the `mock` feature's
-/// [`phala_cloud_codegen::generate_mock`]) on `bytes`, in memory.
+/// ([`phala_cloud_codegen::generate_from_bytes`], the `mock` feature's
+/// [`phala_cloud_codegen::generate_mock`] and the conformance driver) on
+/// `bytes`, in memory.
 /// A refusal names the JSON pointer of the construct no rule handles.
 ///
 /// ```no_run
@@ -78,9 +79,10 @@ pub struct Accepted {
 /// ```
 pub fn generates(bytes: &[u8]) -> Result<Accepted, SpecError> {
     let generated = phala_cloud_codegen::generate_from_bytes(bytes)?;
-    // The `mock` feature's generation must succeed too, or enabling the
-    // feature would fail to build.
+    // Everything else `build.rs` generates must succeed too: the `mock`
+    // feature's helpers and the conformance suite's driver.
     phala_cloud_codegen::generate_mock(&generated.normalized)?;
+    phala_cloud_codegen::conformance::driver(&generated.client)?;
     let context = &generated.normalized.context;
     Ok(Accepted {
         operations: context.operations.len(),
