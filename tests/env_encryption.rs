@@ -6,6 +6,8 @@
 //! `env_encryption::tests::matches_an_independent_implementation`: a fixed
 //! ephemeral key cannot be injected from outside the crate.
 
+mod common;
+
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use httpmock::prelude::*;
@@ -179,11 +181,7 @@ fn the_result_serializes_as_request_fields() {
 }
 
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("phak_test_key")
-        .base_url(server.base_url())
-        .build()
-        .unwrap()
+    common::client(&server.base_url(), phala_cloud::RetryPolicy::default())
 }
 
 /// The app id is given with `0x` below; `AppId` sends it without.
@@ -195,7 +193,7 @@ async fn serve_pubkey(server: &MockServer, status: u16, body: String) -> httpmoc
         .mock_async(|when, then| {
             when.method(GET)
                 .path(PUBKEY_PATH)
-                .header("x-api-key", "phak_test_key");
+                .header("x-api-key", common::KEY);
             then.status(status)
                 .header("content-type", "application/json")
                 .body(body);

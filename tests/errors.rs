@@ -7,12 +7,7 @@ use httpmock::prelude::*;
 use phala_cloud::{Client, Error, RetryPolicy};
 
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("phak_test")
-        .base_url(server.base_url())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::client(&server.base_url(), RetryPolicy::none())
 }
 
 async fn get_cvm_answering(status: u16, content_type: &str, body: &str) -> Error {
@@ -204,12 +199,7 @@ async fn a_refused_connection_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let client = Client::builder()
-        .api_key("phak_test")
-        .base_url(url)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = common::client(&url, RetryPolicy::none());
     let err = client.list_kms().send().await.unwrap_err();
     assert!(
         err.is_transport() && err.is_retryable() && err.status().is_none(),

@@ -2,18 +2,12 @@
 
 mod common;
 
-use common::fixture;
+use common::{fixture, KEY};
 use httpmock::prelude::*;
-use phala_cloud::{types, Client};
-
-const KEY: &str = "phak_test_key";
+use phala_cloud::{types, Client, RetryPolicy};
 
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(server.base_url())
-        .build()
-        .expect("client")
+    common::client(&server.base_url(), RetryPolicy::default())
 }
 
 #[tokio::test]

@@ -2,11 +2,13 @@
 //! that they stay one URL path segment, that the generated client uses them,
 //! and that they cover every hashid kind of the spec.
 
+mod common;
 #[path = "support/id_contract.rs"]
 mod id_contract;
 
 use std::fmt::Debug;
 
+use common::fixture;
 use httpmock::prelude::*;
 use phala_cloud::ids::*;
 use phala_cloud::{Client, Error};
@@ -397,17 +399,8 @@ fn a_new_kind_in_a_refreshed_spec_is_named() {
     );
 }
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .api_key("phak_test_key")
-        .base_url(server.base_url())
-        .build()
-        .unwrap()
+    common::client(&server.base_url(), phala_cloud::RetryPolicy::default())
 }
 
 /// The message of an `Error::InvalidRequest`.

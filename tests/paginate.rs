@@ -19,12 +19,10 @@ use serde_json::{json, Value};
 const APP_ID: &str = "e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0";
 
 fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("phak_test")
-        .base_url(url)
-        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
-        .build()
-        .unwrap()
+    common::client(
+        url,
+        RetryPolicy::default().base_delay(Duration::from_millis(1)),
+    )
 }
 
 /// Fails instead of hanging if a stream waits for an answer that never comes.

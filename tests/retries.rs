@@ -9,12 +9,10 @@ use httpmock::prelude::*;
 use phala_cloud::{types, Client, RetryPolicy};
 
 fn client(url: &str) -> Client {
-    Client::builder()
-        .api_key("phak_test")
-        .base_url(url)
-        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(10)))
-        .build()
-        .unwrap()
+    common::client(
+        url,
+        RetryPolicy::default().base_delay(Duration::from_millis(10)),
+    )
 }
 
 const KMS_PAGE: &str = r#"{"items": [], "total": 0, "page": 1, "page_size": 10, "pages": 0}"#;

@@ -16,10 +16,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-/// A client of `url` with the retry policy `retry`.
+/// The API key every test client sends.
+pub const KEY: &str = "phak_test";
+
+/// A client of `url` with the retry policy `retry`, sending [`KEY`].
 pub fn client(url: &str, retry: phala_cloud::RetryPolicy) -> phala_cloud::Client {
     phala_cloud::Client::builder()
-        .api_key("phak_test")
+        .api_key(KEY)
         .base_url(url)
         .retry_policy(retry)
         .build()
