@@ -35,6 +35,7 @@
 //! see the README's "How it is built".
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod attestations;
 pub mod client;
