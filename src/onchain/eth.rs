@@ -35,9 +35,9 @@
 mod approval;
 mod call;
 mod contracts;
-mod error;
 #[cfg(feature = "onchain-eth")]
 mod deploy;
+mod error;
 #[cfg(feature = "onchain-eth")]
 mod read;
 #[cfg(feature = "onchain-eth")]

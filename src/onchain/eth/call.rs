@@ -10,8 +10,9 @@ use super::contracts::{DstackApp, DstackKms};
 /// One contract call to sign and send: the chain, the contract, the ABI
 /// encoded data. The value is always zero: no dstack write is payable.
 ///
-/// Serializes as `{"chain_id", "to", "data", "function"}` (`to` checksummed,
-/// `data` as `0x` hex), the fields a Safe transaction or `cast send` takes.
+/// Serializes as `{"chain_id", "to", "data", "function"}` (`to` and `data`
+/// as `0x` hex), the fields a Safe transaction or `cast send` takes;
+/// `Display` of `to` gives the checksummed form.
 ///
 /// ```
 /// use phala_cloud::onchain::eth::{AppContract, Address, B256, BASE_CHAIN_ID};

@@ -112,7 +112,9 @@ impl AppContract {
         provider: &P,
         device_id: B256,
     ) -> Result<bool, EthError> {
-        let call = DstackApp::allowedDeviceIdsCall { deviceId: device_id };
+        let call = DstackApp::allowedDeviceIdsCall {
+            deviceId: device_id,
+        };
         view(provider, self.address(), call).await
     }
 
@@ -137,7 +139,12 @@ impl AppContract {
         &self,
         provider: &P,
     ) -> Result<bool, EthError> {
-        view(provider, self.address(), DstackApp::requireTcbUpToDateCall {}).await
+        view(
+            provider,
+            self.address(),
+            DstackApp::requireTcbUpToDateCall {},
+        )
+        .await
     }
 
     /// `version()`.
@@ -158,7 +165,12 @@ impl AppContract {
     ) -> Result<Prerequisites, EthError> {
         let to = self.address();
         let any = request(to, &DstackApp::allowAnyDeviceCall {});
-        let device = request(to, &DstackApp::allowedDeviceIdsCall { deviceId: device_id });
+        let device = request(
+            to,
+            &DstackApp::allowedDeviceIdsCall {
+                deviceId: device_id,
+            },
+        );
         let hash = request(
             to,
             &DstackApp::allowedComposeHashesCall {
@@ -224,14 +236,21 @@ impl KmsContract {
         provider: &P,
         app: Address,
     ) -> Result<bool, EthError> {
-        view(provider, self.address(), DstackKms::registeredAppsCall { app }).await
+        view(
+            provider,
+            self.address(),
+            DstackKms::registeredAppsCall { app },
+        )
+        .await
     }
 
     /// `appImplementation()`: what new app contracts point to.
-    pub async fn app_implementation<P: Provider>(
-        &self,
-        provider: &P,
-    ) -> Result<Address, EthError> {
-        view(provider, self.address(), DstackKms::appImplementationCall {}).await
+    pub async fn app_implementation<P: Provider>(&self, provider: &P) -> Result<Address, EthError> {
+        view(
+            provider,
+            self.address(),
+            DstackKms::appImplementationCall {},
+        )
+        .await
     }
 }

@@ -103,7 +103,10 @@ impl OnChainApprovalRequired {
             device_transaction: None,
         };
         if let (Some(device_id), false) = (device_id, before.device_allowed) {
-            let receipt = app.add_device(device_id).send_with(provider, options).await?;
+            let receipt = app
+                .add_device(device_id)
+                .send_with(provider, options)
+                .await?;
             registration.device_transaction = Some(receipt.transaction_hash);
         }
         if !before.compose_hash_allowed {
