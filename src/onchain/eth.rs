@@ -17,7 +17,7 @@
 //!   what a Safe's signers propose.
 //! - **Reads and writes** (feature `onchain-eth`): the contracts' views
 //!   through any alloy `Provider`, `check_prerequisites` in one round trip,
-//!   [`Call::send`] with the provider's signer (chain and `owner()` checked
+//!   `Call::send` with the provider's signer (chain and `owner()` checked
 //!   before signing, the receipt waited for), `deploy_app_auth`, and
 //!   `approval.register(&provider)`, which closes the two-phase update.
 //!
