@@ -63,7 +63,7 @@ pub use alloy_signer_local;
 #[cfg(feature = "onchain-eth")]
 pub use deploy::DeployedApp;
 #[cfg(feature = "onchain-eth")]
-pub use read::{KmsInfo, Prerequisites};
+pub use read::{KmsInfo, Prerequisites, RPC_TIMEOUT};
 #[cfg(feature = "onchain-eth")]
 pub use register::Registration;
 #[cfg(feature = "onchain-eth")]

@@ -57,6 +57,8 @@ pub struct State {
     pub revert: bool,
     /// No receipt is ever available.
     pub withhold_receipts: bool,
+    /// Batch requests get one error object, as some public endpoints answer.
+    pub refuse_batches: bool,
     /// How many `allowedComposeHashes` reads still answer from before a
     /// mined registration (a lagging node behind a load balancer).
     pub lag: usize,
@@ -91,6 +93,7 @@ impl FakeChain {
             allow_any_device: false,
             revert: false,
             withhold_receipts: false,
+            refuse_batches: false,
             lag: 0,
             next_app: Address::repeat_byte(0xa1),
             kms_info: Vec::new(),
@@ -107,8 +110,18 @@ impl FakeChain {
                 let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
                 let answer = match body {
                     Value::Array(requests) => {
-                        state.lock().unwrap().batches.push(requests.len());
-                        Value::Array(requests.iter().map(|r| answer(&state, r)).collect())
+                        let refused = {
+                            let mut state = state.lock().unwrap();
+                            state.batches.push(requests.len());
+                            state.refuse_batches
+                        };
+                        match refused {
+                            true => json!({"jsonrpc": "2.0", "id": null,
+                                "error": {"code": -32600, "message": "batch requests are not supported"}}),
+                            false => {
+                                Value::Array(requests.iter().map(|r| answer(&state, r)).collect())
+                            }
+                        }
                     }
                     single => answer(&state, &single),
                 };

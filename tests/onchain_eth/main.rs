@@ -160,6 +160,29 @@ async fn prerequisites_are_read_in_one_round_trip() {
 }
 
 #[tokio::test]
+async fn prerequisites_fall_back_to_single_calls_when_batches_are_refused() {
+    let chain = FakeChain::start(CHAIN).await;
+    chain.with(|s| {
+        s.refuse_batches = true;
+        s.compose_hashes.insert(B256::repeat_byte(0x11));
+    });
+    let read = app(&chain)
+        .check_prerequisites(
+            &provider(&chain),
+            B256::repeat_byte(0x33),
+            B256::repeat_byte(0x11),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (read.device_allowed, read.compose_hash_allowed),
+        (false, true)
+    );
+    assert_eq!(chain.with(|s| s.batches.clone()), [3]);
+    assert_eq!(chain.methods(), ["eth_call", "eth_call", "eth_call"]);
+}
+
+#[tokio::test]
 async fn a_write_is_a_signed_eip1559_transaction_for_the_chain_and_contract() {
     let chain = FakeChain::start(CHAIN).await;
     let provider = provider(&chain);

@@ -6,6 +6,7 @@ use alloy_provider::{Provider, WalletProvider};
 use alloy_sol_types::SolEvent;
 
 use super::contracts::DstackKms;
+use super::read::rpc;
 use super::{AppContract, DeployApp, EthError, KmsContract, TxOptions};
 
 /// An app contract `deploy_app_auth` created.
@@ -58,13 +59,11 @@ impl KmsContract {
         options: &TxOptions,
     ) -> Result<DeployedApp, EthError> {
         let call = self.deploy_and_register_app(app);
-        let code = provider
-            .get_code_at(self.address())
-            .await
-            .map_err(|source| EthError::Rpc {
-                during: "eth_getCode".into(),
-                source,
-            })?;
+        let code = rpc(
+            || "eth_getCode".into(),
+            provider.get_code_at(self.address()),
+        )
+        .await?;
         if code.is_empty() {
             return Err(EthError::NoContract {
                 address: self.address(),

@@ -68,6 +68,16 @@ pub enum EthError {
         #[source]
         source: alloy_provider::transport::TransportError,
     },
+    /// A JSON-RPC exchange took longer than its deadline
+    /// ([`RPC_TIMEOUT`](super::RPC_TIMEOUT)).
+    #[cfg(feature = "onchain-eth")]
+    #[error("{during}: no answer after {after:?}")]
+    RpcTimeout {
+        /// What was being done.
+        during: String,
+        /// The deadline.
+        after: Duration,
+    },
     /// A view's answer does not decode as its return type.
     #[cfg(feature = "onchain-eth")]
     #[error("the answer of `{function}` at {address} does not decode: {source}")]

@@ -1,6 +1,9 @@
 //! Reading the dstack contracts through any alloy [`Provider`]: views at the
 //! latest block, and the boot prerequisites in one round trip.
 
+use std::future::IntoFuture;
+use std::time::Duration;
+
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::transport::{TransportError, TransportResult};
 use alloy_provider::Provider;
@@ -31,6 +34,29 @@ impl Prerequisites {
     }
 }
 
+/// How long one JSON-RPC exchange may take (an `eth_call`, a batch of
+/// them, sending a transaction with the provider's fillers); the receipt is
+/// waited for separately ([`TxOptions`](super::TxOptions)).
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `call`'s answer within [`RPC_TIMEOUT`]; `during` names it in errors.
+pub(crate) async fn rpc<T>(
+    during: impl FnOnce() -> String,
+    call: impl IntoFuture<Output = TransportResult<T>>,
+) -> Result<T, EthError> {
+    match tokio::time::timeout(RPC_TIMEOUT, call.into_future()).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(source)) => Err(EthError::Rpc {
+            during: during(),
+            source,
+        }),
+        Err(_) => Err(EthError::RpcTimeout {
+            during: during(),
+            after: RPC_TIMEOUT,
+        }),
+    }
+}
+
 /// An `eth_call` of `call` to `to` at the latest block.
 fn request<C: SolCall>(to: Address, call: &C) -> TransactionRequest {
     TransactionRequest::default()
@@ -38,11 +64,8 @@ fn request<C: SolCall>(to: Address, call: &C) -> TransactionRequest {
         .input(Bytes::from(call.abi_encode()).into())
 }
 
-fn rpc_error<C: SolCall>(source: TransportError) -> EthError {
-    EthError::Rpc {
-        during: format!("eth_call {}", C::SIGNATURE),
-        source,
-    }
+fn during<C: SolCall>() -> String {
+    format!("eth_call {}", C::SIGNATURE)
 }
 
 fn decode<C: SolCall>(to: Address, answer: &[u8]) -> Result<C::Return, EthError> {
@@ -65,11 +88,7 @@ pub(crate) async fn view<P: Provider, C: SolCall>(
     to: Address,
     call: C,
 ) -> Result<C::Return, EthError> {
-    let answer = provider
-        .call(request(to, &call))
-        .latest()
-        .await
-        .map_err(rpc_error::<C>)?;
+    let answer = rpc(during::<C>, provider.call(request(to, &call)).latest()).await?;
     decode::<C>(to, &answer)
 }
 
@@ -83,7 +102,10 @@ fn flag<C: SolCall<Return = bool>>(
     match answer {
         Ok(bytes) => Ok(decode::<C>(to, &bytes).unwrap_or(false)),
         Err(e) if e.is_error_resp() => Ok(false),
-        Err(e) => Err(rpc_error::<C>(e)),
+        Err(source) => Err(EthError::Rpc {
+            during: during::<C>(),
+            source,
+        }),
     }
 }
 
@@ -177,12 +199,20 @@ impl AppContract {
                 composeHash: compose_hash,
             },
         );
-        let answers = match batch(provider, [&any, &device, &hash]).await {
-            Ok(answers) => answers,
-            Err(_) => {
+        let batched = tokio::time::timeout(RPC_TIMEOUT, batch(provider, [&any, &device, &hash]));
+        // A node that refuses batches may answer the batch as a whole, with
+        // an error that alloy hands every call as a missing answer.
+        let answered = |answer: &TransportResult<Bytes>| match answer {
+            Ok(_) => true,
+            Err(e) => e.is_error_resp(),
+        };
+        let answers = match in_time(batched.await)? {
+            Ok(answers) if answers.iter().all(answered) => answers,
+            _ => {
                 let mut answers = Vec::with_capacity(3);
                 for call in [any, device, hash] {
-                    answers.push(provider.call(call).latest().await);
+                    let single = provider.call(call).latest().into_future();
+                    answers.push(in_time(tokio::time::timeout(RPC_TIMEOUT, single).await)?);
                 }
                 answers
             }
@@ -198,6 +228,14 @@ impl AppContract {
             compose_hash_allowed,
         })
     }
+}
+
+/// `answer`, unless it came too late: the prerequisites' calls.
+fn in_time<T>(answer: Result<T, tokio::time::error::Elapsed>) -> Result<T, EthError> {
+    answer.map_err(|_| EthError::RpcTimeout {
+        during: "eth_call of the prerequisites".into(),
+        after: RPC_TIMEOUT,
+    })
 }
 
 /// `eth_call`s at the latest block in one JSON-RPC batch: each call's

@@ -8,7 +8,7 @@ use alloy_provider::{Provider, WalletProvider};
 use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
 
 use super::contracts::DstackApp;
-use super::read::view;
+use super::read::{rpc, view};
 use super::{Call, EthError};
 
 /// How long to wait for what a transaction does. Defaults as the official
@@ -84,13 +84,7 @@ impl TxOptions {
 
 /// Fails unless `provider` is on `chain_id`.
 pub(crate) async fn check_chain<P: Provider>(provider: &P, chain_id: u64) -> Result<(), EthError> {
-    let actual = provider
-        .get_chain_id()
-        .await
-        .map_err(|source| EthError::Rpc {
-            during: "eth_chainId".into(),
-            source,
-        })?;
+    let actual = rpc(|| "eth_chainId".into(), provider.get_chain_id()).await?;
     if actual != chain_id {
         return Err(EthError::WrongChain {
             expected: chain_id,
@@ -163,13 +157,11 @@ impl Call {
         let request = TransactionRequest::default()
             .to(self.to)
             .input(self.data.clone().into());
-        let pending = provider
-            .send_transaction(request.with_chain_id(self.chain_id))
-            .await
-            .map_err(|source| EthError::Rpc {
-                during: format!("sending {}", self.function),
-                source,
-            })?;
+        let pending = rpc(
+            || format!("sending {}", self.function),
+            provider.send_transaction(request.with_chain_id(self.chain_id)),
+        )
+        .await?;
         let transaction_hash = *pending.tx_hash();
         let receipt = tokio::time::timeout(options.receipt_timeout, pending.get_receipt())
             .await
