@@ -51,6 +51,9 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+#[cfg(feature = "onchain-eth-calldata")]
+pub mod eth;
+
 use crate::builder::{CommitCvmUpdate, PatchCvm, UpdateCvmEnvs};
 use crate::uploads::UpdateCvmFile;
 use crate::Error;
