@@ -497,7 +497,9 @@ fn read_pubkey_answer(answer: &Value, app: AppId) -> Result<SignedKey, Error> {
             format!("`public_key`: invalid env-encryption public key: {e}"),
         )
     })?;
-    let legacy = text("signature").filter(|s| !s.is_empty()).map(String::from);
+    let legacy = text("signature")
+        .filter(|s| !s.is_empty())
+        .map(String::from);
     let v1 = match (answer.get("timestamp"), text("signature_v1")) {
         (Some(timestamp), Some(signature)) if !signature.is_empty() => {
             let timestamp = timestamp.as_u64().ok_or_else(|| {

@@ -86,7 +86,10 @@ impl KmsContract {
 
     /// Calls `kmsInfo()` at the latest block.
     pub async fn kms_info(&self) -> Result<ContractKmsInfo, KeyVerificationError> {
-        let result = self.eth_call(KMS_INFO_SELECTOR).await.map_err(unavailable)?;
+        let result = self
+            .eth_call(KMS_INFO_SELECTOR)
+            .await
+            .map_err(unavailable)?;
         decode_kms_info(&result).map_err(unavailable)
     }
 
@@ -106,7 +109,10 @@ impl KmsContract {
             .await
             .map_err(|e| format!("the JSON-RPC request failed: {e}"))?;
         if !response.status().is_success() {
-            return Err(format!("the JSON-RPC endpoint answered {}", response.status()));
+            return Err(format!(
+                "the JSON-RPC endpoint answered {}",
+                response.status()
+            ));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response
@@ -206,7 +212,9 @@ fn word_as_usize(data: &[u8], at: usize) -> Result<usize, String> {
     bytes.copy_from_slice(low);
     let value = u64::from_be_bytes(bytes);
     if high.iter().any(|b| *b != 0) || value > data.len() as u64 {
-        return Err(format!("the word at byte {at} is not an offset or length in the result"));
+        return Err(format!(
+            "the word at byte {at} is not an offset or length in the result"
+        ));
     }
     Ok(value as usize)
 }
@@ -291,12 +299,19 @@ mod tests {
 
     #[test]
     fn rpc_errors_and_odd_answers_are_reported() {
-        assert_eq!(read_result(br#"{"jsonrpc":"2.0","id":1,"result":"0x0102"}"#), Ok(vec![1, 2]));
-        assert!(read_result(br#"{"error":{"code":-32000,"message":"execution reverted"}}"#)
-            .unwrap_err()
-            .contains("execution reverted"));
+        assert_eq!(
+            read_result(br#"{"jsonrpc":"2.0","id":1,"result":"0x0102"}"#),
+            Ok(vec![1, 2])
+        );
+        assert!(
+            read_result(br#"{"error":{"code":-32000,"message":"execution reverted"}}"#)
+                .unwrap_err()
+                .contains("execution reverted")
+        );
         assert!(read_result(br#"{"id":1}"#).unwrap_err().contains("neither"));
-        assert!(read_result(br#"{"result":"0xzz"}"#).unwrap_err().contains("not hex"));
+        assert!(read_result(br#"{"result":"0xzz"}"#)
+            .unwrap_err()
+            .contains("not hex"));
         assert!(read_result(b"<html>").is_err());
     }
 

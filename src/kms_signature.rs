@@ -246,9 +246,7 @@ impl Freshness {
 
     fn check(&self, timestamp: u64) -> Result<(), SignatureError> {
         let now = self.now.unwrap_or_else(SystemTime::now);
-        let now = now
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         if timestamp > now {
             let ahead_secs = timestamp - now;
             if ahead_secs > self.max_future_skew.as_secs() {

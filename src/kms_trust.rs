@@ -269,7 +269,12 @@ fn api_root_key(info: &KmsInspectResponse) -> Result<K256PublicKey, KeyVerificat
     let rpc_key = info
         .rpc
         .as_ref()
-        .map(|r| parse("the KMS's bootstrap k256_pubkey", &r.bootstrap_info.k256_pubkey))
+        .map(|r| {
+            parse(
+                "the KMS's bootstrap k256_pubkey",
+                &r.bootstrap_info.k256_pubkey,
+            )
+        })
         .transpose()?;
     match (chain_key, rpc_key) {
         (Some(chain), Some(rpc)) if chain != rpc => Err(KeyVerificationError::AnchorDisagreement(
