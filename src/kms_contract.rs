@@ -248,6 +248,13 @@ mod tests {
     }
 
     #[test]
+    fn the_selector_is_that_of_kms_info() {
+        use sha3::{Digest, Keccak256};
+        let hash = Keccak256::digest(b"kmsInfo()");
+        assert_eq!(format!("0x{}", hex::encode(&hash[..4])), KMS_INFO_SELECTOR);
+    }
+
+    #[test]
     fn a_well_formed_answer_decodes() {
         let info = decode_kms_info(&encoded()).unwrap();
         assert_eq!(info.k256_pubkey.to_string(), format!("0x{KEY}"));
