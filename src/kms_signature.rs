@@ -92,23 +92,28 @@ pub enum SignatureError {
 /// assert!("0x02".parse::<K256PublicKey>().is_err());
 /// # Ok::<(), phala_cloud::kms_signature::SignatureError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct K256PublicKey(VerifyingKey);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct K256PublicKey([u8; 33]);
 
 impl K256PublicKey {
     /// The key from its SEC1 bytes (33 compressed or 65 uncompressed).
     pub fn from_sec1_bytes(bytes: &[u8]) -> Result<Self, SignatureError> {
         VerifyingKey::from_sec1_bytes(bytes)
-            .map(Self)
+            .map(|key| Self::from(&key))
             .map_err(|_| SignatureError::Malformed("not a secp256k1 public key".into()))
     }
 
     /// The 33-byte compressed SEC1 form.
     pub fn to_compressed(&self) -> [u8; 33] {
-        let point = self.0.to_encoded_point(true);
-        let mut out = [0u8; 33];
-        out.copy_from_slice(point.as_bytes());
-        out
+        self.0
+    }
+}
+
+impl From<&VerifyingKey> for K256PublicKey {
+    fn from(key: &VerifyingKey) -> Self {
+        let mut compressed = [0u8; 33];
+        compressed.copy_from_slice(key.to_encoded_point(true).as_bytes());
+        Self(compressed)
     }
 }
 
@@ -176,7 +181,7 @@ impl KmsSignature {
     fn recover(&self, message: &[u8]) -> Result<K256PublicKey, SignatureError> {
         let digest = Keccak256::digest(message);
         VerifyingKey::recover_from_prehash(&digest, &self.signature, self.recovery_id)
-            .map(K256PublicKey)
+            .map(|key| K256PublicKey::from(&key))
             .map_err(|_| SignatureError::Invalid)
     }
 }
