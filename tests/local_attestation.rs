@@ -258,6 +258,17 @@ fn cvm_attestation(sample: &Sample) -> Value {
     })
 }
 
+/// Answers `GET /cvms/cvm_ykL5lbAn/attestation` with `body`.
+async fn serve_cvm_attestation(server: &MockServer, body: Value) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v1/cvms/cvm_ykL5lbAn/attestation");
+            then.status(200).json_body(body);
+        })
+        .await
+}
+
 #[tokio::test]
 async fn verify_cvm_fetches_the_evidence_and_verifies_it_here() {
     let sample = bundle_b();
@@ -266,13 +277,7 @@ async fn verify_cvm_fetches_the_evidence_and_verifies_it_here() {
         hex::encode(sha2::Sha256::digest(&sample.quote))
     };
     let server = MockServer::start_async().await;
-    let attestation = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/v1/cvms/cvm_ykL5lbAn/attestation");
-            then.status(200).json_body(cvm_attestation(&sample));
-        })
-        .await;
+    let attestation = serve_cvm_attestation(&server, cvm_attestation(&sample)).await;
     let collateral = server
         .mock_async(|when, then| {
             when.method(GET)
@@ -301,13 +306,7 @@ async fn verify_cvm_fetches_the_evidence_and_verifies_it_here() {
 async fn a_quote_the_api_has_not_stored_is_uploaded_for_its_collateral() {
     let sample = bundle_b();
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/v1/cvms/cvm_ykL5lbAn/attestation");
-            then.status(200).json_body(cvm_attestation(&sample));
-        })
-        .await;
+    serve_cvm_attestation(&server, cvm_attestation(&sample)).await;
     let missing = server
         .mock_async(|when, then| {
             when.method(GET)
@@ -334,15 +333,13 @@ async fn a_quote_the_api_has_not_stored_is_uploaded_for_its_collateral() {
 #[tokio::test]
 async fn an_offline_cvm_or_bad_id_is_a_typed_error() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path("/api/v1/cvms/cvm_ykL5lbAn/attestation");
-            then.status(200).json_body(serde_json::json!({
-                "is_online": false, "error": "CVM is offline",
-            }));
-        })
-        .await;
+    serve_cvm_attestation(
+        &server,
+        serde_json::json!({
+            "is_online": false, "error": "CVM is offline",
+        }),
+    )
+    .await;
     let client = common::client(&server.base_url(), phala_cloud::RetryPolicy::none());
     let err = LocalVerifier::new()
         .verify_cvm(&client, "cvm_ykL5lbAn")
