@@ -12,6 +12,12 @@
 //! Values are held in memory that is wiped when dropped, and never shown by
 //! `Debug`; so are the plaintext, the ephemeral secret and the shared secret.
 //!
+//! A key fetched with [`Client::app_env_encrypt_key`] (or
+//! [`Client::encrypt_env_vars_for_app`]) is refused unless the KMS's
+//! signature over it verifies against a trust anchor
+//! ([`crate::kms_trust`]). A key you parse yourself, as below, is used as
+//! given: nothing shows who issued it.
+//!
 //! ```
 //! use phala_cloud::env_encryption::{EnvEncryptPublicKey, EnvVar};
 //!
