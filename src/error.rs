@@ -62,6 +62,17 @@ pub enum Error {
     /// The client's configuration is not valid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// An env-encryption key was refused: its KMS signature is missing or
+    /// bad, or its signer is not the trust anchor's root key. Nothing was
+    /// encrypted.
+    #[error(transparent)]
+    KeyVerification(Box<crate::kms_trust::KeyVerificationError>),
+}
+
+impl From<crate::kms_trust::KeyVerificationError> for Error {
+    fn from(e: crate::kms_trust::KeyVerificationError) -> Self {
+        Error::KeyVerification(Box::new(e))
+    }
 }
 
 /// A success answer that did not decode.
@@ -460,6 +471,21 @@ impl Error {
     /// No answer was received (DNS, connection, TLS, timeout, broken body).
     pub fn is_transport(&self) -> bool {
         matches!(self, Error::Transport(_))
+    }
+
+    /// An env-encryption key was refused before anything was encrypted to
+    /// it; [`Error::key_verification_error`] says why.
+    pub fn is_key_verification(&self) -> bool {
+        matches!(self, Error::KeyVerification(_))
+    }
+
+    /// Why an env-encryption key was refused, for
+    /// [`Error::KeyVerification`].
+    pub fn key_verification_error(&self) -> Option<&crate::kms_trust::KeyVerificationError> {
+        match self {
+            Error::KeyVerification(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// Transient: trying again later may succeed. Connection failures and

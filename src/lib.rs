@@ -45,8 +45,14 @@ pub mod error;
 mod generated;
 mod hex32;
 pub mod ids;
+mod kms_contract;
+pub mod kms_signature;
+pub mod kms_trust;
+#[cfg(feature = "attestation")]
+pub mod local_attestation;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod mr_config;
 mod multipart;
 pub mod onchain;
 pub mod paginate;

@@ -1,5 +1,6 @@
 //! Env-var encryption, proven by decrypting with the private half of a test
-//! key; and the client call that fetches the app's key first.
+//! key; and the client call that fetches the app's key first and refuses it
+//! unless the KMS root key of the chosen anchor signed it.
 //!
 //! The byte-exact comparison with an independent implementation (Python's
 //! `cryptography`, fixed ephemeral key and nonce) is the unit test
@@ -11,8 +12,14 @@ mod common;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use httpmock::prelude::*;
-use phala_cloud::env_encryption::{EncryptedEnv, EnvEncryptPublicKey, EnvEncryptionError, EnvVar};
+use k256::ecdsa::SigningKey;
+use phala_cloud::env_encryption::{
+    EncryptedEnv, EnvEncryptPublicKey, EnvEncryptionError, EnvVar, KeyVerification,
+};
+use phala_cloud::kms_signature::{Freshness, K256PublicKey, SignatureError};
+use phala_cloud::kms_trust::{AnchorKind, KeyVerificationError, KmsContract, KmsTrust};
 use phala_cloud::{Client, Error};
+use sha3::{Digest, Keccak256};
 use x25519_dalek::{PublicKey, StaticSecret};
 
 /// The test app's private key; its public half, computed with Python's
@@ -184,16 +191,84 @@ fn client(server: &MockServer) -> Client {
     common::client(&server.base_url(), phala_cloud::RetryPolicy::default())
 }
 
-/// The app id is given with `0x` below; `AppId` sends it without.
+const KMS: &str = "kms_dA2M76mq";
+const APP: &str = "0x1234567890abcdef1234567890abcdef12345678";
+/// The app id is given with `0x` above; `AppId` sends it without.
 const PUBKEY_PATH: &str =
     "/api/v1/kms/kms_dA2M76mq/pubkey/1234567890abcdef1234567890abcdef12345678";
+const INFO_PATH: &str = "/api/v1/kms/kms_dA2M76mq/info";
 
-async fn serve_pubkey(server: &MockServer, status: u16, body: String) -> httpmock::Mock<'_> {
+/// A KMS root key, signing env-encryption keys as dstack's KMS does
+/// (recoverable ECDSA over the Keccak-256 of the message, `r ‖ s ‖ v`).
+struct TestKms(SigningKey);
+
+impl TestKms {
+    fn new(secret: u8) -> Self {
+        Self(SigningKey::from_bytes(&[secret; 32].into()).unwrap())
+    }
+
+    fn root(&self) -> String {
+        hex::encode(self.0.verifying_key().to_encoded_point(true).as_bytes())
+    }
+
+    fn root_key(&self) -> K256PublicKey {
+        self.root().parse().unwrap()
+    }
+
+    fn sign(&self, timestamp: Option<u64>, public_key: &str) -> String {
+        let mut message = b"dstack-env-encrypt-pubkey:".to_vec();
+        message.extend(hex::decode(&APP[2..]).unwrap());
+        if let Some(timestamp) = timestamp {
+            message.extend(timestamp.to_be_bytes());
+        }
+        message.extend(hex::decode(public_key).unwrap());
+        let digest = Keccak256::digest(&message);
+        let (signature, recovery) = self.0.sign_prehash_recoverable(&digest).unwrap();
+        let mut bytes = signature.to_bytes().to_vec();
+        bytes.push(recovery.to_byte());
+        hex::encode(bytes)
+    }
+
+    /// The pubkey answer for the test app's key, signed by this KMS.
+    fn answer(&self) -> String {
+        serde_json::json!({
+            "public_key": format!("0x{APP_PUBLIC_KEY}"),
+            "signature": format!("0x{}", self.sign(None, APP_PUBLIC_KEY)),
+        })
+        .to_string()
+    }
+}
+
+/// `GET /kms/{kms_id}/info` naming `rpc_root` as the KMS's bootstrap key
+/// and, if given, `chain_root` as the contract's.
+fn kms_info(rpc_root: Option<&str>, chain_root: Option<&str>) -> String {
+    let mut info = serde_json::json!({
+        "id": KMS, "slug": "phala-prod", "db_version": "0.5.3",
+        "endpoint": "https://kms.example", "kms_type": "phala",
+    });
+    if let Some(root) = rpc_root {
+        info["rpc"] = serde_json::json!({
+            "bootstrap_info": {"ca_pubkey": "3059", "eventlog_length": 0, "k256_pubkey": root, "quote_length": 0},
+            "is_dev": false, "version": "0.5.3", "version_synced": true,
+        });
+    }
+    if let Some(root) = chain_root {
+        info["on_chain"] = serde_json::json!({
+            "kms_info": {"ca_pubkey": "3059", "eventlog_length": 0, "k256_pubkey": root, "quote_length": 0},
+        });
+    }
+    info.to_string()
+}
+
+async fn serve<'a>(
+    server: &'a MockServer,
+    path: &str,
+    status: u16,
+    body: String,
+) -> httpmock::Mock<'a> {
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path(PUBKEY_PATH)
-                .header("x-api-key", common::KEY);
+            when.method(GET).path(path).header("x-api-key", common::KEY);
             then.status(status)
                 .header("content-type", "application/json")
                 .body(body);
@@ -201,28 +276,29 @@ async fn serve_pubkey(server: &MockServer, status: u16, body: String) -> httpmoc
         .await
 }
 
-async fn encrypt_for_app(server: &MockServer) -> Result<EncryptedEnv, Error> {
+async fn serve_pubkey(server: &MockServer, status: u16, body: String) -> httpmock::Mock<'_> {
+    serve(server, PUBKEY_PATH, status, body).await
+}
+
+fn pinned(kms: &TestKms) -> KmsTrust {
+    KmsTrust::pinned(kms.root_key())
+}
+
+async fn encrypt_for_app(server: &MockServer, trust: KmsTrust) -> Result<EncryptedEnv, Error> {
     client(server)
-        .encrypt_env_vars_for_app(
-            "kms_dA2M76mq",
-            "0x1234567890abcdef1234567890abcdef12345678",
-            &sample_vars(),
-        )
+        .app_env_encrypt_key(KMS, APP)
+        .trust(trust)
+        .encrypt(&sample_vars())
         .await
 }
 
 #[tokio::test]
-async fn the_client_fetches_the_app_key_and_encrypts_to_it() {
+async fn a_key_signed_by_the_pinned_root_is_fetched_and_encrypted_to() {
+    let kms = TestKms::new(1);
     let server = MockServer::start_async().await;
-    let mock = serve_pubkey(
-        &server,
-        200,
-        serde_json::json!({"public_key": format!("0x{APP_PUBLIC_KEY}"), "signature": "0xabcd"})
-            .to_string(),
-    )
-    .await;
+    let mock = serve_pubkey(&server, 200, kms.answer()).await;
 
-    let encrypted = encrypt_for_app(&server).await.unwrap();
+    let encrypted = encrypt_for_app(&server, pinned(&kms)).await.unwrap();
 
     mock.assert_async().await;
     let direct = app_key().encrypt(&sample_vars()).unwrap();
@@ -231,6 +307,371 @@ async fn the_client_fetches_the_app_key_and_encrypts_to_it() {
         decrypt(&direct.encrypted_env)
     );
     assert_eq!(encrypted.env_keys, direct.env_keys);
+
+    let key = client(&server)
+        .app_env_encrypt_key(KMS, APP)
+        .trust(pinned(&kms))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.public_key, app_key());
+    assert_eq!(
+        key.verification,
+        KeyVerification::Verified {
+            signer: kms.root_key(),
+            anchor: AnchorKind::Pinned
+        }
+    );
+}
+
+/// The acceptance case: a key signed by another KMS key. The client asks
+/// for the key, refuses it, and sends nothing else.
+#[tokio::test]
+async fn a_key_signed_by_another_kms_is_refused_before_encrypting() {
+    let (ours, theirs) = (TestKms::new(1), TestKms::new(2));
+    let server = MockServer::start_async().await;
+    let pubkey = serve_pubkey(&server, 200, theirs.answer()).await;
+    let anything_else = server
+        .mock_async(|when, then| {
+            when.path_excludes("/pubkey/");
+            then.status(500);
+        })
+        .await;
+
+    let err = encrypt_for_app(&server, pinned(&ours)).await.unwrap_err();
+
+    assert!(err.is_key_verification(), "{err}");
+    assert_eq!(
+        err.key_verification_error(),
+        Some(&KeyVerificationError::SignerMismatch {
+            signer: theirs.root_key(),
+            expected: ours.root_key(),
+            anchor: AnchorKind::Pinned,
+        })
+    );
+    assert!(err.to_string().contains("refusing to encrypt"), "{err}");
+    pubkey.assert_calls_async(1).await;
+    anything_else.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn missing_and_malformed_signatures_are_refused() {
+    let kms = TestKms::new(1);
+    let good = kms.sign(None, APP_PUBLIC_KEY);
+    let cases = [
+        (
+            serde_json::json!({"public_key": APP_PUBLIC_KEY}),
+            "without a KMS signature",
+        ),
+        (
+            serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": ""}),
+            "without a KMS signature",
+        ),
+        (
+            serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": "0xabcd"}),
+            "expected 65 bytes",
+        ),
+        (
+            serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": format!("{}1c", &good[..128])}),
+            "27/28",
+        ),
+        // A signature over another key: it recovers some other signer.
+        (
+            serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": kms.sign(None, &"11".repeat(32))}),
+            "not by the KMS root key",
+        ),
+    ];
+    for (body, expected) in cases {
+        let server = MockServer::start_async().await;
+        serve_pubkey(&server, 200, body.to_string()).await;
+        let err = encrypt_for_app(&server, pinned(&kms)).await.unwrap_err();
+        assert!(err.is_key_verification(), "{body}: {err}");
+        assert!(err.to_string().contains(expected), "{body}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_v1_signature_is_checked_as_well() {
+    let kms = TestKms::new(1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let answer = |timestamp: u64, signer: &TestKms| {
+        serde_json::json!({
+            "public_key": APP_PUBLIC_KEY,
+            "signature": kms.sign(None, APP_PUBLIC_KEY),
+            "timestamp": timestamp,
+            "signature_v1": signer.sign(Some(timestamp), APP_PUBLIC_KEY),
+        })
+        .to_string()
+    };
+
+    let server = MockServer::start_async().await;
+    serve_pubkey(&server, 200, answer(now, &kms)).await;
+    assert!(encrypt_for_app(&server, pinned(&kms)).await.is_ok());
+
+    let server = MockServer::start_async().await;
+    serve_pubkey(&server, 200, answer(now - 3600, &kms)).await;
+    let err = encrypt_for_app(&server, pinned(&kms)).await.unwrap_err();
+    assert!(
+        matches!(
+            err.key_verification_error(),
+            Some(KeyVerificationError::Signature(
+                SignatureError::Expired { .. }
+            ))
+        ),
+        "{err}"
+    );
+
+    // The legacy signature is the pinned KMS's, the v1 one another's.
+    let server = MockServer::start_async().await;
+    serve_pubkey(&server, 200, answer(now, &TestKms::new(3))).await;
+    let err = encrypt_for_app(&server, pinned(&kms)).await.unwrap_err();
+    assert!(matches!(
+        err.key_verification_error(),
+        Some(KeyVerificationError::SignerMismatch { .. })
+    ));
+
+    // A clock of the caller's choosing.
+    let server = MockServer::start_async().await;
+    serve_pubkey(&server, 200, answer(1_750_000_000, &kms)).await;
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_750_000_100);
+    client(&server)
+        .app_env_encrypt_key(KMS, APP)
+        .trust(pinned(&kms))
+        .freshness(Freshness::default().at(at))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn by_default_the_root_key_comes_from_the_api() {
+    let kms = TestKms::new(1);
+    let server = MockServer::start_async().await;
+    let pubkey = serve_pubkey(&server, 200, kms.answer()).await;
+    let info = serve(&server, INFO_PATH, 200, kms_info(Some(&kms.root()), None)).await;
+
+    let encrypted = client(&server)
+        .encrypt_env_vars_for_app(KMS, APP, &sample_vars())
+        .await
+        .unwrap();
+    assert_eq!(
+        decrypt(&encrypted.encrypted_env),
+        decrypt(&app_key().encrypt(&sample_vars()).unwrap().encrypted_env)
+    );
+    pubkey.assert_async().await;
+    info.assert_async().await;
+
+    let key = client(&server)
+        .app_env_encrypt_key(KMS, APP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        key.verification,
+        KeyVerification::Verified {
+            signer: kms.root_key(),
+            anchor: AnchorKind::Api
+        }
+    );
+}
+
+#[tokio::test]
+async fn the_api_anchor_refuses_what_it_cannot_vouch_for() {
+    let (kms, other) = (TestKms::new(1), TestKms::new(2));
+    let cases = [
+        // The API names another root key.
+        (
+            kms_info(Some(&other.root()), None),
+            "not by the KMS root key",
+        ),
+        // The contract and the KMS's bootstrap info disagree.
+        (kms_info(Some(&kms.root()), Some(&other.root())), "disagree"),
+        // No root key at all.
+        (kms_info(None, None), "reports no k256 public key"),
+        (kms_info(Some("0x02"), None), "not a secp256k1 key"),
+    ];
+    for (info, expected) in cases {
+        let server = MockServer::start_async().await;
+        serve_pubkey(&server, 200, kms.answer()).await;
+        serve(&server, INFO_PATH, 200, info.clone()).await;
+        let err = client(&server)
+            .encrypt_env_vars_for_app(KMS, APP, &sample_vars())
+            .await
+            .unwrap_err();
+        assert!(err.is_key_verification(), "{info}: {err}");
+        assert!(err.to_string().contains(expected), "{info}: {err}");
+    }
+    // The contract's key wins over the bootstrap info when they agree, and
+    // it alone is enough.
+    let server = MockServer::start_async().await;
+    serve_pubkey(&server, 200, kms.answer()).await;
+    serve(&server, INFO_PATH, 200, kms_info(None, Some(&kms.root()))).await;
+    assert!(client(&server)
+        .encrypt_env_vars_for_app(KMS, APP, &sample_vars())
+        .await
+        .is_ok());
+}
+
+/// A JSON-RPC endpoint on 127.0.0.1 answering `eth_call` of `kmsInfo()`
+/// with `(bytes k256, bytes ca, bytes quote, bytes eventlog)`.
+fn kms_info_call_result(root: &str) -> String {
+    let word = |n: usize| format!("{n:064x}");
+    let key = hex::decode(root).unwrap();
+    format!(
+        "0x{}{}{}{}{}{}{}{}{}",
+        word(0x80),
+        word(0xe0),
+        word(0x100),
+        word(0x120),
+        word(key.len()),
+        hex::encode([key, vec![0; 31]].concat()),
+        word(0),
+        word(0),
+        word(0),
+    )
+}
+
+#[tokio::test]
+async fn the_on_chain_anchor_reads_kms_info_over_json_rpc() {
+    let (kms, other) = (TestKms::new(1), TestKms::new(2));
+    let contract = "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C";
+    for (signer, expect_ok) in [(&kms, true), (&other, false)] {
+        let api = MockServer::start_async().await;
+        let rpc = MockServer::start_async().await;
+        serve_pubkey(&api, 200, signer.answer()).await;
+        let call = rpc
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/")
+                    .header_missing("x-api-key")
+                    .json_body_includes(
+                        serde_json::json!({
+                            "jsonrpc": "2.0",
+                            "method": "eth_call",
+                            "params": [{"to": contract.to_ascii_lowercase(), "data": "0x09177063"}, "latest"],
+                        })
+                        .to_string(),
+                    );
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .json_body(serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": kms_info_call_result(&kms.root())}));
+            })
+            .await;
+        let trust = KmsTrust::on_chain(KmsContract::new(&rpc.base_url(), contract).unwrap());
+        let result = client(&api)
+            .app_env_encrypt_key(KMS, APP)
+            .trust(trust)
+            .send()
+            .await;
+        call.assert_async().await;
+        match result {
+            Ok(key) => {
+                assert!(expect_ok);
+                assert_eq!(
+                    key.verification,
+                    KeyVerification::Verified {
+                        signer: kms.root_key(),
+                        anchor: AnchorKind::OnChain
+                    }
+                );
+            }
+            Err(err) => {
+                assert!(!expect_ok, "{err}");
+                assert!(matches!(
+                    err.key_verification_error(),
+                    Some(KeyVerificationError::SignerMismatch {
+                        anchor: AnchorKind::OnChain,
+                        ..
+                    })
+                ));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_on_chain_read_that_fails_is_an_unavailable_anchor() {
+    let kms = TestKms::new(1);
+    let bodies = [
+        (200, serde_json::json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "execution reverted"}}).to_string(), "execution reverted"),
+        (200, serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": "0x"}).to_string(), "no contract"),
+        (502, "bad gateway".to_string(), "502"),
+    ];
+    for (status, body, expected) in bodies {
+        let api = MockServer::start_async().await;
+        let rpc = MockServer::start_async().await;
+        serve_pubkey(&api, 200, kms.answer()).await;
+        rpc.mock_async(|when, then| {
+            when.method(POST);
+            then.status(status).body(body.clone());
+        })
+        .await;
+        let trust = KmsTrust::on_chain(
+            KmsContract::new(
+                &rpc.base_url(),
+                "0x2f83172a49584c017f2b256f0fb2dca14126ba9c",
+            )
+            .unwrap(),
+        );
+        let err = client(&api)
+            .app_env_encrypt_key(KMS, APP)
+            .trust(trust)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.key_verification_error(),
+                Some(KeyVerificationError::AnchorUnavailable {
+                    anchor: AnchorKind::OnChain,
+                    ..
+                })
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn skipping_verification_is_explicit_and_says_so() {
+    let server = MockServer::start_async().await;
+    let pubkey = serve_pubkey(
+        &server,
+        200,
+        serde_json::json!({"public_key": APP_PUBLIC_KEY}).to_string(),
+    )
+    .await;
+    let key = client(&server)
+        .app_env_encrypt_key(KMS, APP)
+        .skip_key_verification()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.public_key, app_key());
+    assert_eq!(key.verification, KeyVerification::Skipped);
+    pubkey.assert_async().await;
+}
+
+#[tokio::test]
+async fn invalid_ids_are_refused_before_any_request() {
+    let server = MockServer::start_async().await;
+    let anything = server
+        .mock_async(|_, then| {
+            then.status(500);
+        })
+        .await;
+    for (kms, app) in [(KMS, "0x1234"), ("not a/kms", APP)] {
+        let err = client(&server)
+            .encrypt_env_vars_for_app(kms, app, &sample_vars())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+    }
+    anything.assert_calls_async(0).await;
 }
 
 #[tokio::test]
@@ -259,11 +700,17 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
             serde_json::json!({"public_key": "00".repeat(32)}).to_string(),
             "low-order point",
         ),
+        (
+            serde_json::json!({"public_key": APP_PUBLIC_KEY, "timestamp": "soon", "signature_v1": "00"}).to_string(),
+            "`timestamp`",
+        ),
     ];
     for (body, expected) in bodies {
         let server = MockServer::start_async().await;
         serve_pubkey(&server, 200, body.clone()).await;
-        let err = encrypt_for_app(&server).await.unwrap_err();
+        let err = encrypt_for_app(&server, pinned(&TestKms::new(1)))
+            .await
+            .unwrap_err();
         let Error::Decode(decode) = &err else {
             panic!("{body}: {err}");
         };
@@ -277,23 +724,9 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
 async fn an_error_answer_stays_an_api_error() {
     let server = MockServer::start_async().await;
     serve_pubkey(&server, 404, r#"{"detail": "KMS not found"}"#.into()).await;
-    let err = encrypt_for_app(&server).await.unwrap_err();
+    let err = encrypt_for_app(&server, pinned(&TestKms::new(1)))
+        .await
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(err.api_error().unwrap().message(), "KMS not found");
-}
-
-#[tokio::test]
-async fn the_key_alone_can_be_fetched() {
-    let server = MockServer::start_async().await;
-    serve_pubkey(
-        &server,
-        200,
-        serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": "0xabcd"}).to_string(),
-    )
-    .await;
-    let key = client(&server)
-        .app_env_encrypt_key("kms_dA2M76mq", "0x1234567890abcdef1234567890abcdef12345678")
-        .await
-        .unwrap();
-    assert_eq!(key, app_key());
 }

@@ -35,6 +35,30 @@ impl AppId {
     pub fn with_app_prefix(&self) -> &str {
         &self.prefixed
     }
+
+    /// The 20 bytes, as `address` on chain and in signed messages.
+    ///
+    /// ```
+    /// use phala_cloud::ids::AppId;
+    ///
+    /// let app = AppId::from([0xab; 20]);
+    /// assert_eq!(app.as_str(), "ab".repeat(20));
+    /// assert_eq!(app.to_bytes(), [0xab; 20]);
+    /// ```
+    pub fn to_bytes(&self) -> [u8; 20] {
+        let mut bytes = [0u8; 20];
+        // Construction admits only 40 hex digits, so this cannot fail.
+        let _ = hex::decode_to_slice(self.as_str(), &mut bytes);
+        bytes
+    }
+}
+
+impl From<[u8; 20]> for AppId {
+    fn from(bytes: [u8; 20]) -> Self {
+        Self {
+            prefixed: format!("{}{}", Self::APP_PREFIX, hex::encode(bytes)),
+        }
+    }
 }
 
 impl Parse for AppId {
