@@ -201,42 +201,6 @@ pub fn collect_refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 /// # Ok::<(), phala_cloud_codegen::SpecError>(())
 /// ```
 pub fn reachable_schemas(doc: &Value) -> Result<BTreeSet<String>, SpecError> {
-    let mut roots = Vec::new();
-    if let Some(paths) = doc.get("paths") {
-        collect_refs(paths, &mut roots);
-    }
-    referenced_closure(doc, roots)
-}
-
-/// The component schemas an answer can hold: those reachable through
-/// `$ref`s from the `content` of any operation's responses (success and
-/// error alike), followed transitively. A schema a request body also uses
-/// is among them.
-pub fn response_schemas(doc: &Value) -> Result<BTreeSet<String>, SpecError> {
-    let mut roots = Vec::new();
-    let items = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten();
-    for (_, item) in items {
-        for op in METHODS.iter().filter_map(|m| item.get(*m)) {
-            let responses = op.get("responses").and_then(Value::as_object);
-            for response in responses.into_iter().flat_map(|r| r.values()) {
-                if let Some(content) = response.get("content") {
-                    collect_refs(content, &mut roots);
-                }
-            }
-        }
-    }
-    referenced_closure(doc, roots)
-}
-
-/// `roots` and every component schema they reach through `$ref`s.
-fn referenced_closure<'a>(
-    doc: &'a Value,
-    mut stack: Vec<&'a str>,
-) -> Result<BTreeSet<String>, SpecError> {
     let mut reachable = BTreeSet::new();
     let Some(schemas) = doc
         .pointer("/components/schemas")
@@ -244,6 +208,10 @@ fn referenced_closure<'a>(
     else {
         return Ok(reachable);
     };
+    let mut stack = Vec::new();
+    if let Some(paths) = doc.get("paths") {
+        collect_refs(paths, &mut stack);
+    }
     while let Some(name) = stack.pop() {
         if reachable.contains(name) {
             continue;

@@ -5,8 +5,9 @@
 //! that meets a construct it cannot lower refuses with a [`SpecError`] naming
 //! the JSON pointer. Order matters and is part of the contract: the 3.1
 //! lowering runs before the rules that inspect schemas, version dispatch runs
-//! before pruning (legacy shapes become unreachable), and renaming runs last so
-//! every other rule sees upstream names in its messages.
+//! before the union rules (which must see the pinned version's shapes only)
+//! and before pruning (legacy shapes become unreachable), and renaming runs
+//! last so every other rule sees upstream names in its messages.
 
 mod bodies;
 mod defaults;

@@ -4,52 +4,27 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use crate::pointer::join;
-use crate::walk::{operations, response_schemas, schema_tree};
+use crate::walk::schemas;
 use crate::SpecError;
 
 /// The field typify generates for `additionalProperties`: a flattened map.
 pub const EXTRA_FIELD: &str = "extra";
 
-/// Every object shape an answer can hold — each component schema reachable
-/// from a response ([`response_schemas`], so also one a request shares) and
-/// each inline schema of a response — gets `additionalProperties: {}` when it
-/// lists properties and has no typed `additionalProperties`. typify then
+/// Every object shape with listed properties and no typed
+/// `additionalProperties` gets `additionalProperties: {}`. typify then
 /// generates a `#[serde(flatten)] pub extra: serde_json::Map<String, Value>`
 /// field: the fields a newer server sends (`resource_usage`) are kept there
 /// and written back on encoding, instead of being dropped. (typify reads an
 /// absent or `true` `additionalProperties` as "ignore them", and `false` as
-/// "refuse the body"; an answer must do neither.)
+/// "refuse the body"; an answer must do neither.) Request bodies get the
+/// map too: a body read from a file (an app compose) keeps the keys this
+/// version does not know, and a caller can send a field the spec does not
+/// list yet; an empty map sends nothing.
 ///
 /// A schema that already has a property named `extra` is refused: the two
 /// fields would collide.
 pub fn keep_unknown_fields(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
-    let names = response_schemas(spec)?;
-    if let Some(components) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        for (name, schema) in components.iter_mut() {
-            if names.contains(name) {
-                schema_tree(schema, &join("/components/schemas", name), &mut open)?;
-            }
-        }
-    }
-    operations(spec, &mut |op| {
-        let responses = op.op.get_mut("responses").and_then(Value::as_object_mut);
-        for (status, response) in responses.into_iter().flatten() {
-            let content = response.get_mut("content").and_then(Value::as_object_mut);
-            for (media, media_type) in content.into_iter().flatten() {
-                if let Some(schema) = media_type.get_mut("schema") {
-                    let ptr = join(
-                        &join(&join(&join(&op.pointer, "responses"), status), "content"),
-                        media,
-                    );
-                    schema_tree(schema, &join(&ptr, "schema"), &mut open)?;
-                }
-            }
-        }
-        Ok(())
-    })
+    schemas(spec, &mut open)
 }
 
 /// Opens one object shape to unknown fields, as [`keep_unknown_fields`] says.
@@ -106,7 +81,7 @@ mod tests {
     }
 
     #[test]
-    fn every_object_an_answer_holds_keeps_unknown_fields_and_request_bodies_do_not() {
+    fn every_object_keeps_unknown_fields_and_a_typed_map_keeps_its_type() {
         let mut s = spec();
         keep_unknown_fields(&mut s, &mut Context::default()).unwrap();
         let schemas = &s["components"]["schemas"];
@@ -121,7 +96,7 @@ mod tests {
             schemas["Page"]["properties"]["labels"]["additionalProperties"],
             json!({"type": "string"})
         );
-        assert_eq!(schemas["Body"].get("additionalProperties"), None);
+        assert_eq!(schemas["Body"]["additionalProperties"], json!({}));
         let inline = s.pointer("/paths/~1x/get/responses/200/content/application~1json/schema");
         assert_eq!(inline.unwrap()["additionalProperties"], json!({}));
     }
