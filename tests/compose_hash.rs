@@ -151,8 +151,14 @@ fn a_null_optional_field_does_not_survive_a_typed_compose_so_there_is_no_typed_h
     let with_null = serde_json::json!({"name": "a", "docker_compose_file": "x", "salt": null});
     let compose: AppComposeV2 = serde_json::from_value(with_null.clone()).unwrap();
     let sent = serde_json::to_value(&compose).unwrap();
-    assert_eq!(sent, serde_json::json!({"name": "a", "docker_compose_file": "x"}));
-    assert_ne!(ComposeHash::of_json(&sent), ComposeHash::of_json(&with_null));
+    assert_eq!(
+        sent,
+        serde_json::json!({"name": "a", "docker_compose_file": "x"})
+    );
+    assert_ne!(
+        ComposeHash::of_json(&sent),
+        ComposeHash::of_json(&with_null)
+    );
 }
 
 #[test]

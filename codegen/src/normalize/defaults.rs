@@ -6,8 +6,9 @@ use super::Context;
 use crate::walk::schemas;
 use crate::SpecError;
 
-/// Moves every `default` into the schema's description ("When omitted, the
-/// server uses `"zfs"`."), and drops it from the schema.
+/// Moves every `default` into the schema's description ("Default: `"zfs"`
+/// (the server's; this client does not fill it in)."), and drops it from
+/// the schema.
 ///
 /// typify turns a default into a non-optional field filled in on decoding
 /// and always written on encoding, so a body built from two fields sent
@@ -27,7 +28,7 @@ pub fn document_defaults(spec: &mut Value, _: &mut Context) -> Result<(), SpecEr
         if default.is_null() {
             return Ok(());
         }
-        let note = format!("When omitted, the server uses `{default}`.");
+        let note = format!("Default: `{default}` (the server's; this client does not fill it in).");
         let description = match schema.get("description").and_then(Value::as_str) {
             Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
             _ => note,
@@ -54,17 +55,17 @@ mod tests {
             run(
                 json!({"type": "string", "enum": ["ext4", "zfs"], "default": "zfs", "description": "Filesystem."})
             ),
-            json!({"type": "string", "enum": ["ext4", "zfs"], "description": "Filesystem.\n\nWhen omitted, the server uses `\"zfs\"`."})
+            json!({"type": "string", "enum": ["ext4", "zfs"], "description": "Filesystem.\n\nDefault: `\"zfs\"` (the server's; this client does not fill it in)."})
         );
         assert_eq!(
             run(
                 json!({"type": "array", "items": {"type": "string"}, "default": ["kms", "tproxy-net"]})
             ),
-            json!({"type": "array", "items": {"type": "string"}, "description": "When omitted, the server uses `[\"kms\",\"tproxy-net\"]`."})
+            json!({"type": "array", "items": {"type": "string"}, "description": "Default: `[\"kms\",\"tproxy-net\"]` (the server's; this client does not fill it in)."})
         );
         assert_eq!(
             run(json!({"type": "string", "default": ""})),
-            json!({"type": "string", "description": "When omitted, the server uses `\"\"`."})
+            json!({"type": "string", "description": "Default: `\"\"` (the server's; this client does not fill it in)."})
         );
     }
 

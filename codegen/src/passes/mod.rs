@@ -11,6 +11,7 @@ pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
 
 use quote::ToTokens;
+use syn::visit_mut::VisitMut;
 
 use crate::normalize::EXTRA_FIELD;
 
@@ -66,13 +67,22 @@ fn append_doc(attrs: &mut Vec<syn::Attribute>, paragraph: &str) {
 }
 
 /// The flattened map `keep_unknown_fields` gives a type, as typify leaves
-/// it: undocumented, and counted as a required field, so a type whose other
-/// fields are all optional loses its `Default`. This documents the map and
-/// derives `Default` again for those types (an empty map is the default).
+/// it: undocumented, and counted as a required field — a type whose other
+/// fields are all optional loses its `Default`, and a builder that is not
+/// given the map fails with "no value supplied for extra". This documents
+/// the map, derives `Default` again for those types and starts every
+/// builder with an empty map.
 pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) {
     let Some(types) = module_mut(&mut file.items, "types") else {
         return;
     };
+    if let Some(builders) = module_mut(types, "builder") {
+        for item in builders.iter_mut() {
+            if let syn::Item::Impl(imp) = item {
+                EmptyMapByDefault.visit_item_impl_mut(imp);
+            }
+        }
+    }
     for item in types.iter_mut() {
         let syn::Item::Struct(s) = item else { continue };
         let is_extra = |f: &syn::Field| f.ident.as_ref().is_some_and(|i| i == EXTRA_FIELD);
@@ -94,6 +104,28 @@ pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) {
         };
         if s.fields.iter().all(|f| is_extra(f) || optional(f)) {
             derive_default(&mut s.attrs);
+        }
+    }
+}
+
+/// `extra: Ok(Default::default())` in a builder's `Default`.
+struct EmptyMapByDefault;
+
+impl VisitMut for EmptyMapByDefault {
+    fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
+        let is_default = imp
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "Default");
+        if is_default {
+            syn::visit_mut::visit_item_impl_mut(self, imp);
+        }
+    }
+
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if matches!(&field.member, syn::Member::Named(name) if name == EXTRA_FIELD) {
+            field.expr = syn::parse_quote!(Ok(Default::default()));
         }
     }
 }
