@@ -164,3 +164,15 @@ fn derive_default(attrs: &mut [syn::Attribute]) {
         return;
     }
 }
+
+/// Asserts that the code of `file`, whitespace squeezed, contains each of
+/// `expected`; gives the code.
+#[cfg(test)]
+fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
+    let code = prettyplease::unparse(file);
+    let squeezed = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in expected {
+        assert!(squeezed.contains(expected), "missing {expected} in\n{code}");
+    }
+    code
+}

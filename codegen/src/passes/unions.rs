@@ -36,6 +36,9 @@ pub(crate) fn refuse_flattened_unions(file: &syn::File) -> Result<(), SpecError>
     Ok(())
 }
 
+/// A struct's fields: name and type.
+type Fields = Vec<(syn::Ident, syn::Type)>;
+
 /// For every untagged enum whose variants each hold one struct (a union of
 /// object shapes), adds a method per field that every variant's struct has
 /// with the same type, optional or not: `app.app_id()` whichever shape the
@@ -46,7 +49,7 @@ pub(crate) fn union_accessors(file: &mut syn::File) {
     let Some(types) = module_mut(&mut file.items, "types") else {
         return;
     };
-    let structs: BTreeMap<String, Vec<(syn::Ident, syn::Type)>> = types
+    let structs: BTreeMap<String, Fields> = types
         .iter()
         .filter_map(|item| match item {
             syn::Item::Struct(s) => Some((
@@ -63,7 +66,7 @@ pub(crate) fn union_accessors(file: &mut syn::File) {
     for item in types.iter_mut() {
         let syn::Item::Enum(e) = item else { continue };
         let untagged = serde_keys(&e.attrs).iter().any(|k| k == "untagged");
-        let variants: Option<Vec<(&syn::Ident, &Vec<(syn::Ident, syn::Type)>)>> = e
+        let variants: Option<Vec<(&syn::Ident, &Fields)>> = e
             .variants
             .iter()
             .map(|v| match &v.fields {
@@ -174,7 +177,7 @@ fn without_option(ty: &syn::Type) -> &syn::Type {
 /// if the variants do not agree on its type.
 fn accessor(
     field: &syn::Ident,
-    variants: &[(&syn::Ident, &Vec<(syn::Ident, syn::Type)>)],
+    variants: &[(&syn::Ident, &Fields)],
     types: &[&syn::Type],
 ) -> Option<TokenStream> {
     let base = without_option(types.first()?);
@@ -208,6 +211,7 @@ fn accessor(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::passes::assert_generates;
 
     fn file() -> syn::File {
         syn::parse_quote! {
@@ -245,18 +249,17 @@ mod tests {
     fn every_field_all_variants_share_gets_an_accessor() {
         let mut file = file();
         union_accessors(&mut file);
-        let code = prettyplease::unparse(&file);
-        let squeezed: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
-        for expected in [
-            "pub fn app_id(&self) -> &str { match self { Self::Full(v) => v.app_id.as_str(), Self::Minimal(v) => v.app_id.as_str(), } }",
-            "pub fn cvm_count(&self) -> ::std::option::Option<i64> { match self { Self::Full(v) => v.cvm_count, Self::Minimal(v) => v.cvm_count, } }",
-            "pub fn cvms(&self) -> ::std::option::Option<&[Cvm]> { match self { Self::Full(v) => ::std::option::Option::Some(v.cvms.as_slice()), Self::Minimal(v) => v.cvms.as_deref(), } }",
-            "pub fn id(&self) -> ::std::option::Option<&crate::ids::ProjectId> { match self { Self::Full(v) => ::std::option::Option::Some(&v.id), Self::Minimal(v) => v.id.as_ref(), } }",
-            "pub fn name(&self) -> ::std::option::Option<&str> { match self { Self::Full(v) => ::std::option::Option::Some(v.name.as_str()), Self::Minimal(v) => v.name.as_deref(), } }",
-            "most specific first (`Full`, `Minimal`)",
-        ] {
-            assert!(squeezed.contains(expected), "missing {expected} in\n{code}");
-        }
+        let code = assert_generates(
+            &file,
+            &[
+                "pub fn app_id(&self) -> &str { match self { Self::Full(v) => v.app_id.as_str(), Self::Minimal(v) => v.app_id.as_str(), } }",
+                "pub fn cvm_count(&self) -> ::std::option::Option<i64> { match self { Self::Full(v) => v.cvm_count, Self::Minimal(v) => v.cvm_count, } }",
+                "pub fn cvms(&self) -> ::std::option::Option<&[Cvm]> { match self { Self::Full(v) => ::std::option::Option::Some(v.cvms.as_slice()), Self::Minimal(v) => v.cvms.as_deref(), } }",
+                "pub fn id(&self) -> ::std::option::Option<&crate::ids::ProjectId> { match self { Self::Full(v) => ::std::option::Option::Some(&v.id), Self::Minimal(v) => v.id.as_ref(), } }",
+                "pub fn name(&self) -> ::std::option::Option<&str> { match self { Self::Full(v) => ::std::option::Option::Some(v.name.as_str()), Self::Minimal(v) => v.name.as_deref(), } }",
+                "most specific first (`Full`, `Minimal`)",
+            ],
+        );
         // Not in every variant, or of another type in one.
         assert!(!code.contains("fn only_full"), "{code}");
         assert!(!code.contains("fn kms_type"), "{code}");
