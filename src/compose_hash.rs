@@ -37,6 +37,34 @@
 //! let bytes32 = hash.to_bytes(); // what `addComposeHash(bytes32)` takes on chain
 //! # assert_eq!(phala_cloud::ids::ComposeHash::from(bytes32), hash);
 //! ```
+//!
+//! A compose built as a [`types::AppComposeV2`](crate::types::AppComposeV2)
+//! is sent as it serializes — the fields set, the keys of its `extra` map,
+//! nothing filled in — so the hash of what the client sends for it is
+//! `ComposeHash::of_json(&serde_json::to_value(&compose)?)`. There is no
+//! typed `compose_hash()` method: a compose decoded from the server's JSON
+//! does not re-encode an optional field the server wrote as `null` (an unset
+//! `Option` is left out), and the `null` is part of the hash. Hash the JSON
+//! as it came.
+//!
+//! ```
+//! use phala_cloud::compose_hash::ComposeHash;
+//! use phala_cloud::types::AppComposeV2;
+//!
+//! let compose = AppComposeV2::builder()
+//!     .name("demo")
+//!     .docker_compose_file("services: {}")
+//!     .allowed_envs(Vec::<String>::new());
+//! let compose = AppComposeV2::try_from(compose).map_err(|e| e.to_string())?;
+//! let sent = serde_json::to_value(&compose)?;
+//! assert_eq!(
+//!     sent,
+//!     serde_json::json!({"name": "demo", "docker_compose_file": "services: {}", "allowed_envs": []})
+//! );
+//! let hash = ComposeHash::of_json(&sent);
+//! # assert_eq!(hash.to_string().len(), 64);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io;
 
@@ -45,8 +73,6 @@ use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-use crate::types::AppComposeV2;
 
 pub use crate::ids::ComposeHash;
 
@@ -59,37 +85,6 @@ impl ComposeHash {
     pub fn of_json(app_compose: &Value) -> Self {
         let digest: [u8; 32] = Sha256::digest(canonical_json(app_compose).as_bytes()).into();
         Self::from(digest)
-    }
-}
-
-impl AppComposeV2 {
-    /// The canonical JSON of this app compose (see [`canonical_json`]), as
-    /// this type serializes it: every field with a value, defaults included,
-    /// `None` fields and an empty `allowed_envs` left out.
-    ///
-    /// Fails only when a field does not serialize to JSON.
-    pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
-        Ok(canonical_json(&serde_json::to_value(self)?))
-    }
-
-    /// The compose hash of this app compose, as this type serializes it (see
-    /// [`AppComposeV2::canonical_json`]). To hash a compose exactly as the
-    /// server returned it, keep its JSON and use [`ComposeHash::of_json`].
-    ///
-    /// ```
-    /// use phala_cloud::types::AppComposeV2;
-    ///
-    /// let compose: AppComposeV2 = serde_json::from_value(serde_json::json!({
-    ///     "name": "demo",
-    ///     "docker_compose_file": "services: {}",
-    /// }))?;
-    /// let hash = compose.compose_hash()?;
-    /// let json = serde_json::to_value(&compose)?;
-    /// assert_eq!(hash, phala_cloud::compose_hash::ComposeHash::of_json(&json));
-    /// # Ok::<(), serde_json::Error>(())
-    /// ```
-    pub fn compose_hash(&self) -> Result<ComposeHash, serde_json::Error> {
-        Ok(ComposeHash::of_json(&serde_json::to_value(self)?))
     }
 }
 

@@ -122,22 +122,43 @@ fn key_order_in_the_input_does_not_matter() {
 }
 
 #[test]
-fn the_spec_type_hashes_as_it_serializes() {
-    let compose: AppComposeV2 = serde_json::from_value(serde_json::json!({
-        "name": "tëst-app",
-        "docker_compose_file": "services:\n  app:\n    image: nginx\n",
-        "bash_script": "dropped: the default runner is docker-compose",
-        "pre_launch_script": "",
-        "allowed_envs": ["API_TOKEN"],
-    }))
-    .unwrap();
-    // The fixture is the full form, defaults spelled out (the spec's
-    // `storage_fs: "zfs"` among them), that the vector was computed from.
+fn a_typed_compose_encodes_exactly_what_it_holds_so_its_json_hashes_alike() {
+    // The fixture is the full form, defaults spelled out, that the vector
+    // was computed from; decoded and encoded again, it is the same JSON.
     let full = fixture("app_compose_v2");
+    let compose: AppComposeV2 = serde_json::from_value(full.clone()).unwrap();
     assert_eq!(serde_json::to_value(&compose).unwrap(), full);
     let expected = "220632b07f1dc3095260b3944cc5b9ae5440fbda6218e114f6f982949961f85c";
-    assert_eq!(compose.compose_hash().unwrap().to_string(), expected);
-    assert_eq!(compose.canonical_json().unwrap(), canonical_json(&full));
+    let sent = serde_json::to_value(&compose).unwrap();
+    assert_eq!(ComposeHash::of_json(&sent).to_string(), expected);
+
+    // Nothing is filled in, an empty list stays, a key the spec does not
+    // list is kept.
+    let short = serde_json::json!({
+        "name": "tëst-app",
+        "docker_compose_file": "services: {}",
+        "allowed_envs": [],
+        "x_key_from_a_newer_dstack": {"on": true},
+    });
+    let compose: AppComposeV2 = serde_json::from_value(short.clone()).unwrap();
+    let sent = serde_json::to_value(&compose).unwrap();
+    assert_eq!(sent, short);
+    assert_eq!(ComposeHash::of_json(&sent), ComposeHash::of_json(&short));
+}
+
+#[test]
+fn a_null_optional_field_does_not_survive_a_typed_compose_so_there_is_no_typed_hash() {
+    let with_null = serde_json::json!({"name": "a", "docker_compose_file": "x", "salt": null});
+    let compose: AppComposeV2 = serde_json::from_value(with_null.clone()).unwrap();
+    let sent = serde_json::to_value(&compose).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::json!({"name": "a", "docker_compose_file": "x"})
+    );
+    assert_ne!(
+        ComposeHash::of_json(&sent),
+        ComposeHash::of_json(&with_null)
+    );
 }
 
 #[test]
@@ -146,10 +167,10 @@ fn the_storage_filesystem_round_trips_as_a_string() {
     // normalizer's merge_enum_unions makes it one enum, so a compose with it
     // set decodes and hashes as the server wrote it.
     let json = serde_json::json!({"name": "fs", "docker_compose_file": "services: {}", "storage_fs": "zfs"});
-    let compose: AppComposeV2 = serde_json::from_value(json).unwrap();
+    let compose: AppComposeV2 = serde_json::from_value(json.clone()).unwrap();
     let back = serde_json::to_value(&compose).unwrap();
-    assert_eq!(back["storage_fs"], "zfs");
-    assert_eq!(compose.compose_hash().unwrap(), ComposeHash::of_json(&back));
+    assert_eq!(back, json);
+    assert_eq!(ComposeHash::of_json(&back), ComposeHash::of_json(&json));
 }
 
 #[test]

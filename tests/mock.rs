@@ -97,6 +97,7 @@ async fn timestamps_and_arrays_match_in_their_wire_form() {
             items: Vec::new(),
             next_cursor: None,
             total: 0,
+            extra: Default::default(),
         });
     });
     let client = mock::client(&server);

@@ -42,6 +42,7 @@ fn envs_update() -> UpdateCvmEnvsBody {
         env_keys: Some(vec!["API_KEY".into()]),
         compose_hash: None,
         transaction_hash: None,
+        extra: Default::default(),
     }
 }
 

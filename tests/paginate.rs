@@ -372,10 +372,7 @@ async fn apps_filters_go_with_every_page() {
         .try_collect()
         .await
         .unwrap();
-    let ids: Vec<u64> = apps
-        .iter()
-        .map(|a| serial(&a.subtype_0.as_ref().unwrap().app_id))
-        .collect();
+    let ids: Vec<u64> = apps.iter().map(|a| serial(a.app_id())).collect();
     assert_eq!(ids, serials(0, 250));
     assert_eq!(server.log.received().len(), 3);
     assert_filters(

@@ -40,6 +40,16 @@ const FAILED_SIG: &str = "sha256=5c01346a114970bcd0042d5a6675a24074622ba727e0bfd
 const UNKNOWN: &[u8] = br#"{"id":"evt_00000000000000ff","event":"cvm.migrated","version":"1","created_at":"2026-03-19T10:30:00Z","workspace":{"id":"my-team-slug","name":"My Team"},"data":{"cvm_id":"x","region":"eu"}}"#;
 const UNKNOWN_SIG: &str = "sha256=6c01afae726272a8da9f2658ab976cb5409765bf5b8b78776394dfe6c62eca9f";
 
+/// The official SDKs' test delivery: a known event with empty data.
+const EMPTY_DATA: &[u8] = br#"{"id":"evt_0000000000000003","event":"cvm.created","version":"1","created_at":"2026-03-19T10:30:00Z","workspace":{"id":"my-team-slug","name":"My Team"},"data":{}}"#;
+const EMPTY_DATA_SIG: &str =
+    "sha256=7065e361adea60f1bd1973b4c8cb758e7443e5286477fd3e08417ad04811e1f4";
+
+/// No envelope: neither `id`, `version`, `created_at` nor `workspace`.
+const NO_ENVELOPE: &[u8] = br#"{"event":"cvm.created","data":{"cvm_id":"x"}}"#;
+const NO_ENVELOPE_SIG: &str =
+    "sha256=669d354c366ca8895ec9c923111ee54955a4393abd74af62c8f0b23c4b8dda53";
+
 /// A known event whose data lacks `cvm_id`.
 const WRONG_SHAPE: &[u8] = br#"{"id":"evt_0000000000000002","event":"cvm.created","version":"1","created_at":"2026-03-19T10:30:00Z","workspace":{"id":"w","name":"W"},"data":{"cvm_name":"no id"}}"#;
 const WRONG_SHAPE_SIG: &str =
@@ -364,8 +374,31 @@ fn a_timestamp_that_is_not_a_number_is_its_own_error() {
 }
 
 #[test]
+fn a_known_event_whose_data_does_not_fit_is_kept_as_it_came() {
+    for (body, signature, data) in [
+        (EMPTY_DATA, EMPTY_DATA_SIG, serde_json::json!({})),
+        (
+            WRONG_SHAPE,
+            WRONG_SHAPE_SIG,
+            serde_json::json!({"cvm_name": "no id"}),
+        ),
+    ] {
+        let event = parse(body, signature).unwrap();
+        assert_eq!(event.data.name(), "cvm.created");
+        assert_eq!(
+            event.data,
+            EventData::Other {
+                event: "cvm.created".into(),
+                data
+            }
+        );
+        assert!(event.id.starts_with("evt_000000000000000"), "{}", event.id);
+    }
+}
+
+#[test]
 fn an_authentic_body_that_is_not_an_event_is_malformed() {
-    for (body, signature) in [(NOT_JSON, NOT_JSON_SIG), (WRONG_SHAPE, WRONG_SHAPE_SIG)] {
+    for (body, signature) in [(NOT_JSON, NOT_JSON_SIG), (NO_ENVELOPE, NO_ENVELOPE_SIG)] {
         let err = parse(body, signature).unwrap_err();
         assert!(matches!(err, WebhookError::MalformedBody(_)), "{err}");
         assert!(std::error::Error::source(&err).is_some());

@@ -10,7 +10,7 @@ use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
 use crate::normalize::{normalize, Normalized, ID_TYPES};
-use crate::SpecError;
+use crate::{passes, SpecError};
 
 /// The generated client, and what the normalizer learned on the way.
 #[derive(Debug, Clone)]
@@ -51,6 +51,7 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     Shape.visit_file_mut(&mut file);
     ExplainConversions.visit_file_mut(&mut file);
     add_paging_fields(&mut file);
+    shape_types(&mut file)?;
     let pinned = &normalized.context.api_version;
     let versions = &normalized.context.versions;
     file.items.push(syn::parse_quote! {
@@ -96,6 +97,18 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
         client: prettyplease::unparse(&file),
         normalized,
     })
+}
+
+/// The passes over the `types` module (`crate::passes`): unions as sum
+/// types with accessors, open enums in answers, documented unknown-field
+/// maps, optional setters that take the value.
+fn shape_types(file: &mut syn::File) -> Result<(), SpecError> {
+    passes::refuse_flattened_unions(file)?;
+    passes::union_accessors(file);
+    passes::open_answer_enums(file)?;
+    passes::finish_unknown_field_maps(file);
+    passes::optional_setters_take_the_value(file);
+    Ok(())
 }
 
 /// The normalized spec as progenitor reads it.

@@ -21,6 +21,7 @@ mod generate;
 pub mod inspect;
 mod mock;
 pub mod normalize;
+mod passes;
 mod pointer;
 mod walk;
 

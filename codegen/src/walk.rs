@@ -227,3 +227,20 @@ pub fn reachable_schemas(doc: &Value) -> Result<BTreeSet<String>, SpecError> {
     }
     Ok(reachable)
 }
+
+/// The component a schema stands for: the target of its `$ref`, or of the
+/// only `$ref` of a one-element `allOf` (how the normalizer spells a
+/// nullable reference), with that component's pointer.
+pub fn referenced<'a>(doc: &'a Value, schema: &Value) -> Option<(&'a Value, String)> {
+    let reference = match schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([only]) => only.get("$ref"),
+        _ => schema.get("$ref"),
+    }?;
+    let name = ref_name(reference.as_str()?)?;
+    let pointer = join("/components/schemas", name);
+    Some((doc.pointer(&pointer)?, pointer))
+}

@@ -215,3 +215,37 @@ fn the_spec_has_twelve_hashid_kinds_and_eight_paginated_operations() {
     );
     assert_eq!(paginated_operations(&s).len(), 8);
 }
+
+#[test]
+fn unions_are_enums_and_answer_enums_are_open() {
+    let generated = generate(spec()).expect("the vendored spec generates");
+    let code = &generated.client;
+    assert!(!code.contains("subtype_"), "a union was flattened");
+    for expected in [
+        "pub enum GetAppResponse {",
+        "pub enum DstackAppListResponseDstackAppsItem {",
+        "pub fn app_id(&self) -> &str {",
+        "pub fn name(&self) -> ::std::option::Option<&str> {",
+    ] {
+        assert!(code.contains(expected), "missing {expected}");
+    }
+    // `KmsType` is in answers; a compose's `storage_fs` only in requests.
+    let enum_body = |name: &str| {
+        let start = code.find(&format!("pub enum {name} {{")).unwrap();
+        code[start..start + code[start..].find("\n    }").unwrap()].to_string()
+    };
+    assert!(enum_body("KmsType").contains("Other(::std::string::String)"));
+    assert!(!enum_body("AppComposeV2StorageFs").contains("Other("));
+}
+
+#[test]
+fn a_property_named_like_the_unknown_fields_map_is_refused_with_its_pointer() {
+    let mut s = spec();
+    s["components"]["schemas"]["KMSInfo"]["properties"]["extra"] =
+        serde_json::json!({"type": "string"});
+    assert_eq!(
+        pointer_of_failure(s),
+        "openapi.json#/components/schemas/KMSInfo/properties/extra: \
+         a property named `extra` collides with the field that keeps unknown fields"
+    );
+}

@@ -89,6 +89,7 @@ pub fn kms_page(instances: &[types::KmsInfo], page: u64, page_size: u64) -> type
         page_size: window.page_size,
         pages: window.pages,
         total: window.total,
+        extra: Default::default(),
     }
 }
 
@@ -148,6 +149,7 @@ pub fn cvm_page(cvms: &[types::CvmInfo], page: u64, page_size: u64) -> types::Pa
         page_size: window.page_size,
         pages: window.pages,
         total: window.total,
+        extra: Default::default(),
     }
 }
 
@@ -203,15 +205,13 @@ pub fn app_page(
         dstack_apps: window
             .items
             .into_iter()
-            .map(|app| types::DstackAppListResponseDstackAppsItem {
-                subtype_0: Some(app),
-                subtype_1: None,
-            })
+            .map(types::DstackAppListResponseDstackAppsItem::from)
             .collect(),
         page: window.page,
         page_size: window.page_size,
         total: window.total,
         total_pages: window.pages,
+        extra: Default::default(),
     }
 }
 
@@ -262,6 +262,7 @@ pub fn family_instance_types(family: &str) -> types::FamilyInstanceTypesResponse
         family: family.to_string(),
         total: integer(items.len()),
         items,
+        extra: Default::default(),
     }
 }
 
@@ -443,17 +444,17 @@ fn reshape<F: serde::Serialize, T: DeserializeOwned>(what: &str, value: &F) -> T
 mod tests {
     use super::*;
 
-    /// `json` without its `null`s and empty arrays, which the generated
-    /// types do not serialize.
-    fn without_empty(json: Value) -> Value {
+    /// `json` without its `null`s, which the generated types do not
+    /// serialize for an optional field.
+    fn without_nulls(json: Value) -> Value {
         match json {
             Value::Object(map) => Value::Object(
                 map.into_iter()
-                    .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
-                    .map(|(k, v)| (k, without_empty(v)))
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k, without_nulls(v)))
                     .collect(),
             ),
-            Value::Array(items) => Value::Array(items.into_iter().map(without_empty).collect()),
+            Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
             other => other,
         }
     }
@@ -464,7 +465,7 @@ mod tests {
         let typed: T = decode("under test", json.clone());
         assert_eq!(
             serde_json::to_value(&typed).unwrap(),
-            without_empty(json),
+            without_nulls(json),
             "{}",
             std::any::type_name::<T>()
         );

@@ -11,7 +11,6 @@
 use phala_cloud::webhook::WebhookEvent;
 use serde_json::{json, Value};
 
-use super::compare::Unknown;
 use super::examples::Mode;
 use super::spec::{Coverage, Spec};
 use super::validate::validate;
@@ -325,10 +324,7 @@ pub async fn check(server: &Server, fixture: &Fixture) -> Result<(), String> {
             let valid = validate(&spec.upstream, &schema, &body);
             let mut case = Case::new(spec, op, name, Mode::Minimal);
             case.label = format!("{} as {name}", fixture.file);
-            case.answer = Answer {
-                unknown: Unknown::Ignore,
-                ..Answer::json(status, schema, body)
-            };
+            case.answer = Answer::json(status, schema, body);
             (valid, Some(server.run(&case).await))
         }
         Target::HandWritten(name) => {

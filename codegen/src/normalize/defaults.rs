@@ -1,4 +1,4 @@
-//! `default` values typify refuses.
+//! `default` values: the server's business, written into the docs.
 
 use serde_json::Value;
 
@@ -6,39 +6,34 @@ use super::Context;
 use crate::walk::schemas;
 use crate::SpecError;
 
-/// Drops the defaults typify rejects with "value does not conform to the
-/// given schema" (without saying where), or that mean nothing in Rust:
-/// - on a single-value enum (a lowered `const`): the value is implied;
-/// - under `allOf`/`anyOf`/`oneOf`: typify cannot check them there;
-/// - `null`: an optional field already defaults to `None`;
-/// - a value of another JSON type than the schema's `type`.
+/// Moves every `default` into the schema's description ("Default: `"zfs"`
+/// (the server's; this client does not fill it in)."), and drops it from
+/// the schema.
 ///
-/// A default only fills a field the server omitted, so dropping one never
-/// changes what is sent or what a present field decodes to.
-pub fn drop_rejected_defaults(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+/// typify turns a default into a non-optional field filled in on decoding
+/// and always written on encoding, so a body built from two fields sent
+/// today's server defaults for fifteen more (`storage_fs: "zfs"`,
+/// `listed: true`, `token: ""`), pinning them into every client, and an
+/// answer that left a field out came back with it. Without the default the
+/// field is optional: unset, it is not sent, and absent, it stays absent;
+/// the server applies its own default, whatever it is by then. (typify also
+/// refuses some defaults outright — on a single-value enum, under
+/// `allOf`/`anyOf`/`oneOf` — without saying where.) A `null` default only
+/// says "optional" and is dropped without a note.
+pub fn document_defaults(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     schemas(spec, &mut |schema, _| {
-        let Some(default) = schema.get("default") else {
+        let Some(default) = schema.remove("default") else {
             return Ok(());
         };
-        let single_enum = schema
-            .get("enum")
-            .and_then(Value::as_array)
-            .is_some_and(|e| e.len() == 1);
-        let composite = ["allOf", "anyOf", "oneOf"]
-            .iter()
-            .any(|k| schema.contains_key(*k));
-        let mismatched = match schema.get("type").and_then(Value::as_str) {
-            Some("string") => !default.is_string(),
-            Some("integer") => !(default.is_i64() || default.is_u64()),
-            Some("number") => !default.is_number(),
-            Some("boolean") => !default.is_boolean(),
-            Some("array") => !default.is_array(),
-            Some("object") => !default.is_object(),
-            _ => false,
-        };
-        if single_enum || composite || default.is_null() || mismatched {
-            schema.remove("default");
+        if default.is_null() {
+            return Ok(());
         }
+        let note = format!("Default: `{default}` (the server's; this client does not fill it in).");
+        let description = match schema.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+            _ => note,
+        };
+        schema.insert("description".into(), Value::from(description));
         Ok(())
     })
 }
@@ -50,47 +45,43 @@ mod tests {
 
     fn run(schema: Value) -> Value {
         let mut spec = json!({"paths": {}, "components": {"schemas": {"S": schema}}});
-        drop_rejected_defaults(&mut spec, &mut Context::default()).unwrap();
+        document_defaults(&mut spec, &mut Context::default()).unwrap();
         spec["components"]["schemas"]["S"].take()
     }
 
     #[test]
-    fn drops_single_value_enum_default() {
+    fn a_default_becomes_a_sentence_of_the_description() {
         assert_eq!(
-            run(json!({"type": "string", "enum": ["node"], "default": "node"})),
-            json!({"type": "string", "enum": ["node"]})
+            run(
+                json!({"type": "string", "enum": ["ext4", "zfs"], "default": "zfs", "description": "Filesystem."})
+            ),
+            json!({"type": "string", "enum": ["ext4", "zfs"], "description": "Filesystem.\n\nDefault: `\"zfs\"` (the server's; this client does not fill it in)."})
+        );
+        assert_eq!(
+            run(
+                json!({"type": "array", "items": {"type": "string"}, "default": ["kms", "tproxy-net"]})
+            ),
+            json!({"type": "array", "items": {"type": "string"}, "description": "Default: `[\"kms\",\"tproxy-net\"]` (the server's; this client does not fill it in)."})
+        );
+        assert_eq!(
+            run(json!({"type": "string", "default": ""})),
+            json!({"type": "string", "description": "Default: `\"\"` (the server's; this client does not fill it in)."})
         );
     }
 
     #[test]
-    fn drops_composite_null_and_mismatched_defaults() {
+    fn defaults_are_removed_everywhere_null_ones_without_a_note() {
+        let out = run(json!({"type": "object", "properties": {
+            "a": {"type": "string", "nullable": true, "default": null},
+            "b": {"allOf": [{"$ref": "#/x"}], "default": {"a": 1}},
+            "c": {"type": "string", "enum": ["node"], "default": "node"}
+        }}));
         assert_eq!(
-            run(json!({"allOf": [{"$ref": "#/x"}], "default": {"a": 1}})),
-            json!({"allOf": [{"$ref": "#/x"}]})
-        );
-        assert_eq!(
-            run(json!({"type": "string", "nullable": true, "default": null})),
+            out["properties"]["a"],
             json!({"type": "string", "nullable": true})
         );
-        assert_eq!(
-            run(json!({"type": "integer", "default": "5"})),
-            json!({"type": "integer"})
-        );
-        assert_eq!(
-            run(json!({"type": "integer", "default": 1.5})),
-            json!({"type": "integer"})
-        );
-    }
-
-    #[test]
-    fn keeps_valid_defaults() {
-        for schema in [
-            json!({"type": "string", "default": "0.000000"}),
-            json!({"type": "integer", "default": 20}),
-            json!({"type": "boolean", "default": false}),
-            json!({"type": "string", "enum": ["a", "b"], "default": "a"}),
-        ] {
-            assert_eq!(run(schema.clone()), schema);
-        }
+        assert!(out["properties"]["b"].get("default").is_none());
+        assert!(out["properties"]["c"].get("default").is_none());
+        assert!(!out.to_string().contains("\"default\""), "{out}");
     }
 }

@@ -5,8 +5,9 @@
 //! that meets a construct it cannot lower refuses with a [`SpecError`] naming
 //! the JSON pointer. Order matters and is part of the contract: the 3.1
 //! lowering runs before the rules that inspect schemas, version dispatch runs
-//! before pruning (legacy shapes become unreachable), and renaming runs last so
-//! every other rule sees upstream names in its messages.
+//! before the union rules (which must see the pinned version's shapes only)
+//! and before pruning (legacy shapes become unreachable), and renaming runs
+//! last so every other rule sees upstream names in its messages.
 
 mod bodies;
 mod defaults;
@@ -16,8 +17,11 @@ mod id_formats;
 mod lower;
 mod names;
 mod params;
+mod presence;
 mod prune;
 mod responses;
+mod unions;
+mod unknown_fields;
 mod versions;
 
 use serde_json::Value;
@@ -27,6 +31,7 @@ use crate::SpecError;
 pub use handwritten::{HandWritten, HAND_WRITTEN};
 pub use id_formats::{IdType, ID_TYPES};
 pub use names::OPERATION_RENAMES;
+pub use unknown_fields::EXTRA_FIELD;
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
 
 /// Name of the component schema every error response is declared with.
@@ -115,6 +120,14 @@ pub const RULES: &[Rule] = &[
         apply: versions::dispatch_versions,
     },
     Rule {
+        name: "type_untyped_union_fields",
+        apply: unions::type_untyped_union_fields,
+    },
+    Rule {
+        name: "order_union_branches",
+        apply: unions::order_union_branches,
+    },
+    Rule {
         name: "flatten_optional_bodies",
         apply: bodies::flatten_optional_bodies,
     },
@@ -127,8 +140,12 @@ pub const RULES: &[Rule] = &[
         apply: id_formats::type_path_parameters,
     },
     Rule {
-        name: "drop_rejected_defaults",
-        apply: defaults::drop_rejected_defaults,
+        name: "document_defaults",
+        apply: defaults::document_defaults,
+    },
+    Rule {
+        name: "optional_collections_are_options",
+        apply: presence::optional_collections_are_options,
     },
     Rule {
         name: "unify_error_responses",
@@ -137,6 +154,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "prune_unreachable",
         apply: prune::prune_unreachable,
+    },
+    Rule {
+        name: "keep_unknown_fields",
+        apply: unknown_fields::keep_unknown_fields,
     },
     Rule {
         name: "rename_types",
