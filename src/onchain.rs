@@ -19,6 +19,11 @@
 //! - Phase-2 refusals are errors: [`Error::is_compose_hash_invalid`] (466),
 //!   [`Error::is_transaction_unverified`] (467),
 //!   [`Error::is_compose_hash_not_allowed`] (468).
+//! - Between the two: the `onchain::eth` module (features
+//!   `onchain-eth-calldata`, `onchain-eth`) gives the calls to sign
+//!   (`approval.calldata()`, for a Safe) or sends them with a key and waits
+//!   until the contract allows the update (`approval.register(&provider)`,
+//!   whose result `confirm` takes).
 //!
 //! ```no_run
 //! use phala_cloud::onchain::{ConfirmUpdate, ProposeUpdate, UpdateOutcome};
