@@ -310,19 +310,13 @@ impl Client {
             .send()
             .await?
             .into_inner();
-        let undecodable = |message: String| {
+        answer.public_key.parse().map_err(|e: EnvEncryptionError| {
             Error::Decode(Box::new(DecodeError {
                 path: "public_key".into(),
-                message,
-                excerpt: answer.to_string().chars().take(512).collect(),
+                message: format!("`public_key`: {e}"),
+                excerpt: answer.public_key.chars().take(512).collect(),
             }))
-        };
-        let text = answer
-            .get("public_key")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| undecodable("no `public_key` string in the answer".into()))?;
-        text.parse()
-            .map_err(|e: EnvEncryptionError| undecodable(format!("`public_key`: {e}")))
+        })
     }
 
     /// Fetches the app's public key and encrypts `vars` to it in one call:

@@ -187,7 +187,10 @@ async fn every_sample_decodes_through_the_client() {
 #[test]
 fn samples_are_valid_against_the_spec() {
     let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
-    let spec = phala_cloud_codegen::normalize::normalize(spec)
+    let overlay =
+        phala_cloud_codegen::overlay::Overlay::parse(include_bytes!("../openapi.overlay.json"))
+            .unwrap();
+    let spec = phala_cloud_codegen::normalize::normalize(spec, &overlay)
         .unwrap()
         .spec;
     let (kms, cvms, apps) = (sample::kms_instances(), sample::cvms(), sample::apps());

@@ -1,12 +1,13 @@
-//! The spec as the suite reads it: the upstream `openapi.json` (what the
-//! server promises and expects), the normalized spec the client was generated
-//! from, and schema lookups shared by the generator, the validator and the
-//! comparisons.
+//! The spec as the suite reads it: the upstream `openapi.json` with the
+//! overlay beside it applied (what the server promises and expects), the
+//! normalized spec the client was generated from, and schema lookups shared
+//! by the generator, the validator and the comparisons.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use phala_cloud_codegen::normalize::{normalize, HandWritten, Normalized, RULES};
+use phala_cloud_codegen::overlay::Overlay;
 use serde_json::{Map, Value};
 
 /// The HTTP methods a path item can hold.
@@ -15,7 +16,8 @@ const METHODS: [&str; 8] = [
 ];
 
 pub struct Spec {
-    /// `openapi.json` as upstream serves it.
+    /// `openapi.json` as upstream serves it, completed by the overlay beside
+    /// it (`openapi.overlay.json`): what the server promises and expects.
     pub upstream: Value,
     /// `upstream` with only the pinned version's branch of each
     /// version-dispatch response: the shapes a client pinning
@@ -57,9 +59,16 @@ impl Spec {
         SPEC.get_or_init(|| {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
             let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let upstream: Value = serde_json::from_slice(&bytes).expect("openapi.json is JSON");
+            let spec: Value = serde_json::from_slice(&bytes).expect("openapi.json is JSON");
+            let overlay = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.overlay.json");
+            let overlay = std::fs::read(overlay).unwrap_or_else(|e| panic!("{overlay}: {e}"));
+            let overlay = Overlay::parse(&overlay).expect("the overlay parses");
+            let mut upstream = spec.clone();
+            overlay
+                .apply(&mut upstream)
+                .expect("the overlay applies to openapi.json");
             let normalized =
-                normalize(upstream.clone()).expect("the normalizer accepts openapi.json");
+                normalize(spec, &overlay).expect("the normalizer accepts openapi.json");
             let mut pinned = upstream.clone();
             let dispatch = RULES
                 .iter()

@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use httpmock::MockServer;
+use phala_cloud_codegen::overlay::OVERLAY_FILE;
 use serde_json::Value;
 use xtask::cli::{run, DIFFERS, FAILURE, SUCCESS};
 use xtask::fetch::Source;
@@ -16,6 +17,11 @@ use xtask::update::{Outcome, UpdateError, UpdateSpec};
 
 const OLD: &str = "openapi.2026-03-25.json";
 const CURRENT: &str = "openapi.2026-04-18.json";
+
+/// The workspace's overlay, which every vendored copy has beside it.
+fn workspace_overlay() -> Vec<u8> {
+    fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(OVERLAY_FILE)).unwrap()
+}
 
 fn fixture(name: &str) -> Vec<u8> {
     fs::read(
@@ -41,6 +47,7 @@ impl Vendored {
         fs::create_dir_all(&dir).unwrap();
         let spec = dir.join("openapi.json");
         fs::write(&spec, &bytes).unwrap();
+        fs::write(dir.join(OVERLAY_FILE), workspace_overlay()).unwrap();
         let modified = fs::metadata(&spec).unwrap().modified().unwrap();
         Self {
             dir,

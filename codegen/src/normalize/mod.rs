@@ -1,6 +1,8 @@
 //! Lowers the upstream Phala Cloud spec into what progenitor 0.15 accepts.
 //!
-//! The normalizer is a fixed sequence of named [`RULES`]. Each rule is a plain
+//! The [`Overlay`] beside the spec is applied first, so that every rule sees
+//! the answers, vocabularies and documentation it adds as if the spec had
+//! them. Then the normalizer runs a fixed sequence of named [`RULES`]. Each rule is a plain
 //! function over `serde_json::Value` with unit tests on small fragments; a rule
 //! that meets a construct it cannot lower refuses with a [`SpecError`] naming
 //! the JSON pointer. Order matters and is part of the contract: the 3.1
@@ -22,6 +24,7 @@ mod versions;
 
 use serde_json::Value;
 
+use crate::overlay::{Overlay, Unnecessary};
 use crate::SpecError;
 
 pub use handwritten::{HandWritten, HAND_WRITTEN};
@@ -159,6 +162,8 @@ pub struct Context {
     pub api_version: String,
     /// Every API version found in schema names, oldest first.
     pub versions: Vec<String>,
+    /// The overlay's updates this spec no longer needs (it says the same).
+    pub overlay_unnecessary: Vec<Unnecessary>,
 }
 
 /// A generated operation: where it is and what it is called in Rust.
@@ -183,9 +188,12 @@ pub struct Normalized {
     pub context: Context,
 }
 
-/// Runs every rule on `spec`, in order.
-pub fn normalize(mut spec: Value) -> Result<Normalized, SpecError> {
-    let mut context = Context::default();
+/// Applies `overlay` to `spec`, then runs every rule on it, in order.
+pub fn normalize(mut spec: Value, overlay: &Overlay) -> Result<Normalized, SpecError> {
+    let mut context = Context {
+        overlay_unnecessary: overlay.apply(&mut spec)?,
+        ..Context::default()
+    };
     for rule in RULES {
         (rule.apply)(&mut spec, &mut context)?;
     }
@@ -228,7 +236,8 @@ mod tests {
 
     #[test]
     fn refuses_swagger_2() {
-        let err = normalize(json!({"swagger": "2.0", "paths": {}})).unwrap_err();
+        let err =
+            normalize(json!({"swagger": "2.0", "paths": {}}), &Overlay::default()).unwrap_err();
         assert_eq!(err.pointer, "/openapi");
     }
 
