@@ -46,7 +46,7 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::types::AppComposeV2;
+use crate::types::AppCompose;
 
 pub use crate::ids::ComposeHash;
 
@@ -62,7 +62,7 @@ impl ComposeHash {
     }
 }
 
-impl AppComposeV2 {
+impl AppCompose {
     /// The canonical JSON of this app compose (see [`canonical_json`]), as
     /// this type serializes it: every field with a value, defaults included,
     /// `None` fields and an empty `allowed_envs` left out.
@@ -73,13 +73,13 @@ impl AppComposeV2 {
     }
 
     /// The compose hash of this app compose, as this type serializes it (see
-    /// [`AppComposeV2::canonical_json`]). To hash a compose exactly as the
+    /// [`AppCompose::canonical_json`]). To hash a compose exactly as the
     /// server returned it, keep its JSON and use [`ComposeHash::of_json`].
     ///
     /// ```
-    /// use phala_cloud::types::AppComposeV2;
+    /// use phala_cloud::types::AppCompose;
     ///
-    /// let compose: AppComposeV2 = serde_json::from_value(serde_json::json!({
+    /// let compose: AppCompose = serde_json::from_value(serde_json::json!({
     ///     "name": "demo",
     ///     "docker_compose_file": "services: {}",
     /// }))?;

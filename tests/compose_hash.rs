@@ -27,7 +27,7 @@
 //! beyond 2^53), where this crate follows Python.
 
 use phala_cloud::compose_hash::{canonical_json, ComposeHash};
-use phala_cloud::types::AppComposeV2;
+use phala_cloud::types::AppCompose;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -123,7 +123,7 @@ fn key_order_in_the_input_does_not_matter() {
 
 #[test]
 fn the_spec_type_hashes_as_it_serializes() {
-    let compose: AppComposeV2 = serde_json::from_value(serde_json::json!({
+    let compose: AppCompose = serde_json::from_value(serde_json::json!({
         "name": "tëst-app",
         "docker_compose_file": "services:\n  app:\n    image: nginx\n",
         "bash_script": "dropped: the default runner is docker-compose",
@@ -146,7 +146,7 @@ fn the_storage_filesystem_round_trips_as_a_string() {
     // normalizer's merge_enum_unions makes it one enum, so a compose with it
     // set decodes and hashes as the server wrote it.
     let json = serde_json::json!({"name": "fs", "docker_compose_file": "services: {}", "storage_fs": "zfs"});
-    let compose: AppComposeV2 = serde_json::from_value(json).unwrap();
+    let compose: AppCompose = serde_json::from_value(json).unwrap();
     let back = serde_json::to_value(&compose).unwrap();
     assert_eq!(back["storage_fs"], "zfs");
     assert_eq!(compose.compose_hash().unwrap(), ComposeHash::of_json(&back));

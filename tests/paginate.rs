@@ -13,6 +13,7 @@ use common::{fixture, json, Log, Recorded, RoutedServer};
 use futures::{StreamExt, TryStreamExt};
 use phala_cloud::builder::{GetAppUsage, ListCvmOperations};
 use phala_cloud::paginate::{self, StyleKind};
+use phala_cloud::types::{AttestationSummary, CvmLifecycleStatus};
 use phala_cloud::{Client, Error, RetryPolicy};
 use serde_json::{json, Value};
 
@@ -364,7 +365,10 @@ async fn apps_filters_go_with_every_page() {
     let apps: Vec<_> = client
         .list_apps()
         .search("agent one")
-        .status(vec!["running".to_string(), "stopped".to_string()])
+        .status(vec![
+            CvmLifecycleStatus::Running,
+            CvmLifecycleStatus::Stopped,
+        ])
         .listed(true)
         .kms_slug("phala")
         .items()
@@ -652,17 +656,17 @@ async fn offset_prefetch_keeps_order_when_a_later_page_is_answered_first() {
 
 fn quotes_page(skip: u64, limit: u64, total: u64) -> String {
     let quote = |i| {
-        json!({"checksum": format!("sum_{i}"), "verified": 1,
+        json!({"checksum": format!("{i:064x}"), "verified": 1,
                "created_at": "2025-08-15T16:01:28+00:00"})
     };
     json(200, &slice(quote, skip, limit, total).to_string())
 }
 
 #[tokio::test]
-async fn recent_attestations_page_with_skip_and_yield_json_values() {
+async fn recent_attestations_page_with_skip_and_yield_quote_summaries() {
     let server = listing(("skip", "limit"), quotes_page, |_| Some(130)).await;
     let client = client(&server.url);
-    let quotes: Vec<Value> = client
+    let quotes: Vec<AttestationSummary> = client
         .list_recent_attestations()
         .items()
         .try_collect()
@@ -670,7 +674,7 @@ async fn recent_attestations_page_with_skip_and_yield_json_values() {
         .unwrap();
     let sums: Vec<u64> = quotes
         .iter()
-        .map(|q| serial(q["checksum"].as_str().unwrap()))
+        .map(|q| u64::from_str_radix(q.checksum.as_str(), 16).unwrap())
         .collect();
     assert_eq!(sums, serials(0, 130));
     assert_eq!(asked(&server.log, "skip"), numbers(&[0, 100]));
@@ -688,10 +692,7 @@ async fn recent_attestations_that_are_not_an_array_are_a_decode_error() {
     let client = client(&server.url);
     let results: Vec<_> = client.list_recent_attestations().items().collect().await;
     assert_eq!(results.len(), 1);
-    assert!(
-        matches!(&results[0], Err(Error::Decode(d)) if d.excerpt.contains("items")),
-        "{results:?}"
-    );
+    assert!(matches!(&results[0], Err(Error::Decode(_))), "{results:?}");
 }
 
 // ---------------------------------------------------------------------------

@@ -54,6 +54,7 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
     Shape.visit_file_mut(&mut file);
     ExplainConversions.visit_file_mut(&mut file);
     add_paging_fields(&mut file);
+    crate::docs::document_builders(&mut file, &normalized.spec);
     let pinned = &normalized.context.api_version;
     let versions = &normalized.context.versions;
     file.items.push(syn::parse_quote! {

@@ -18,6 +18,7 @@
 //! that no rule handles, never a panic inside a generator.
 
 pub mod conformance;
+mod docs;
 mod error;
 mod generate;
 pub mod inspect;

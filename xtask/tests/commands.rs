@@ -20,7 +20,12 @@ const CURRENT: &str = "openapi.2026-04-18.json";
 
 /// The workspace's overlay, which every vendored copy has beside it.
 fn workspace_overlay() -> Vec<u8> {
-    fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(OVERLAY_FILE)).unwrap()
+    fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(OVERLAY_FILE),
+    )
+    .unwrap()
 }
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -29,7 +29,7 @@ use crate::SpecError;
 
 pub use handwritten::{HandWritten, HAND_WRITTEN};
 pub use id_formats::{IdType, ID_TYPES};
-pub use names::OPERATION_RENAMES;
+pub use names::{OPERATION_RENAMES, TYPE_RENAMES};
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
 
 /// Name of the component schema every error response is declared with.
@@ -64,6 +64,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "name_operations",
         apply: names::name_operations,
+    },
+    Rule {
+        name: "clean_summaries",
+        apply: names::clean_summaries,
     },
     Rule {
         name: "lower_type_arrays",
@@ -110,6 +114,10 @@ pub const RULES: &[Rule] = &[
         apply: lower::drop_patterns,
     },
     Rule {
+        name: "plain_bounded_strings",
+        apply: names::plain_bounded_strings,
+    },
+    Rule {
         name: "drop_inline_titles",
         apply: lower::drop_inline_titles,
     },
@@ -128,6 +136,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "type_path_parameters",
         apply: id_formats::type_path_parameters,
+    },
+    Rule {
+        name: "type_id_fields",
+        apply: id_formats::type_id_fields,
     },
     Rule {
         name: "drop_rejected_defaults",
