@@ -355,7 +355,7 @@ async fn prefetch_drops_pages_past_an_error() {
 async fn apps_filters_go_with_every_page() {
     let app_page = |page, size, total| {
         let app = |i| {
-            json!({"id": format!("app_{i}"), "name": "n", "app_id": format!("app_{i}"),
+            json!({"id": format!("app_{i}"), "name": "n", "app_id": format!("{i:040x}"),
                    "created_at": "2026-01-30T12:00:00Z", "kms_type": "phala", "cvm_count": 1})
         };
         numbered_page(("dstack_apps", "total_pages"), app, (page, size, total))
@@ -378,7 +378,7 @@ async fn apps_filters_go_with_every_page() {
         .unwrap();
     let ids: Vec<u64> = apps
         .iter()
-        .map(|a| serial(&a.subtype_0.as_ref().unwrap().app_id))
+        .map(|a| u64::from_str_radix(a.subtype_0.as_ref().unwrap().app_id.as_str(), 16).unwrap())
         .collect();
     assert_eq!(ids, serials(0, 250));
     assert_eq!(server.log.received().len(), 3);
@@ -428,8 +428,9 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
         PAGES,
         |page, size, total| {
             let revision = |i| {
-                json!({"revision_id": format!("rev_{i}"), "app_id": "a", "vm_uuid": "u",
-                       "compose_hash": "h", "created_at": "2026-01-30T12:00:00Z",
+                json!({"revision_id": format!("rev_{i}"), "app_id": APP_ID,
+                       "vm_uuid": "c48d9363-21b2-4f4a-87d9-3496623f020d",
+                       "compose_hash": "ab".repeat(32), "created_at": "2026-01-30T12:00:00Z",
                        "trace_id": null, "operation_type": "create"})
             };
             numbered_page(("revisions", "total_pages"), revision, (page, size, total))
@@ -708,7 +709,7 @@ async fn operations_server(pages: fn(Option<&str>) -> Option<OperationsPage>) ->
         let operation = |i| {
             json!({"correlation_id": format!("op_{i}"), "operation_type": "power_on",
                    "target_state": "running", "triggered_by": 1,
-                   "started_at": "2026-01-30T12:00:00Z", "status": "succeeded",
+                   "started_at": "2026-01-30T12:00:00Z", "status": "completed",
                    "sub_operations": [], "events": [], "instance_name": "vm"})
         };
         let body = match pages(r.param("cursor").as_deref()) {

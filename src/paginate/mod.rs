@@ -15,7 +15,7 @@
 //!
 //! let running = client
 //!     .list_apps()
-//!     .status(vec!["running".to_string()])
+//!     .status(vec![phala_cloud::types::CvmLifecycleStatus::Running])
 //!     .items()
 //!     .concurrency(4)
 //!     .try_collect::<Vec<_>>()

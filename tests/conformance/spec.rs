@@ -6,8 +6,9 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use phala_cloud_codegen::normalize::{normalize, HandWritten, Normalized, RULES};
+use phala_cloud_codegen::normalize::{normalize, Context, HandWritten, Normalized, RULES};
 use phala_cloud_codegen::overlay::Overlay;
+use phala_cloud_codegen::SpecError;
 use serde_json::{Map, Value};
 
 /// The HTTP methods a path item can hold.
@@ -51,6 +52,15 @@ pub enum Coverage {
     Missing,
 }
 
+/// The normalizer's rule `name`.
+fn rule(name: &str) -> fn(&mut Value, &mut Context) -> Result<(), SpecError> {
+    RULES
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("the normalizer has a {name} rule"))
+        .apply
+}
+
 impl Spec {
     /// Read once per test binary: `openapi.json` is read at test time, so a
     /// spec update is checked by this suite before anything else.
@@ -67,14 +77,14 @@ impl Spec {
             overlay
                 .apply(&mut upstream)
                 .expect("the overlay applies to openapi.json");
+            // The answers' app ids, compose hashes and VM UUIDs are what the
+            // client decodes them as: examples and checks use their formats.
+            rule("type_id_fields")(&mut upstream, &mut Default::default())
+                .expect("type_id_fields accepts the upstream spec");
             let normalized =
                 normalize(spec, &overlay).expect("the normalizer accepts openapi.json");
             let mut pinned = upstream.clone();
-            let dispatch = RULES
-                .iter()
-                .find(|r| r.name == "dispatch_versions")
-                .expect("the normalizer has a dispatch_versions rule");
-            (dispatch.apply)(&mut pinned, &mut Default::default())
+            rule("dispatch_versions")(&mut pinned, &mut Default::default())
                 .expect("dispatch_versions accepts the upstream spec");
             Spec {
                 upstream,

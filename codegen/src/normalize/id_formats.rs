@@ -246,14 +246,40 @@ fn type_fields(schema: &mut Map<String, Value>) {
         let Some(field) = properties.get_mut(*name).and_then(Value::as_object_mut) else {
             continue;
         };
-        let plain = field.get("type").and_then(Value::as_str) == Some("string")
-            && field
-                .keys()
-                .all(|k| PLAIN_STRING_KEYWORDS.contains(&k.as_str()));
-        if plain {
-            field.insert("format".into(), Value::from(*format));
+        if let Some(string) = plain_string(field) {
+            string.insert("format".into(), Value::from(*format));
         }
     }
+}
+
+/// The plain string `field` is, or its string branch when it is the 3.1
+/// spelling of a nullable string (`anyOf: [{type: string}, {type: null}]`).
+fn plain_string(field: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
+    if is_plain_string(field) {
+        return Some(field);
+    }
+    if !field
+        .keys()
+        .all(|k| k == "anyOf" || PLAIN_STRING_KEYWORDS.contains(&k.as_str()))
+    {
+        return None;
+    }
+    let branches = field.get_mut("anyOf")?.as_array_mut()?;
+    let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+    let string = match branches.as_slice() {
+        [_, n] if is_null(n) => 0,
+        [n, _] if is_null(n) => 1,
+        _ => return None,
+    };
+    let branch = branches.get_mut(string)?.as_object_mut()?;
+    is_plain_string(branch).then_some(branch)
+}
+
+fn is_plain_string(schema: &Map<String, Value>) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("string")
+        && schema
+            .keys()
+            .all(|k| PLAIN_STRING_KEYWORDS.contains(&k.as_str()))
 }
 
 /// Every component schema a request parameter or body reaches.
@@ -390,8 +416,8 @@ mod tests {
                 "Shared": {"properties": {"compose_hash": {"type": "string"}}},
                 "Got": {"properties": {
                     "app_id": {"type": "string", "nullable": true, "description": "d"},
+                    "vm_uuid": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Vm Uuid"},
                     "compose_hash": {"type": "string", "minLength": 64},
-                    "vm_uuid": {"type": "string", "format": "uuid"},
                     "shared": {"$ref": "#/components/schemas/Shared"}
                 }}
             }}
@@ -409,8 +435,9 @@ mod tests {
             "constrained"
         );
         assert_eq!(
-            schemas["Got"]["properties"]["vm_uuid"]["format"], "uuid",
-            "kept"
+            schemas["Got"]["properties"]["vm_uuid"]["anyOf"][0],
+            json!({"type": "string", "format": "vm-uuid"}),
+            "the string branch of a 3.1 nullable string"
         );
         assert!(
             schemas["Sent"]["properties"]["app_id"]

@@ -46,8 +46,8 @@ pub struct Rule {
 /// The rules, in the order they run.
 pub const RULES: &[Rule] = &[
     Rule {
-        name: "require_openapi_3",
-        apply: require_openapi_3,
+        name: "type_id_fields",
+        apply: id_formats::type_id_fields,
     },
     Rule {
         name: "exclude_hand_written",
@@ -138,10 +138,6 @@ pub const RULES: &[Rule] = &[
         apply: id_formats::type_path_parameters,
     },
     Rule {
-        name: "type_id_fields",
-        apply: id_formats::type_id_fields,
-    },
-    Rule {
         name: "drop_rejected_defaults",
         apply: defaults::drop_rejected_defaults,
     },
@@ -200,8 +196,10 @@ pub struct Normalized {
     pub context: Context,
 }
 
-/// Applies `overlay` to `spec`, then runs every rule on it, in order.
+/// Checks that `spec` is OpenAPI 3.0 or 3.1, applies `overlay` to it, then
+/// runs every rule on it, in order.
 pub fn normalize(mut spec: Value, overlay: &Overlay) -> Result<Normalized, SpecError> {
+    require_openapi_3(&spec)?;
     let mut context = Context {
         overlay_unnecessary: overlay.apply(&mut spec)?,
         ..Context::default()
@@ -213,7 +211,7 @@ pub fn normalize(mut spec: Value, overlay: &Overlay) -> Result<Normalized, SpecE
 }
 
 /// Only OpenAPI 3.0 and 3.1 documents with `paths` are understood.
-fn require_openapi_3(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+fn require_openapi_3(spec: &Value) -> Result<(), SpecError> {
     let version = spec.get("openapi").and_then(Value::as_str).unwrap_or("");
     if !(version.starts_with("3.0.") || version.starts_with("3.1.")) {
         return Err(SpecError::at(
@@ -255,8 +253,7 @@ mod tests {
 
     #[test]
     fn refuses_missing_paths() {
-        let err = require_openapi_3(&mut json!({"openapi": "3.1.0"}), &mut Context::default())
-            .unwrap_err();
+        let err = require_openapi_3(&json!({"openapi": "3.1.0"})).unwrap_err();
         assert_eq!(
             err.to_string(),
             "openapi.json#/paths: the document has no paths object"
