@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use quote::ToTokens;
 use serde_json::Value;
 
+use crate::inspect::setter_name;
 use crate::walk::METHODS;
 
 /// Adds the documentation to `file`, the generated client, from `spec`, the
@@ -75,21 +76,6 @@ fn parameter_doc(param: &Value) -> Option<String> {
         doc.push_str(&format!("\n\nThe server's default: `{default}`."));
     }
     Some(doc)
-}
-
-/// The setter progenitor names after a parameter: `X-Compose-Hash` →
-/// `x_compose_hash`.
-fn setter_name(parameter: &str) -> String {
-    parameter
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Each request builder's operation: `ListApps` → `list_apps`, read from the

@@ -305,15 +305,4 @@ pub fn property_schema<'a>(schema: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// The argument name of a parameter: its setter on the generated builder.
-pub fn setter_name(parameter: &str) -> String {
-    parameter
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
+pub use phala_cloud_codegen::inspect::setter_name;

@@ -413,6 +413,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn schema_names(spec: &Value) -> Vec<String> {
+        spec["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     #[test]
     fn strips_fastapi_suffix_and_handle_prefix() {
         assert_eq!(
@@ -501,12 +510,7 @@ mod tests {
             name: "update_thing".into(),
         });
         rename_with(&mut spec, &mut cx, &[]).unwrap();
-        let names: Vec<_> = spec["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let names = schema_names(&spec);
         assert_eq!(
             names,
             ["CVMInfo", "PatchImage", "PreflightImage", "UpdateThingBody"]
@@ -565,12 +569,7 @@ mod tests {
         }}});
         let chosen = [("CVMOSInfo", "CvmOsInfo"), ("AppComposeV2", "AppCompose")];
         rename_with(&mut spec, &mut Context::default(), &chosen).unwrap();
-        let names: Vec<_> = spec["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let names = schema_names(&spec);
         for expected in [
             "CvmOsInfo",
             "OnChainDevice",
