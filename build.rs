@@ -1,5 +1,6 @@
-//! Generates the client from `openapi.json`: the normalizer lowers the spec
-//! into what progenitor accepts, progenitor writes the client and its types,
+//! Generates the client from `openapi.json` and the overlay beside it
+//! (`openapi.overlay.json`): the normalizer applies the overlay and lowers
+//! the spec into what progenitor accepts, progenitor writes the client and its types,
 //! and the result lands in `$OUT_DIR/client.rs` (included by `src/generated.rs`).
 //! With the `mock` feature, the typed `httpmock` helpers generated from the
 //! same spec land in `$OUT_DIR/mock.rs` (included by `src/mock/generated.rs`).
@@ -8,17 +9,23 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let overlay_file = phala_cloud_codegen::overlay::OVERLAY_FILE;
     println!("cargo:rerun-if-changed=openapi.json");
+    println!("cargo:rerun-if-changed={overlay_file}");
     println!("cargo:rerun-if-changed=build.rs");
 
-    let spec = match std::fs::read("openapi.json") {
-        Ok(bytes) => bytes,
-        Err(e) => {
+    let (spec, overlay) = match (std::fs::read("openapi.json"), std::fs::read(overlay_file)) {
+        (Ok(spec), Ok(overlay)) => (spec, overlay),
+        (Err(e), _) => {
             eprintln!("error: cannot read openapi.json: {e}");
             return ExitCode::FAILURE;
         }
+        (_, Err(e)) => {
+            eprintln!("error: cannot read {overlay_file}: {e}");
+            return ExitCode::FAILURE;
+        }
     };
-    let generated = match phala_cloud_codegen::generate_from_bytes(&spec) {
+    let generated = match phala_cloud_codegen::generate_from_bytes(&spec, &overlay) {
         Ok(generated) => generated,
         Err(e) => {
             eprintln!("error: {e}");

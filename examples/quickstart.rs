@@ -103,7 +103,7 @@ async fn list_cvms(client: &Client) -> Result<Vec<types::CvmInfo>, phala_cloud::
             [
                 cvm.id.to_string(),
                 cvm.name.clone(),
-                cvm.status.clone(),
+                cvm.status.to_string(),
                 resource.instance_type.clone().unwrap_or_default(),
                 resource.vcpu.map(|n| n.to_string()).unwrap_or_default(),
                 resource
@@ -123,8 +123,14 @@ async fn show_cvm(client: &Client, id: &phala_cloud::ids::CvmId) -> Result<(), p
     let node = cvm.node_info.as_ref();
     let fields = [
         ("name", cvm.name.clone()),
-        ("status", cvm.status.clone()),
-        ("app id", cvm.app_id.clone().unwrap_or_default()),
+        ("status", cvm.status.to_string()),
+        (
+            "app id",
+            cvm.app_id
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        ),
         (
             "node",
             node.and_then(|n| n.name.clone()).unwrap_or_default(),

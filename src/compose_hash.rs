@@ -38,7 +38,7 @@
 //! # assert_eq!(phala_cloud::ids::ComposeHash::from(bytes32), hash);
 //! ```
 //!
-//! A compose built as a [`types::AppComposeV2`](crate::types::AppComposeV2)
+//! A compose built as a [`types::AppCompose`](crate::types::AppCompose)
 //! is sent as it serializes — the fields set, the keys of its `extra` map,
 //! nothing filled in — so the hash of what the client sends for it is
 //! `ComposeHash::of_json(&serde_json::to_value(&compose)?)`. There is no
@@ -49,13 +49,13 @@
 //!
 //! ```
 //! use phala_cloud::compose_hash::ComposeHash;
-//! use phala_cloud::types::AppComposeV2;
+//! use phala_cloud::types::AppCompose;
 //!
-//! let compose = AppComposeV2::builder()
+//! let compose = AppCompose::builder()
 //!     .name("demo")
 //!     .docker_compose_file("services: {}")
 //!     .allowed_envs(Vec::<String>::new());
-//! let compose = AppComposeV2::try_from(compose).map_err(|e| e.to_string())?;
+//! let compose = AppCompose::try_from(compose).map_err(|e| e.to_string())?;
 //! let sent = serde_json::to_value(&compose)?;
 //! assert_eq!(
 //!     sent,

@@ -44,7 +44,7 @@ use serde::{Serialize, Serializer};
 use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
 use zeroize::Zeroizing;
 
-use serde_json::Value;
+use crate::types::AppEnvEncryptPubkey;
 
 use crate::error::DecodeError;
 use crate::hex32;
@@ -493,24 +493,16 @@ impl AppEnvKeyRequest<'_> {
 /// The pubkey answer's fields: `public_key` and `signature`, and the v1
 /// `timestamp` + `signature_v1` should the API pass them on. The spec gives
 /// the answer no schema, so it is read here, in one place.
-fn read_pubkey_answer(answer: &Value, app: AppId) -> Result<SignedKey, Error> {
-    let text = |name: &str| answer.get(name).and_then(Value::as_str);
-    let public_key = text("public_key")
-        .ok_or_else(|| answer_error(answer, "no `public_key` string in the answer".into()))?;
-    let public_key = hex32::parse(public_key.trim()).map_err(|e| {
+fn read_pubkey_answer(answer: &AppEnvEncryptPubkey, app: AppId) -> Result<SignedKey, Error> {
+    let public_key = hex32::parse(answer.public_key.trim()).map_err(|e| {
         answer_error(
             answer,
             format!("`public_key`: invalid env-encryption public key: {e}"),
         )
     })?;
-    let legacy = text("signature")
-        .filter(|s| !s.is_empty())
-        .map(String::from);
-    let v1 = match (answer.get("timestamp"), text("signature_v1")) {
+    let legacy = answer.signature.clone().filter(|s| !s.is_empty());
+    let v1 = match (answer.timestamp, answer.signature_v1.as_deref()) {
         (Some(timestamp), Some(signature)) if !signature.is_empty() => {
-            let timestamp = timestamp.as_u64().ok_or_else(|| {
-                answer_error(answer, "`timestamp` is not a UNIX time in seconds".into())
-            })?;
             Some((timestamp, signature.to_string()))
         }
         _ => None,
@@ -523,11 +515,15 @@ fn read_pubkey_answer(answer: &Value, app: AppId) -> Result<SignedKey, Error> {
     })
 }
 
-fn answer_error(answer: &Value, message: String) -> Error {
+fn answer_error(answer: &AppEnvEncryptPubkey, message: String) -> Error {
     Error::Decode(Box::new(DecodeError {
         path: "public_key".into(),
         message,
-        excerpt: answer.to_string().chars().take(512).collect(),
+        excerpt: serde_json::to_string(answer)
+            .unwrap_or_default()
+            .chars()
+            .take(512)
+            .collect(),
     }))
 }
 

@@ -106,6 +106,13 @@ pub struct UpdateStarted {
 }
 
 impl Applied {
+    /// Reads a typed answer (`CvmUpdateResponse`) or a hand-written
+    /// operation's JSON alike. Serializing a decoded answer cannot fail: its
+    /// types are plain structs, strings and numbers.
+    fn from_answer(answer: impl Serialize) -> Self {
+        Self::from_body(serde_json::to_value(answer).unwrap_or_default())
+    }
+
     fn from_body(body: Value) -> Self {
         let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
         if text("status").as_deref() == Some("no_change") {
@@ -298,9 +305,9 @@ fn optional_id_text<'de, D: Deserializer<'de>>(
     }
 }
 
-fn outcome(result: Result<ResponseValue<Value>, Error>) -> Result<UpdateOutcome, Error> {
+fn outcome<T: Serialize>(result: Result<ResponseValue<T>, Error>) -> Result<UpdateOutcome, Error> {
     match result {
-        Ok(answer) => Ok(UpdateOutcome::Applied(Applied::from_body(
+        Ok(answer) => Ok(UpdateOutcome::Applied(Applied::from_answer(
             answer.into_inner(),
         ))),
         Err(e) => OnChainApprovalRequired::from_error(&e)
@@ -309,8 +316,8 @@ fn outcome(result: Result<ResponseValue<Value>, Error>) -> Result<UpdateOutcome,
     }
 }
 
-fn applied(result: Result<ResponseValue<Value>, Error>) -> Result<Applied, Error> {
-    result.map(|answer| Applied::from_body(answer.into_inner()))
+fn applied<T: Serialize>(result: Result<ResponseValue<T>, Error>) -> Result<Applied, Error> {
+    result.map(|answer| Applied::from_answer(answer.into_inner()))
 }
 
 mod sealed {

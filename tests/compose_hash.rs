@@ -27,7 +27,7 @@
 //! beyond 2^53), where this crate follows Python.
 
 use phala_cloud::compose_hash::{canonical_json, ComposeHash};
-use phala_cloud::types::AppComposeV2;
+use phala_cloud::types::AppCompose;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -126,7 +126,7 @@ fn a_typed_compose_encodes_exactly_what_it_holds_so_its_json_hashes_alike() {
     // The fixture is the full form, defaults spelled out, that the vector
     // was computed from; decoded and encoded again, it is the same JSON.
     let full = fixture("app_compose_v2");
-    let compose: AppComposeV2 = serde_json::from_value(full.clone()).unwrap();
+    let compose: AppCompose = serde_json::from_value(full.clone()).unwrap();
     assert_eq!(serde_json::to_value(&compose).unwrap(), full);
     let expected = "220632b07f1dc3095260b3944cc5b9ae5440fbda6218e114f6f982949961f85c";
     let sent = serde_json::to_value(&compose).unwrap();
@@ -140,7 +140,7 @@ fn a_typed_compose_encodes_exactly_what_it_holds_so_its_json_hashes_alike() {
         "allowed_envs": [],
         "x_key_from_a_newer_dstack": {"on": true},
     });
-    let compose: AppComposeV2 = serde_json::from_value(short.clone()).unwrap();
+    let compose: AppCompose = serde_json::from_value(short.clone()).unwrap();
     let sent = serde_json::to_value(&compose).unwrap();
     assert_eq!(sent, short);
     assert_eq!(ComposeHash::of_json(&sent), ComposeHash::of_json(&short));
@@ -149,7 +149,7 @@ fn a_typed_compose_encodes_exactly_what_it_holds_so_its_json_hashes_alike() {
 #[test]
 fn a_null_optional_field_does_not_survive_a_typed_compose_so_there_is_no_typed_hash() {
     let with_null = serde_json::json!({"name": "a", "docker_compose_file": "x", "salt": null});
-    let compose: AppComposeV2 = serde_json::from_value(with_null.clone()).unwrap();
+    let compose: AppCompose = serde_json::from_value(with_null.clone()).unwrap();
     let sent = serde_json::to_value(&compose).unwrap();
     assert_eq!(
         sent,
@@ -167,7 +167,7 @@ fn the_storage_filesystem_round_trips_as_a_string() {
     // normalizer's merge_enum_unions makes it one enum, so a compose with it
     // set decodes and hashes as the server wrote it.
     let json = serde_json::json!({"name": "fs", "docker_compose_file": "services: {}", "storage_fs": "zfs"});
-    let compose: AppComposeV2 = serde_json::from_value(json.clone()).unwrap();
+    let compose: AppCompose = serde_json::from_value(json.clone()).unwrap();
     let back = serde_json::to_value(&compose).unwrap();
     assert_eq!(back, json);
     assert_eq!(ComposeHash::of_json(&back), ComposeHash::of_json(&json));

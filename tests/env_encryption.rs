@@ -683,29 +683,35 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
         (
             fixture.to_string(),
             "`public_key`: invalid env-encryption public key",
+            "public_key",
         ),
         (
             r#"{"signature": "sig"}"#.to_string(),
-            "no `public_key` string",
+            "missing field `public_key`",
+            ".",
         ),
         (
-            r#"{"public_key": 42}"#.to_string(),
-            "no `public_key` string",
+            r#"{"public_key": 42, "signature": "sig"}"#.to_string(),
+            "invalid type: integer `42`, expected a string",
+            "public_key",
         ),
         (
             r#"["not", "an", "object"]"#.to_string(),
-            "no `public_key` string",
+            "trailing characters",
+            ".",
         ),
         (
-            serde_json::json!({"public_key": "00".repeat(32)}).to_string(),
+            serde_json::json!({"public_key": "00".repeat(32), "signature": "sig"}).to_string(),
             "low-order point",
+            "public_key",
         ),
         (
             serde_json::json!({"public_key": APP_PUBLIC_KEY, "timestamp": "soon", "signature_v1": "00"}).to_string(),
-            "`timestamp`",
+            "invalid type: string \"soon\"",
+            "timestamp",
         ),
     ];
-    for (body, expected) in bodies {
+    for (body, expected, path) in bodies {
         let server = MockServer::start_async().await;
         serve_pubkey(&server, 200, body.clone()).await;
         let err = encrypt_for_app(&server, pinned(&TestKms::new(1)))
@@ -715,7 +721,7 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
             panic!("{body}: {err}");
         };
         assert!(decode.message.contains(expected), "{body}: {err}");
-        assert_eq!(decode.path, "public_key");
+        assert_eq!(decode.path, path, "{body}");
         assert!(!decode.excerpt.is_empty());
     }
 }

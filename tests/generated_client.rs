@@ -79,7 +79,7 @@ async fn get_cvm_decodes_the_2026_01_21_shape_into_the_typed_response() {
 
     mock.assert_async().await;
     assert_eq!(cvm.id, "cvm_ykL5lbAn");
-    assert_eq!(cvm.status, "running");
+    assert_eq!(cvm.status, types::CvmLifecycleStatus::Running);
     assert_eq!(cvm.resource.instance_type.as_deref(), Some("tdx.small"));
     assert_eq!(cvm.kms_type, Some(types::KmsType::Phala));
     assert_eq!(

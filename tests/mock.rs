@@ -64,7 +64,10 @@ async fn error_answers_are_typed_and_reach_the_client_classified() {
 #[tokio::test]
 async fn array_query_parameters_match_every_value() {
     let server = MockServer::start_async().await;
-    let statuses = vec!["running".to_string(), "stopped".to_string()];
+    let statuses = vec![
+        types::CvmLifecycleStatus::Running,
+        types::CvmLifecycleStatus::Stopped,
+    ];
     let apps = sample::apps();
     let both = server.list_apps(|when, then| {
         when.status(&statuses);
@@ -74,7 +77,9 @@ async fn array_query_parameters_match_every_value() {
 
     let listed = client.list_apps().status(statuses.clone()).send().await;
     assert_eq!(listed.unwrap().dstack_apps.len(), 3);
-    let one = client.list_apps().status(vec!["running".to_string()]);
+    let one = client
+        .list_apps()
+        .status(vec![types::CvmLifecycleStatus::Running]);
     assert!(
         one.send().await.is_err(),
         "a request with one status matched"
@@ -188,7 +193,10 @@ async fn every_sample_decodes_through_the_client() {
 #[test]
 fn samples_are_valid_against_the_spec() {
     let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
-    let spec = phala_cloud_codegen::normalize::normalize(spec)
+    let overlay =
+        phala_cloud_codegen::overlay::Overlay::parse(include_bytes!("../openapi.overlay.json"))
+            .unwrap();
+    let spec = phala_cloud_codegen::normalize::normalize(spec, &overlay)
         .unwrap()
         .spec;
     let (kms, cvms, apps) = (sample::kms_instances(), sample::cvms(), sample::apps());

@@ -136,7 +136,10 @@ async fn a_cvm_page_with_a_new_kms_type_a_new_status_and_a_new_field_round_trips
         cvm.kms_type,
         Some(types::KmsType::Other("tdx-quorum".into()))
     );
-    assert_eq!(cvm.status, "hibernating");
+    assert_eq!(
+        cvm.status,
+        types::CvmLifecycleStatus::Other("hibernating".into())
+    );
     assert_eq!(cvm.extra["resource_usage"]["memory_mb"], 2048);
     assert_eq!(serde_json::to_value(&page).unwrap(), body);
 }
@@ -157,7 +160,7 @@ async fn a_provision_body_sends_exactly_the_fields_that_were_set() {
         })
         .await;
 
-    let compose = types::AppComposeV2::builder()
+    let compose = types::AppCompose::builder()
         .name("web-prod")
         .docker_compose_file("services: {}");
     client(&server)
@@ -219,13 +222,13 @@ async fn a_commit_update_without_token_or_hash_sends_neither() {
 fn optional_setters_take_what_required_ones_take() {
     // `&str` for a `String` and for an ID type, the enum's text, `Vec<T>`
     // for an optional list: no `Some(…)`, no `.to_string()`.
-    let body = types::ProvisionDstackAppRequestV2::builder()
+    let body = types::ProvisionCvmRequest::builder()
         .name("web-prod")
         .instance_type("tdx.small")
         .kms("phala")
         .env_keys(vec!["API_TOKEN".to_string()])
-        .compose_file(types::AppComposeV2::builder().name("web-prod"));
-    let body = types::ProvisionDstackAppRequestV2::try_from(body).unwrap();
+        .compose_file(types::AppCompose::builder().name("web-prod"));
+    let body = types::ProvisionCvmRequest::try_from(body).unwrap();
     assert_eq!(
         serde_json::to_value(&body).unwrap(),
         json!({
@@ -255,6 +258,6 @@ fn answer_enums_are_open_and_request_only_enums_are_strict() {
     );
 
     // `storage_fs` of a compose only goes to the server.
-    assert!(serde_json::from_value::<types::AppComposeV2StorageFs>(json!("btrfs")).is_err());
-    assert!("btrfs".parse::<types::AppComposeV2StorageFs>().is_err());
+    assert!(serde_json::from_value::<types::AppComposeStorageFs>(json!("btrfs")).is_err());
+    assert!("btrfs".parse::<types::AppComposeStorageFs>().is_err());
 }

@@ -90,9 +90,7 @@ async fn a_bare_409_is_retried_for_start_cvm() {
         json(409, r#"{"detail": "Another operation in progress"}"#),
         json(
             200,
-            &fixture(
-                "POST_api_v1_cvms_{cvm_id}_start__js-lifecycle-versioning-test_v20260121.json",
-            ),
+            &fixture("POST_api_v1_cvms_{cvm_id}_start__v20260121.json"),
         ),
     ])
     .await;
@@ -102,7 +100,7 @@ async fn a_bare_409_is_retried_for_start_cvm() {
         .send()
         .await
         .expect("retried");
-    assert_eq!(vm.status, "running");
+    assert_eq!(vm.status, phala_cloud::types::CvmLifecycleStatus::Running);
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert!(requests

@@ -10,6 +10,7 @@ use serde_json::Value;
 use syn::visit_mut::VisitMut;
 
 use crate::normalize::{normalize, Normalized, ID_TYPES};
+use crate::overlay::Overlay;
 use crate::{passes, SpecError};
 
 /// The generated client, and what the normalizer learned on the way.
@@ -21,16 +22,18 @@ pub struct Generated {
     pub normalized: Normalized,
 }
 
-/// [`generate`] from the bytes of `openapi.json`.
-pub fn generate_from_bytes(bytes: &[u8]) -> Result<Generated, SpecError> {
-    let spec: Value = serde_json::from_slice(bytes)
+/// [`generate`] from the bytes of `openapi.json` and of the overlay beside
+/// it ([`crate::overlay::OVERLAY_FILE`]).
+pub fn generate_from_bytes(spec: &[u8], overlay: &[u8]) -> Result<Generated, SpecError> {
+    let overlay = Overlay::parse(overlay)?;
+    let spec: Value = serde_json::from_slice(spec)
         .map_err(|e| SpecError::at("", format!("not valid JSON: {e}")))?;
-    generate(spec)
+    generate(spec, &overlay)
 }
 
-/// Normalizes `spec` and generates the client from it.
-pub fn generate(spec: Value) -> Result<Generated, SpecError> {
-    let normalized = normalize(spec)?;
+/// Normalizes `spec` with `overlay` and generates the client from it.
+pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> {
+    let normalized = normalize(spec, overlay)?;
     let openapi = openapi(&normalized)?;
     let mut generator = Generator::new(&settings());
 
@@ -52,6 +55,7 @@ pub fn generate(spec: Value) -> Result<Generated, SpecError> {
     ExplainConversions.visit_file_mut(&mut file);
     add_paging_fields(&mut file);
     shape_types(&mut file)?;
+    crate::docs::document_builders(&mut file, &normalized.spec);
     let pinned = &normalized.context.api_version;
     let versions = &normalized.context.versions;
     file.items.push(syn::parse_quote! {
@@ -383,7 +387,8 @@ mod tests {
 
     #[test]
     fn invalid_json_is_an_error_not_a_panic() {
-        let err = generate_from_bytes(b"{\"openapi\": ").unwrap_err();
+        let overlay = br#"{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$", "update": {}}]}"#;
+        let err = generate_from_bytes(b"{\"openapi\": ", overlay).unwrap_err();
         assert!(
             err.to_string().starts_with("openapi.json#: not valid JSON"),
             "{err}"

@@ -1,6 +1,7 @@
 //! Facts read off an upstream spec: ID kinds, API versions, paginated
-//! operations. The ID types, the pagination streams and the API-change report
-//! all check themselves against these, so one reading serves all three.
+//! operations, the setter each parameter becomes. The ID types, the
+//! pagination streams, the API-change report and the conformance suite all
+//! check themselves against these, so one reading serves them all.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,6 +11,25 @@ use crate::normalize::version_in_name;
 pub use crate::walk::METHODS;
 
 pub use crate::walk::reachable_schemas;
+
+/// The setter progenitor names after a parameter, which the generated
+/// builders have: `X-Compose-Hash` → `x_compose_hash`.
+///
+/// ```
+/// assert_eq!(phala_cloud_codegen::inspect::setter_name("X-Compose-Hash"), "x_compose_hash");
+/// ```
+pub fn setter_name(parameter: &str) -> String {
+    parameter
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
 
 /// The hashid kinds: `prefix` → table, from schemas with `format: hashid`,
 /// `pattern: ^<prefix>_.+` and `title: HashedId[<table>]`

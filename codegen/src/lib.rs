@@ -4,8 +4,10 @@
 //! spec that `cargo xtask update-spec` accepts is exactly the spec the build
 //! can turn into a client. The pipeline is:
 //!
-//! 1. [`normalize::normalize`] lowers the upstream OpenAPI 3.1 document into
-//!    the OpenAPI 3.0.3 subset progenitor accepts, one named rule at a time;
+//! 1. [`normalize::normalize`] applies the [`overlay`] beside the spec (what
+//!    the API does that the spec does not say), then lowers the OpenAPI 3.1
+//!    document into the OpenAPI 3.0.3 subset progenitor accepts, one named
+//!    rule at a time;
 //! 2. [`generate`] feeds the result to progenitor (builder interface, merged
 //!    tags), post-processes the tokens with `syn` and pretty-prints them;
 //! 3. [`generate_mock`] (only for `phala-cloud`'s `mock` feature) runs
@@ -16,11 +18,13 @@
 //! that no rule handles, never a panic inside a generator.
 
 pub mod conformance;
+mod docs;
 mod error;
 mod generate;
 pub mod inspect;
 mod mock;
 pub mod normalize;
+pub mod overlay;
 mod passes;
 mod pointer;
 mod walk;

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use phala_cloud_codegen::normalize::{normalize, HAND_WRITTEN};
+use phala_cloud_codegen::overlay::Overlay;
 use phala_cloud_codegen::{generate, generate_from_bytes};
 use serde_json::Value;
 
@@ -11,6 +12,18 @@ fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
     serde_json::from_slice(&std::fs::read(path).expect("read openapi.json"))
         .expect("parse openapi.json")
+}
+
+fn overlay_bytes() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi.overlay.json"
+    ))
+    .expect("read openapi.overlay.json")
+}
+
+fn overlay() -> Overlay {
+    Overlay::parse(&overlay_bytes()).expect("the overlay parses")
 }
 
 type Predicate = dyn Fn(&serde_json::Map<String, Value>) -> bool;
@@ -36,7 +49,7 @@ fn find(value: &Value, pred: &Predicate, at: &str, out: &mut Vec<String>) {
 
 #[test]
 fn the_normalized_spec_is_openapi_3_0_without_3_1_constructs() {
-    let normalized = normalize(spec())
+    let normalized = normalize(spec(), &overlay())
         .expect("the vendored spec normalizes")
         .spec;
     assert_eq!(normalized["openapi"], "3.0.3");
@@ -100,7 +113,7 @@ fn collect(value: &Value, out: &mut HashSet<String>) {
 #[test]
 fn every_operation_is_generated_or_hand_written() {
     let upstream = spec();
-    let generated = generate(upstream.clone()).expect("the vendored spec generates");
+    let generated = generate(upstream.clone(), &overlay()).expect("the vendored spec generates");
     let context = &generated.normalized.context;
     let mut count = 0;
     for (path, item) in upstream["paths"].as_object().unwrap() {
@@ -149,7 +162,7 @@ fn every_operation_is_generated_or_hand_written() {
 
 fn pointer_of_failure(spec: Value) -> String {
     let bytes = serde_json::to_vec(&spec).unwrap();
-    generate_from_bytes(&bytes)
+    generate_from_bytes(&bytes, &overlay_bytes())
         .expect_err("the broken spec is refused")
         .to_string()
 }
@@ -195,7 +208,7 @@ fn a_name_collision_after_renaming_names_both_operations() {
 
 #[test]
 fn invalid_json_is_refused() {
-    let message = generate_from_bytes(b"{\"openapi\": \"3.1.0\", ")
+    let message = generate_from_bytes(b"{\"openapi\": \"3.1.0\", ", &overlay_bytes())
         .unwrap_err()
         .to_string();
     assert!(
@@ -218,7 +231,7 @@ fn the_spec_has_twelve_hashid_kinds_and_eight_paginated_operations() {
 
 #[test]
 fn unions_are_enums_and_answer_enums_are_open() {
-    let generated = generate(spec()).expect("the vendored spec generates");
+    let generated = generate(spec(), &overlay()).expect("the vendored spec generates");
     let code = &generated.client;
     assert!(!code.contains("subtype_"), "a union was flattened");
     for expected in [

@@ -11,7 +11,7 @@
 //! use phala_cloud::mock::sample;
 //!
 //! let mut cvm = sample::cvm_detail(&sample::cvms()[0]);
-//! cvm.status = "stopped".into();
+//! cvm.status = phala_cloud::types::CvmLifecycleStatus::Stopped;
 //! let page = sample::kms_page(&sample::kms_instances(), 2, 3);
 //! assert_eq!((page.page, page.pages, page.items.len()), (2, 3, 3));
 //! ```

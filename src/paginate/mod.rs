@@ -15,7 +15,7 @@
 //!
 //! let running = client
 //!     .list_apps()
-//!     .status(vec!["running".to_string()])
+//!     .status(vec![phala_cloud::types::CvmLifecycleStatus::Running])
 //!     .items()
 //!     .concurrency(4)
 //!     .try_collect::<Vec<_>>()
@@ -53,12 +53,8 @@
 //! | `list_app_revisions` | page number | [`AppRevisionResponse`](crate::types::AppRevisionResponse) | [`AppRevisionsResponse`](crate::types::AppRevisionsResponse) |
 //! | `get_app_usage` | limit + offset | [`MeteredUsageResponse`](crate::types::MeteredUsageResponse) | [`AppUsageResponse`](crate::types::AppUsageResponse) |
 //! | `list_webhook_deliveries` | limit + offset | [`WebhookDeliveryResponse`](crate::types::WebhookDeliveryResponse) | `Vec` of the items (the API answers a bare array) |
-//! | `list_recent_attestations` | limit + skip | [`serde_json::Value`], one quote summary (`checksum`, `verified`, `created_at`) | `Vec` of the items |
+//! | `list_recent_attestations` | limit + skip | [`types::AttestationSummary`](crate::types::AttestationSummary) | `Vec` of the items |
 //! | `list_cvm_operations` | cursor | [`CvmOperationResponse`](crate::types::CvmOperationResponse) | [`PaginatedCvmOperationsResponse`](crate::types::PaginatedCvmOperationsResponse) |
-//!
-//! The spec leaves `GET /attestations/recent` untyped, so its items stay
-//! JSON values rather than a shape the spec does not promise; an answer that
-//! is not an array is an [`Error::Decode`].
 
 mod fields;
 mod operations;

@@ -2,13 +2,11 @@
 //! types, and where an answer keeps its items and totals.
 
 use futures::future::BoxFuture;
-use serde_json::Value;
 
 use super::{
     sealed, Cursor, Items, LimitOffset, PageNumber, PageSignal, Pages, Paginated,
     PaginatedOperation, Style,
 };
-use crate::error::DecodeError;
 use crate::{builder, types, Error};
 
 /// Every operation with `items()` and `pages()` streams.
@@ -58,7 +56,7 @@ macro_rules! paginated {
             }
 
             fn fetch(self) -> Self::Fetch {
-                Box::pin(async move { FromAnswer::from_answer(self.send().await?.into_inner()) })
+                Box::pin(async move { Ok(self.send().await?.into_inner()) })
             }
 
             fn signal($s: &$page) -> PageSignal<'_> {
@@ -124,7 +122,7 @@ paginated! {
 
 paginated! {
     list_recent_attestations => ListRecentAttestations: "recent attestation", LimitOffset(skip, limit <= 100),
-    Vec<Value> => |p| p => Value,
+    Vec<types::AttestationSummary> => |p| p => types::AttestationSummary,
     signal: |p| PageSignal::of_items(p.len()),
 }
 
@@ -154,31 +152,6 @@ impl Place for Option<String> {
         match self {
             Some(cursor) => set(builder, cursor),
             None => builder,
-        }
-    }
-}
-
-/// An answer as its operation's page: most answers are their page; an
-/// untyped answer must be an array.
-trait FromAnswer<A>: Sized {
-    fn from_answer(answer: A) -> Result<Self, Error>;
-}
-
-impl<T> FromAnswer<T> for T {
-    fn from_answer(answer: T) -> Result<T, Error> {
-        Ok(answer)
-    }
-}
-
-impl FromAnswer<Value> for Vec<Value> {
-    fn from_answer(answer: Value) -> Result<Self, Error> {
-        match answer {
-            Value::Array(items) => Ok(items),
-            other => Err(Error::Decode(Box::new(DecodeError {
-                path: ".".into(),
-                message: "expected an array of items".into(),
-                excerpt: other.to_string().chars().take(300).collect(),
-            }))),
         }
     }
 }

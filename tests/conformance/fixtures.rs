@@ -89,6 +89,14 @@ const MOCK_CVM_WITHOUT_GATEWAY: &str =
     "an SDK test mock of the 2026-01-21 shape with four fields; `CVMInfoDetail` requires \
      `gateway` (an object), and FastAPI sends every field of a response model, so a real answer \
      has it: the client refuses the mock";
+const PLACEHOLDER_APP_ID: &str =
+    "an SDK test mock whose `app_id` is a placeholder (`app-123`, `a`, `app_test123`), not the 40 hex \
+     digits of an app id; the client decodes an answer's app id as an `ids::AppId` and refuses it (the \
+     `__v20260121` body beside it is the same answer with real-shaped ids)";
+const PLACEHOLDER_COMPOSE_HASH: &str =
+    "the Python SDK's mock has the placeholders `hash` and `app_1` for a compose hash and an app id; \
+     the client decodes them as `ids::ComposeHash` and `ids::AppId` and refuses them (the \
+     `__v20260121` body beside it is the same answer with real-shaped ids)";
 const PLACEHOLDER_KMS_ID: &str =
     "the placeholder id `k1` is not a `kms_` hashid (the spec's pattern); hashids decode \
      leniently, so the client reads it";
@@ -109,8 +117,14 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_apps_filter-options__py-action-matrix.json",
         "get_app_filter_options",
     ),
-    answer(
+    contradicts(
         "GET_api_v1_apps_{app_id}_attestations__go-apps-test.json",
+        "get_app_attestation",
+        PLACEHOLDER_APP_ID,
+        false,
+    ),
+    answer(
+        "GET_api_v1_apps_{app_id}_attestations__v20260121.json",
         "get_app_attestation",
     ),
     answer(
@@ -184,8 +198,14 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_kms_on-chain_{chain}__py-action-matrix.json",
         "get_kms_onchain_detail",
     ),
-    answer(
+    contradicts(
         "GET_api_v1_kms_phala_next_app_id__py-action-matrix.json",
+        "get_next_app_id",
+        PLACEHOLDER_APP_ID,
+        false,
+    ),
+    answer(
+        "GET_api_v1_kms_phala_next_app_id__v20260121.json",
         "get_next_app_id",
     ),
     answer("GET_api_v1_kms_{kms_id}__hashid.json", "get_kms_info"),
@@ -221,10 +241,23 @@ pub const FIXTURES: &[Fixture] = &[
         "PATCH_api_v1_cvms_{cvm_id}__no_change__js-patch-cvm-test.json",
         "patch_cvm",
     ),
-    // The Python SDK answers /envs and /pre-launch-script with the same body.
+    // The Python SDK answers /envs and /pre-launch-script with the same
+    // body; so do the other updates that answer 202 (`CvmUpdateResponse`).
     answer(
         "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json",
         "update_cvm_envs",
+    ),
+    answer(
+        "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json",
+        "update_cvm_os_image",
+    ),
+    answer(
+        "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json",
+        "trigger_cvm_compose_file_update",
+    ),
+    answer(
+        "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json",
+        "submit_cvm_compose_file_update",
     ),
     error(
         "PATCH_api_v1_cvms_{cvm_id}_envs__465-legacy-flat__py-test-465.json",
@@ -254,9 +287,19 @@ pub const FIXTURES: &[Fixture] = &[
         422,
         false,
     ),
-    answer(
+    contradicts(
         "POST_api_v1_cvms_provision__py-action-matrix.json",
         "provision_cvm",
+        PLACEHOLDER_COMPOSE_HASH,
+        false,
+    ),
+    answer(
+        "POST_api_v1_cvms_provision__v20260121.json",
+        "provision_cvm",
+    ),
+    answer(
+        "POST_api_v1_cvms_provision__v20260121.json",
+        "provision_cvm_for_eliza",
     ),
     answer(
         "POST_api_v1_cvms_{cvm_id}_commit-update__docs-multisig-cli-output.json",
@@ -267,8 +310,47 @@ pub const FIXTURES: &[Fixture] = &[
         "redeploy_cvm_revision",
     ),
     answer(
+        "POST_api_v1_cvms_{cvm_id}_revisions_{revision_id}_redeploy__202__go-apps-test.json",
+        "redeploy_app_revision",
+    ),
+    answer(
+        "GET_api_v1_attestations_ppids__v20260121.json",
+        "list_attestation_ppids",
+    ),
+    answer(
+        "GET_api_v1_attestations_device_ids__v20260121.json",
+        "list_attestation_device_ids",
+    ),
+    answer(
+        "GET_api_v1_cvms_{cvm_id}_operation-status__v20260121.json",
+        "get_cvm_operation_status",
+    ),
+    answer(
+        "POST_api_v1_workspace_webhooks_{webhook_id}_reveal-secret__v20260121.json",
+        "reveal_webhook_secret",
+    ),
+    answer(
+        "POST_api_v1_workspace_webhooks_{webhook_id}_reveal-secret__v20260121.json",
+        "rotate_webhook_secret",
+    ),
+    contradicts(
         "POST_api_v1_cvms_{cvm_id}_start__js-lifecycle-versioning-test_v20260121.json",
         "start_cvm",
+        PLACEHOLDER_APP_ID,
+        false,
+    ),
+    answer(
+        "POST_api_v1_cvms_{cvm_id}_start__v20260121.json",
+        "start_cvm",
+    ),
+    // A replica, committed or not, is a new CVM record (`VM`).
+    answer(
+        "POST_api_v1_cvms_{cvm_id}_start__v20260121.json",
+        "replicate_cvm",
+    ),
+    answer(
+        "POST_api_v1_cvms_{cvm_id}_start__v20260121.json",
+        "commit_cvm_replica",
     ),
     answer(
         "POST_api_v1_user_ssh-keys_github-profile__py-action-matrix.json",

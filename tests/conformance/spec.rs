@@ -1,12 +1,14 @@
-//! The spec as the suite reads it: the upstream `openapi.json` (what the
-//! server promises and expects), the normalized spec the client was generated
-//! from, and schema lookups shared by the generator, the validator and the
-//! comparisons.
+//! The spec as the suite reads it: the upstream `openapi.json` with the
+//! overlay beside it applied (what the server promises and expects), the
+//! normalized spec the client was generated from, and schema lookups shared
+//! by the generator, the validator and the comparisons.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use phala_cloud_codegen::normalize::{normalize, HandWritten, Normalized, RULES};
+use phala_cloud_codegen::normalize::{normalize, Context, HandWritten, Normalized, RULES};
+use phala_cloud_codegen::overlay::Overlay;
+use phala_cloud_codegen::SpecError;
 use serde_json::{Map, Value};
 
 /// The HTTP methods a path item can hold.
@@ -15,7 +17,8 @@ const METHODS: [&str; 8] = [
 ];
 
 pub struct Spec {
-    /// `openapi.json` as upstream serves it.
+    /// `openapi.json` as upstream serves it, completed by the overlay beside
+    /// it (`openapi.overlay.json`): what the server promises and expects.
     pub upstream: Value,
     /// `upstream` with only the pinned version's branch of each
     /// version-dispatch response: the shapes a client pinning
@@ -49,6 +52,15 @@ pub enum Coverage {
     Missing,
 }
 
+/// The normalizer's rule `name`.
+fn rule(name: &str) -> fn(&mut Value, &mut Context) -> Result<(), SpecError> {
+    RULES
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("the normalizer has a {name} rule"))
+        .apply
+}
+
 impl Spec {
     /// Read once per test binary: `openapi.json` is read at test time, so a
     /// spec update is checked by this suite before anything else.
@@ -57,15 +69,22 @@ impl Spec {
         SPEC.get_or_init(|| {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
             let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let upstream: Value = serde_json::from_slice(&bytes).expect("openapi.json is JSON");
+            let spec: Value = serde_json::from_slice(&bytes).expect("openapi.json is JSON");
+            let overlay = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.overlay.json");
+            let overlay = std::fs::read(overlay).unwrap_or_else(|e| panic!("{overlay}: {e}"));
+            let overlay = Overlay::parse(&overlay).expect("the overlay parses");
+            let mut upstream = spec.clone();
+            overlay
+                .apply(&mut upstream)
+                .expect("the overlay applies to openapi.json");
+            // The answers' app ids, compose hashes and VM UUIDs are what the
+            // client decodes them as: examples and checks use their formats.
+            rule("type_id_fields")(&mut upstream, &mut Default::default())
+                .expect("type_id_fields accepts the upstream spec");
             let normalized =
-                normalize(upstream.clone()).expect("the normalizer accepts openapi.json");
+                normalize(spec, &overlay).expect("the normalizer accepts openapi.json");
             let mut pinned = upstream.clone();
-            let dispatch = RULES
-                .iter()
-                .find(|r| r.name == "dispatch_versions")
-                .expect("the normalizer has a dispatch_versions rule");
-            (dispatch.apply)(&mut pinned, &mut Default::default())
+            rule("dispatch_versions")(&mut pinned, &mut Default::default())
                 .expect("dispatch_versions accepts the upstream spec");
             Spec {
                 upstream,
@@ -286,15 +305,4 @@ pub fn property_schema<'a>(schema: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// The argument name of a parameter: its setter on the generated builder.
-pub fn setter_name(parameter: &str) -> String {
-    parameter
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
+pub use phala_cloud_codegen::inspect::setter_name;

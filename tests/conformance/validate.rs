@@ -166,8 +166,23 @@ fn string(schema: &Value, s: &str) -> Result<(), String> {
             Err(format!("{s:?} is not a date"))
         }
         Some("decimal") if s.parse::<f64>().is_err() => Err(format!("{s:?} is not a decimal")),
-        _ => Ok(()),
+        Some(format) => id_format(format, s),
+        None => Ok(()),
     }
+}
+
+/// The ID formats the normalizer gives the answers' app ids, compose hashes
+/// and VM UUIDs (`type_id_fields`): what the client decodes them as.
+fn id_format(format: &str, s: &str) -> Result<(), String> {
+    use phala_cloud::ids::{AppId, ComposeHash, QuoteChecksum, VmUuid};
+    let parsed = match format {
+        "app-id" => s.parse::<AppId>().map(drop),
+        "compose-hash" => s.parse::<ComposeHash>().map(drop),
+        "vm-uuid" => s.parse::<VmUuid>().map(drop),
+        "quote-checksum" => s.parse::<QuoteChecksum>().map(drop),
+        _ => Ok(()),
+    };
+    parsed.map_err(|e| e.to_string())
 }
 
 fn number(schema: &Value, value: &Value) -> Result<(), String> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::fetch::Source;
 use crate::normalized::normalized_spec;
-use crate::report::{markdown, text};
+use crate::report::{markdown, text, unnecessary_overlay_actions};
 use crate::update::{Outcome, UpdateError, UpdateSpec};
 use crate::validate::Accepted;
 
@@ -26,10 +26,12 @@ commands:
       build generates a client from it, print what changed, then replace the spec
       --check           compare only, never write: exit 0 identical, 1 differs, 2 error
       --report-md FILE  also write the report as Markdown (for a pull request)
-      --spec PATH       the vendored spec (default: openapi.json at the workspace root)
+      --spec PATH       the vendored spec (default: openapi.json at the workspace root);
+                        the overlay applied to it is the openapi.overlay.json beside it
       --timeout SECS    bound on the download (default 30)
   normalized-spec [FILE]
-      print the spec as progenitor is fed it (default: the vendored spec)";
+      print the spec as progenitor is fed it (default: the vendored spec), with the
+      openapi.overlay.json beside it applied";
 
 /// `openapi.json` at the workspace root, wherever the command runs from.
 pub fn default_spec() -> PathBuf {
@@ -183,6 +185,8 @@ fn update_spec(
             written,
         }) => {
             let _ = write!(out, "{}", text(&report, &spec, &source));
+            let overlay = &accepted.overlay_unnecessary;
+            let _ = write!(out, "{}", unnecessary_overlay_actions(overlay, false));
             let outcome = if written {
                 format!("{spec} updated from {source}; {}.", generated(&accepted))
             } else {
@@ -195,7 +199,11 @@ fn update_spec(
             let code = if written { SUCCESS } else { DIFFERS };
             (
                 code,
-                format!("{}\n{outcome}\n", markdown(&report, &spec, &source)),
+                format!(
+                    "{}{}\n{outcome}\n",
+                    markdown(&report, &spec, &source),
+                    unnecessary_overlay_actions(overlay, true)
+                ),
             )
         }
         Err(e) => {

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use phala_cloud_codegen::overlay::{Overlay, OVERLAY_FILE};
 use phala_cloud_codegen::SpecError;
 
 use crate::validate::{parse_json, NotJson};
@@ -29,7 +30,8 @@ pub enum NormalizedError {
     Print(#[from] serde_json::Error),
 }
 
-/// The normalized form of the spec at `path`, pretty-printed JSON.
+/// The normalized form of the spec at `path` (with the overlay beside it
+/// applied), pretty-printed JSON.
 ///
 /// ```no_run
 /// let text = xtask::normalized::normalized_spec("openapi.json".as_ref())?;
@@ -42,6 +44,11 @@ pub fn normalized_spec(path: &Path) -> Result<String, NormalizedError> {
         source,
     })?;
     let spec = parse_json(&path.display().to_string(), &bytes, None)?;
-    let normalized = phala_cloud_codegen::normalize::normalize(spec)?;
+    let overlay_path = path.with_file_name(OVERLAY_FILE);
+    let overlay = std::fs::read(&overlay_path).map_err(|source| NormalizedError::Read {
+        path: overlay_path,
+        source,
+    })?;
+    let normalized = phala_cloud_codegen::normalize::normalize(spec, &Overlay::parse(&overlay)?)?;
     Ok(serde_json::to_string_pretty(&normalized.spec)?)
 }

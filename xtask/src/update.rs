@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use phala_cloud_codegen::overlay::OVERLAY_FILE;
 use phala_cloud_codegen::SpecError;
 
 use crate::fetch::{fetch, FetchError, Source, DEFAULT_TIMEOUT, DEFAULT_URL};
@@ -17,7 +18,8 @@ use crate::write::replace_atomically;
 pub struct UpdateSpec {
     /// Where the candidate comes from.
     pub source: Source,
-    /// The vendored spec, compared with and (unless `check`) replaced.
+    /// The vendored spec, compared with and (unless `check`) replaced; the
+    /// overlay the build applies to it is the `openapi.overlay.json` beside it.
     pub spec: PathBuf,
     /// Compare only, never write.
     pub check: bool,
@@ -49,6 +51,14 @@ pub enum UpdateError {
     /// The vendored spec could not be read.
     #[error("cannot read the vendored spec {path}: {source}")]
     ReadVendored {
+        /// Its path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The overlay beside the vendored spec could not be read.
+    #[error("cannot read the overlay {path}: {source}")]
+    ReadOverlay {
         /// Its path.
         path: PathBuf,
         /// The I/O error.
@@ -123,6 +133,11 @@ impl UpdateSpec {
             path: self.spec.clone(),
             source,
         })?;
+        let overlay_path = self.spec.with_file_name(OVERLAY_FILE);
+        let overlay = std::fs::read(&overlay_path).map_err(|source| UpdateError::ReadOverlay {
+            path: overlay_path,
+            source,
+        })?;
         let fetched = fetch(&self.source, self.timeout)?;
         if fetched.bytes == vendored {
             return Ok(Outcome::Unchanged);
@@ -133,10 +148,11 @@ impl UpdateSpec {
             fetched.content_type.as_deref(),
         )?;
         let old = parse_json(&self.spec.display().to_string(), &vendored, None)?;
-        let accepted = generates(&fetched.bytes).map_err(|error| UpdateError::Refused {
-            error,
-            report: compare(&old, &new).ok().map(Box::new),
-        })?;
+        let accepted =
+            generates(&fetched.bytes, &overlay).map_err(|error| UpdateError::Refused {
+                error,
+                report: compare(&old, &new).ok().map(Box::new),
+            })?;
         let report = Box::new(compare(&old, &new).map_err(UpdateError::Compare)?);
         if !self.check {
             replace_atomically(&self.spec, &fetched.bytes).map_err(|source| {

@@ -1,6 +1,7 @@
 //! Whether a candidate spec may replace the vendored one: it must be JSON, and
 //! the build's own generator must turn it into a client.
 
+use phala_cloud_codegen::overlay::Unnecessary;
 use phala_cloud_codegen::SpecError;
 use serde_json::Value;
 
@@ -63,22 +64,26 @@ pub struct Accepted {
     pub api_version: String,
     /// Lines of generated Rust.
     pub lines: usize,
+    /// The overlay's updates the spec makes unnecessary: it says the same.
+    pub overlay_unnecessary: Vec<Unnecessary>,
 }
 
 /// Runs the very generation `build.rs` runs
 /// ([`phala_cloud_codegen::generate_from_bytes`], the `mock` feature's
 /// [`phala_cloud_codegen::generate_mock`] and the conformance driver) on
-/// `bytes`, in memory.
-/// A refusal names the JSON pointer of the construct no rule handles.
+/// the spec's `bytes` with the `overlay`'s, in memory.
+/// A refusal names the JSON pointer of the construct no rule handles, or the
+/// overlay action whose target the spec no longer has.
 ///
 /// ```no_run
 /// let bytes = std::fs::read("openapi.json")?;
-/// let accepted = xtask::validate::generates(&bytes)?;
+/// let overlay = std::fs::read("openapi.overlay.json")?;
+/// let accepted = xtask::validate::generates(&bytes, &overlay)?;
 /// println!("{} operations", accepted.operations);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn generates(bytes: &[u8]) -> Result<Accepted, SpecError> {
-    let generated = phala_cloud_codegen::generate_from_bytes(bytes)?;
+pub fn generates(bytes: &[u8], overlay: &[u8]) -> Result<Accepted, SpecError> {
+    let generated = phala_cloud_codegen::generate_from_bytes(bytes, overlay)?;
     // Everything else `build.rs` generates must succeed too: the `mock`
     // feature's helpers and the conformance suite's driver.
     phala_cloud_codegen::generate_mock(&generated.normalized)?;
@@ -95,6 +100,7 @@ pub fn generates(bytes: &[u8]) -> Result<Accepted, SpecError> {
             .map_or(0, |s| s.len()),
         api_version: context.api_version.clone(),
         lines: generated.client.lines().count(),
+        overlay_unnecessary: context.overlay_unnecessary.clone(),
     })
 }
 
@@ -115,7 +121,8 @@ mod tests {
 
     #[test]
     fn refusals_carry_the_pointer() {
-        let err = generates(br#"{"openapi": "2.0", "paths": {}}"#).unwrap_err();
+        let overlay = br#"{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$", "update": {}}]}"#;
+        let err = generates(br#"{"openapi": "2.0", "paths": {}}"#, overlay).unwrap_err();
         assert_eq!(err.pointer, "/openapi");
     }
 }

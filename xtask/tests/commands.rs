@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use httpmock::MockServer;
+use phala_cloud_codegen::overlay::{Overlay, OVERLAY_FILE};
 use serde_json::Value;
 use xtask::cli::{run, DIFFERS, FAILURE, SUCCESS};
 use xtask::fetch::Source;
@@ -16,6 +17,16 @@ use xtask::update::{Outcome, UpdateError, UpdateSpec};
 
 const OLD: &str = "openapi.2026-03-25.json";
 const CURRENT: &str = "openapi.2026-04-18.json";
+
+/// The workspace's overlay, which every vendored copy has beside it.
+fn workspace_overlay() -> Vec<u8> {
+    fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(OVERLAY_FILE),
+    )
+    .unwrap()
+}
 
 fn fixture(name: &str) -> Vec<u8> {
     fs::read(
@@ -41,6 +52,7 @@ impl Vendored {
         fs::create_dir_all(&dir).unwrap();
         let spec = dir.join("openapi.json");
         fs::write(&spec, &bytes).unwrap();
+        fs::write(dir.join(OVERLAY_FILE), workspace_overlay()).unwrap();
         let modified = fs::metadata(&spec).unwrap().modified().unwrap();
         Self {
             dir,
@@ -376,6 +388,71 @@ fn a_spec_that_is_not_openapi_3_is_refused() {
         &[],
         "at JSON pointer /openapi: expected OpenAPI 3.0 or 3.1",
     );
+}
+
+#[test]
+fn a_spec_without_an_overlay_target_is_refused_naming_the_action() {
+    let target = "$.paths['/api/v1/kms/phala/next_app_id'].get.responses['200'].content['application/json'].schema";
+    let overlay = Overlay::parse(&workspace_overlay()).unwrap();
+    let index = overlay
+        .actions()
+        .iter()
+        .position(|a| a.target == target)
+        .expect("the overlay types the next app ids");
+    let (_server, url) = serve_edited(|spec| {
+        spec["paths"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("/api/v1/kms/phala/next_app_id");
+    });
+    fails(
+        "overlay-target-gone",
+        &url,
+        &[],
+        &format!(
+            "the new spec does not generate: openapi.overlay.json action {index} (target `{target}`) \
+             matches nothing in the spec"
+        ),
+    );
+}
+
+#[test]
+fn overlay_actions_a_new_spec_makes_unnecessary_are_listed() {
+    let vendored = Vendored::new("overlay-unnecessary", fixture(CURRENT));
+    let candidate = vendored.dir.join("candidate.json");
+    let typed = edited_current(|spec| {
+        let response = "/paths/~1api~1v1~1kms~1phala~1next_app_id/get/responses/200/content/application~1json/schema";
+        *spec.pointer_mut(response).unwrap() =
+            serde_json::json!({"type": "object", "properties": {"app_ids": {"type": "array"}}});
+    });
+    fs::write(&candidate, &typed).unwrap();
+    let md = vendored.dir.join("report.md");
+
+    let (code, out, err) = cli(&[
+        "update-spec",
+        "--from",
+        &candidate.display().to_string(),
+        "--spec",
+        &vendored.path(),
+        "--check",
+        "--report-md",
+        &md.display().to_string(),
+    ]);
+
+    assert_eq!(code, DIFFERS, "{err}");
+    let listed = "openapi.overlay.json actions the new spec makes unnecessary (it says the same; remove them) (1)\n  \
+         - action ";
+    assert!(out.contains(listed), "{out}");
+    assert!(
+        out.contains("(`$.paths['/api/v1/kms/phala/next_app_id'].get.responses['200'].content['application/json'].schema`): The prediction answer is a `NextAppIds`."),
+        "{out}"
+    );
+    let md = fs::read_to_string(&md).unwrap();
+    assert!(
+        md.contains("### openapi.overlay.json actions the new spec makes unnecessary"),
+        "{md}"
+    );
+    vendored.assert_untouched();
 }
 
 #[test]

@@ -1,12 +1,15 @@
 //! The string formats that mark identifiers, and the `phala_cloud::ids` type
 //! each becomes: hashid fields (`hashid:<prefix>`, set by
-//! `lower_custom_formats`) and path parameters (set here).
+//! `lower_custom_formats`), path parameters and the answers' app ids,
+//! compose hashes and VM UUIDs (set here).
+
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
 use super::Context;
 use crate::pointer::join;
-use crate::walk::operations;
+use crate::walk::{collect_refs, operations, schema_tree};
 use crate::SpecError;
 
 /// A string format and the Rust type the generator maps it to.
@@ -65,6 +68,51 @@ const PATH_PARAMETERS: &[(&str, &str)] = &[
     ("checksum", QUOTE_CHECKSUM),
 ];
 
+/// Answer fields by name, and the format that types them: the API names an
+/// app id, a compose hash and a VM UUID the same way wherever it sends one.
+const FIELD_FORMATS: &[(&str, &str)] = &[
+    ("app_id", APP_ID),
+    ("compose_hash", COMPOSE_HASH),
+    ("vm_uuid", VM_UUID),
+];
+
+/// Keywords a plain string field may carry and still be typed: its
+/// documentation and `nullable`.
+const PLAIN_STRING_KEYWORDS: &[&str] = &["type", "nullable", "title", "description", "example"];
+
+/// What a path parameter of each format is, for the parameters the spec
+/// leaves undocumented (`cvm_id` on 39 operations): the setter and the
+/// method's argument list say it.
+const PATH_PARAMETER_DOCS: &[(&str, &str)] = &[
+    (
+        CVM_REF,
+        "The CVM: its id (`cvm_…`), its UUID (with or without dashes), its app id (`app_` and 40 hex digits), \
+         its legacy number or its name; a `&str` or a [`CvmRef`](crate::ids::CvmRef).",
+    ),
+    (
+        KMS_REF,
+        "The KMS: its id (`kms_…`) or its slug; a `&str` or a [`KmsRef`](crate::ids::KmsRef).",
+    ),
+    (
+        APP_ID,
+        "The app: its id, 40 hex digits with or without `0x`; a `&str` or an [`AppId`](crate::ids::AppId).",
+    ),
+    (
+        VM_UUID,
+        "The VM's UUID, with or without dashes; a `&str` or a [`VmUuid`](crate::ids::VmUuid).",
+    ),
+    (
+        COMPOSE_HASH,
+        "The compose hash: 64 hex digits, with or without `0x`; a `&str` or a \
+         [`ComposeHash`](crate::ids::ComposeHash).",
+    ),
+    (
+        QUOTE_CHECKSUM,
+        "The quote's SHA-256 checksum: 64 hex digits; a `&str` or a \
+         [`QuoteChecksum`](crate::ids::QuoteChecksum).",
+    ),
+];
+
 /// Schema keywords kept on a typed path parameter: its documentation.
 /// Anything else (`minLength`, `nullable`, …) would stop the generator's
 /// match on `{type: string, format}`.
@@ -96,6 +144,17 @@ pub fn type_path_parameters(spec: &mut Value, _: &mut Context) -> Result<(), Spe
                 return Err(SpecError::at(ptr, "a path parameter without a schema"));
             };
             type_one(&name, schema, &ptr)?;
+            let undocumented = !schema.contains_key("description");
+            let format = schema.get("format").and_then(Value::as_str);
+            let doc = PATH_PARAMETER_DOCS
+                .iter()
+                .find(|(f, _)| Some(*f) == format)
+                .map(|(_, doc)| *doc);
+            if let (Some(doc), Some(param)) = (doc, param.as_object_mut()) {
+                if undocumented && !param.contains_key("description") {
+                    param.insert("description".into(), Value::from(doc));
+                }
+            }
         }
         Ok(())
     })
@@ -128,6 +187,126 @@ fn type_one(name: &str, schema: &mut Map<String, Value>, ptr: &str) -> Result<()
 
 fn is_id_format(format: &str) -> bool {
     ID_TYPES.iter().any(|t| t.format == format)
+}
+
+/// Gives the plain string fields of the answers that carry an app id, a
+/// compose hash or a VM UUID ([`FIELD_FORMATS`]) their ID format, so that
+/// they decode as the `ids` types the setters take (`cvm.app_id` goes
+/// straight into `get_app().app_id(…)`). A field that already has a format,
+/// an enum or constraints is left alone, and so is every schema a request
+/// reaches: the body builders' optional setters do not take `&str` for an ID
+/// type, so request fields stay strings.
+pub fn type_id_fields(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    let sent = request_schemas(spec);
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if sent.contains(name) {
+            continue;
+        }
+        schema_tree(
+            schema,
+            &join("/components/schemas", name),
+            &mut |schema, _| {
+                type_fields(schema);
+                Ok(())
+            },
+        )?;
+    }
+    operations(spec, &mut |op| {
+        let Some(responses) = op.op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return Ok(());
+        };
+        for response in responses.values_mut() {
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for media in content.values_mut() {
+                if let Some(schema) = media.get_mut("schema") {
+                    schema_tree(schema, &op.pointer, &mut |schema, _| {
+                        type_fields(schema);
+                        Ok(())
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn type_fields(schema: &mut Map<String, Value>) {
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (name, format) in FIELD_FORMATS {
+        let Some(field) = properties.get_mut(*name).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if let Some(string) = plain_string(field) {
+            string.insert("format".into(), Value::from(*format));
+        }
+    }
+}
+
+/// The plain string `field` is, or its string branch when it is the 3.1
+/// spelling of a nullable string (`anyOf: [{type: string}, {type: null}]`).
+fn plain_string(field: &mut Map<String, Value>) -> Option<&mut Map<String, Value>> {
+    if is_plain_string(field) {
+        return Some(field);
+    }
+    if !field
+        .keys()
+        .all(|k| k == "anyOf" || PLAIN_STRING_KEYWORDS.contains(&k.as_str()))
+    {
+        return None;
+    }
+    let branches = field.get_mut("anyOf")?.as_array_mut()?;
+    let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+    let string = match branches.as_slice() {
+        [_, n] if is_null(n) => 0,
+        [n, _] if is_null(n) => 1,
+        _ => return None,
+    };
+    let branch = branches.get_mut(string)?.as_object_mut()?;
+    is_plain_string(branch).then_some(branch)
+}
+
+fn is_plain_string(schema: &Map<String, Value>) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("string")
+        && schema
+            .keys()
+            .all(|k| PLAIN_STRING_KEYWORDS.contains(&k.as_str()))
+}
+
+/// Every component schema a request parameter or body reaches.
+fn request_schemas(spec: &Value) -> BTreeSet<String> {
+    let mut stack = Vec::new();
+    for item in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|paths| paths.values())
+    {
+        collect_refs(item.get("parameters").unwrap_or(&Value::Null), &mut stack);
+        for op in item.as_object().into_iter().flat_map(|i| i.values()) {
+            collect_refs(op.get("parameters").unwrap_or(&Value::Null), &mut stack);
+            collect_refs(op.get("requestBody").unwrap_or(&Value::Null), &mut stack);
+        }
+    }
+    let mut sent = BTreeSet::new();
+    while let Some(name) = stack.pop() {
+        if !sent.insert(name.to_string()) {
+            continue;
+        }
+        if let Some(schema) = spec.pointer(&join("/components/schemas", name)) {
+            collect_refs(schema, &mut stack);
+        }
+    }
+    sent
 }
 
 #[cfg(test)]
@@ -173,6 +352,24 @@ mod tests {
     }
 
     #[test]
+    fn undocumented_id_parameters_say_what_they_take() {
+        let mut spec = json!({"paths": {"/x/{cvm_id}/{app_id}": {"get": {"parameters": [
+            path("cvm_id", json!({"type": "string"})),
+            {"in": "path", "name": "app_id", "required": true, "description": "Hex app id", "schema": {"type": "string"}}
+        ], "responses": {}}}}});
+        type_path_parameters(&mut spec, &mut Context::default()).unwrap();
+        let params = &spec["paths"]["/x/{cvm_id}/{app_id}"]["get"]["parameters"];
+        assert!(params[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("The CVM: its id (`cvm_…`)"));
+        assert_eq!(
+            params[1]["description"], "Hex app id",
+            "the spec's own text stays"
+        );
+    }
+
+    #[test]
     fn other_strings_become_path_segments_unless_already_hashids() {
         let out = run(path("webhook_id", json!({"type": "string"}))).unwrap();
         assert_eq!(out, json!({"type": "string", "format": "path-segment"}));
@@ -202,6 +399,61 @@ mod tests {
         ] {
             assert_eq!(run(path("p", schema.clone())).unwrap(), schema);
         }
+    }
+
+    #[test]
+    fn answer_fields_get_their_id_format_and_request_fields_stay_strings() {
+        let mut spec = json!({
+            "paths": {"/x": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Sent"}}}},
+                "responses": {"200": {"content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"app": {"$ref": "#/components/schemas/Got"}, "vm_uuid": {"type": "string"}}
+                }}}}}
+            }}},
+            "components": {"schemas": {
+                "Sent": {"properties": {"app_id": {"type": "string"}, "nested": {"$ref": "#/components/schemas/Shared"}}},
+                "Shared": {"properties": {"compose_hash": {"type": "string"}}},
+                "Got": {"properties": {
+                    "app_id": {"type": "string", "nullable": true, "description": "d"},
+                    "vm_uuid": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Vm Uuid"},
+                    "compose_hash": {"type": "string", "minLength": 64},
+                    "shared": {"$ref": "#/components/schemas/Shared"}
+                }}
+            }}
+        });
+        type_id_fields(&mut spec, &mut Context::default()).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        assert_eq!(
+            schemas["Got"]["properties"]["app_id"],
+            json!({"type": "string", "nullable": true, "description": "d", "format": "app-id"})
+        );
+        assert!(
+            schemas["Got"]["properties"]["compose_hash"]
+                .get("format")
+                .is_none(),
+            "constrained"
+        );
+        assert_eq!(
+            schemas["Got"]["properties"]["vm_uuid"]["anyOf"][0],
+            json!({"type": "string", "format": "vm-uuid"}),
+            "the string branch of a 3.1 nullable string"
+        );
+        assert!(
+            schemas["Sent"]["properties"]["app_id"]
+                .get("format")
+                .is_none(),
+            "sent"
+        );
+        assert!(
+            schemas["Shared"]["properties"]["compose_hash"]
+                .get("format")
+                .is_none(),
+            "sent too"
+        );
+        let inline = &spec["paths"]["/x"]["post"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(inline["properties"]["vm_uuid"]["format"], "vm-uuid");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Lowers the upstream Phala Cloud spec into what progenitor 0.15 accepts.
 //!
-//! The normalizer is a fixed sequence of named [`RULES`]. Each rule is a plain
+//! The [`Overlay`] beside the spec is applied first, so that every rule sees
+//! the answers, vocabularies and documentation it adds as if the spec had
+//! them. Then the normalizer runs a fixed sequence of named [`RULES`]. Each rule is a plain
 //! function over `serde_json::Value` with unit tests on small fragments; a rule
 //! that meets a construct it cannot lower refuses with a [`SpecError`] naming
 //! the JSON pointer. Order matters and is part of the contract: the 3.1
@@ -26,11 +28,12 @@ mod versions;
 
 use serde_json::Value;
 
+use crate::overlay::{Overlay, Unnecessary};
 use crate::SpecError;
 
 pub use handwritten::{HandWritten, HAND_WRITTEN};
 pub use id_formats::{IdType, ID_TYPES};
-pub use names::OPERATION_RENAMES;
+pub use names::{OPERATION_RENAMES, TYPE_RENAMES};
 pub use unknown_fields::EXTRA_FIELD;
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
 
@@ -48,8 +51,8 @@ pub struct Rule {
 /// The rules, in the order they run.
 pub const RULES: &[Rule] = &[
     Rule {
-        name: "require_openapi_3",
-        apply: require_openapi_3,
+        name: "type_id_fields",
+        apply: id_formats::type_id_fields,
     },
     Rule {
         name: "exclude_hand_written",
@@ -66,6 +69,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "name_operations",
         apply: names::name_operations,
+    },
+    Rule {
+        name: "clean_summaries",
+        apply: names::clean_summaries,
     },
     Rule {
         name: "lower_type_arrays",
@@ -110,6 +117,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "drop_patterns",
         apply: lower::drop_patterns,
+    },
+    Rule {
+        name: "plain_bounded_strings",
+        apply: names::plain_bounded_strings,
     },
     Rule {
         name: "drop_inline_titles",
@@ -180,6 +191,8 @@ pub struct Context {
     pub api_version: String,
     /// Every API version found in schema names, oldest first.
     pub versions: Vec<String>,
+    /// The overlay's updates this spec no longer needs (it says the same).
+    pub overlay_unnecessary: Vec<Unnecessary>,
 }
 
 /// A generated operation: where it is and what it is called in Rust.
@@ -204,9 +217,14 @@ pub struct Normalized {
     pub context: Context,
 }
 
-/// Runs every rule on `spec`, in order.
-pub fn normalize(mut spec: Value) -> Result<Normalized, SpecError> {
-    let mut context = Context::default();
+/// Checks that `spec` is OpenAPI 3.0 or 3.1, applies `overlay` to it, then
+/// runs every rule on it, in order.
+pub fn normalize(mut spec: Value, overlay: &Overlay) -> Result<Normalized, SpecError> {
+    require_openapi_3(&spec)?;
+    let mut context = Context {
+        overlay_unnecessary: overlay.apply(&mut spec)?,
+        ..Context::default()
+    };
     for rule in RULES {
         (rule.apply)(&mut spec, &mut context)?;
     }
@@ -214,7 +232,7 @@ pub fn normalize(mut spec: Value) -> Result<Normalized, SpecError> {
 }
 
 /// Only OpenAPI 3.0 and 3.1 documents with `paths` are understood.
-fn require_openapi_3(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+fn require_openapi_3(spec: &Value) -> Result<(), SpecError> {
     let version = spec.get("openapi").and_then(Value::as_str).unwrap_or("");
     if !(version.starts_with("3.0.") || version.starts_with("3.1.")) {
         return Err(SpecError::at(
@@ -249,14 +267,14 @@ mod tests {
 
     #[test]
     fn refuses_swagger_2() {
-        let err = normalize(json!({"swagger": "2.0", "paths": {}})).unwrap_err();
+        let err =
+            normalize(json!({"swagger": "2.0", "paths": {}}), &Overlay::default()).unwrap_err();
         assert_eq!(err.pointer, "/openapi");
     }
 
     #[test]
     fn refuses_missing_paths() {
-        let err = require_openapi_3(&mut json!({"openapi": "3.1.0"}), &mut Context::default())
-            .unwrap_err();
+        let err = require_openapi_3(&json!({"openapi": "3.1.0"})).unwrap_err();
         assert_eq!(
             err.to_string(),
             "openapi.json#/paths: the document has no paths object"

@@ -1,4 +1,6 @@
-//! Names: client methods from operationIds, Rust types from schema names.
+//! Names: client methods from operationIds, Rust types from schema names,
+//! summaries without FastAPI's handler names, and plain strings where typify
+//! would wrap one in a type of its own.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -6,7 +8,7 @@ use serde_json::Value;
 
 use super::{Context, OperationName};
 use crate::pointer::join;
-use crate::walk::{operations, ref_name};
+use crate::walk::{operations, ref_name, schemas};
 use crate::SpecError;
 
 /// Method names that the derivation rule (FastAPI suffix and `handle_` prefix
@@ -119,6 +121,26 @@ pub const OPERATION_RENAMES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Type names the derivation rule (module noise dropped, a Pydantic `Out`
+/// suffix dropped) would leave poor, keyed by the spec's schema name: the
+/// one place a type name is chosen by hand. Each says what the type is to a
+/// user rather than how the server versions or spells it.
+pub const TYPE_RENAMES: &[(&str, &str)] = &[
+    // typify would spell it `CvmosInfo`.
+    ("CVMOSInfo", "CvmOsInfo"),
+    // The body of `provision_cvm`; `V2` is the server's revision of its model.
+    ("ProvisionDstackAppRequestV2", "ProvisionCvmRequest"),
+    // dstack's app compose; manifest version 2 is the only one the API takes.
+    ("AppComposeV2", "AppCompose"),
+    // What a KMS node reports when it bootstraps.
+    ("BootstrapInfoOut", "KmsBootstrapInfo"),
+];
+
+/// Words a summary keeps in capitals when it is put in sentence case.
+const ACRONYMS: &[&str] = &[
+    "CVM", "CVMs", "KMS", "SSH", "ID", "IDs", "OS", "TEE", "TCB", "GPU", "URL",
+];
+
 /// The handler name FastAPI built an operationId from: it appends the path
 /// (non-word characters as `_`) and the method to the function name.
 pub fn fastapi_base<'a>(operation_id: &'a str, path: &str, method: &str) -> &'a str {
@@ -189,6 +211,63 @@ pub fn name_operations(spec: &mut Value, cx: &mut Context) -> Result<(), SpecErr
     })
 }
 
+/// FastAPI titles an operation that has no summary of its own with its
+/// handler's name (`Handle Update Cvm Name`): such a summary loses the
+/// `Handle` and is put in sentence case (`Update CVM name`).
+pub fn clean_summaries(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    operations(spec, &mut |op| {
+        let Some(summary) = op.op.get("summary").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let Some(rest) = summary.strip_prefix("Handle ") else {
+            return Ok(());
+        };
+        let words: Vec<String> = rest
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, word)| {
+                if let Some(acronym) = ACRONYMS.iter().find(|a| a.eq_ignore_ascii_case(word)) {
+                    acronym.to_string()
+                } else if i == 0 {
+                    word.to_string()
+                } else {
+                    word.to_lowercase()
+                }
+            })
+            .collect();
+        op.op.insert("summary".into(), Value::from(words.join(" ")));
+        Ok(())
+    })
+}
+
+/// A string with a length bound becomes a plain string, the bound said in
+/// its description: typify would wrap each such string in a type of its
+/// own (`SshKeyCreateRequestName` for a key's name), which a caller can only
+/// build by parsing. The server still enforces the bound and answers 422
+/// with the field's path.
+pub fn plain_bounded_strings(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
+    schemas(spec, &mut |schema, _| {
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            return Ok(());
+        }
+        let min = schema.remove("minLength").and_then(|v| v.as_u64());
+        let max = schema.remove("maxLength").and_then(|v| v.as_u64());
+        let bound = match (min, max) {
+            (None | Some(0), None) => return Ok(()),
+            (Some(1), None) => "Not empty.".to_string(),
+            (Some(min), None) => format!("At least {min} characters."),
+            (None | Some(0), Some(max)) => format!("At most {max} characters."),
+            (Some(min), Some(max)) => format!("{min} to {max} characters."),
+        };
+        let text = match schema.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{} {bound}", d.trim_end()),
+            _ => bound,
+        };
+        schema.insert("description".into(), Value::from(text));
+        Ok(())
+    })
+}
+
 fn pascal_case(snake: &str) -> String {
     snake
         .split('_')
@@ -208,14 +287,25 @@ fn pascal_case(snake: &str) -> String {
 /// - `teehouse__api__routes__<module>__…__<Name>` → `<Name>`, or
 ///   `<Module><Name>` where two modules define the same `<Name>`.
 ///
-/// Every `$ref` follows. Two schemas with one name is an error naming both.
+/// Every `$ref` follows. Two schemas with one name is an error naming both;
+/// so is an entry of [`TYPE_RENAMES`] for a schema no operation reaches.
 pub fn rename_types(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
+    rename_with(spec, cx, TYPE_RENAMES)
+}
+
+/// [`rename_types`] with `chosen` as the hand-chosen names.
+fn rename_with(
+    spec: &mut Value,
+    cx: &mut Context,
+    chosen: &[(&str, &str)],
+) -> Result<(), SpecError> {
     let Some(schemas) = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object)
     else {
         return Ok(());
     };
+    let chosen: HashMap<&str, &str> = chosen.iter().copied().collect();
     let body_names: HashMap<String, String> = cx
         .operations
         .iter()
@@ -226,16 +316,33 @@ pub fn rename_types(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError>
             )
         })
         .collect();
-    let short = |name: &str| name.rsplit("__").next().unwrap_or(name).to_string();
+    if let Some((stale, _)) = chosen
+        .iter()
+        .find(|(n, _)| !schemas.contains_key(*n as &str))
+    {
+        return Err(SpecError::at(
+            join("/components/schemas", stale),
+            format!("TYPE_RENAMES renames `{stale}`, which no operation reaches any more; remove or update its entry"),
+        ));
+    }
+    let short = |name: &str| {
+        let last = name.rsplit("__").next().unwrap_or(name);
+        let base = last
+            .strip_suffix("Out")
+            .filter(|b| !b.is_empty() && !schemas.contains_key(*b));
+        base.unwrap_or(last).to_string()
+    };
     let mut short_count: HashMap<String, usize> = HashMap::new();
     for name in schemas.keys() {
         *short_count.entry(short(name)).or_default() += 1;
     }
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
     for name in schemas.keys() {
-        let new = if let Some(body) = body_names.get(name) {
+        let new = if let Some(chosen) = chosen.get(name.as_str()) {
+            chosen.to_string()
+        } else if let Some(body) = body_names.get(name) {
             body.clone()
-        } else if name.contains("__") {
+        } else if name.contains("__") || short(name) != *name {
             let s = short(name);
             if short_count[&s] > 1 {
                 let module = name
@@ -305,6 +412,15 @@ fn rewrite_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn schema_names(spec: &Value) -> Vec<String> {
+        spec["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
 
     #[test]
     fn strips_fastapi_suffix_and_handle_prefix() {
@@ -393,13 +509,8 @@ mod tests {
             path: "/x".into(),
             name: "update_thing".into(),
         });
-        rename_types(&mut spec, &mut cx).unwrap();
-        let names: Vec<_> = spec["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        rename_with(&mut spec, &mut cx, &[]).unwrap();
+        let names = schema_names(&spec);
         assert_eq!(
             names,
             ["CVMInfo", "PatchImage", "PreflightImage", "UpdateThingBody"]
@@ -416,9 +527,74 @@ mod tests {
     }
 
     #[test]
+    fn handler_summaries_are_put_in_sentence_case() {
+        let mut spec = json!({"paths": {"/x": {
+            "get": {"summary": "Handle Batch Cvm Status", "responses": {}},
+            "put": {"summary": "Update SSH key", "responses": {}}
+        }}});
+        clean_summaries(&mut spec, &mut Context::default()).unwrap();
+        assert_eq!(spec["paths"]["/x"]["get"]["summary"], "Batch CVM status");
+        assert_eq!(spec["paths"]["/x"]["put"]["summary"], "Update SSH key");
+    }
+
+    #[test]
+    fn bounded_strings_become_plain_and_say_their_bound() {
+        let mut spec = json!({"paths": {}, "components": {"schemas": {"S": {"properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "description": "The name"},
+            "user": {"type": "string", "maxLength": 39},
+            "tag": {"type": "string", "minLength": 1},
+            "n": {"type": "integer", "minimum": 1}
+        }}}}});
+        plain_bounded_strings(&mut spec, &mut Context::default()).unwrap();
+        let p = &spec["components"]["schemas"]["S"]["properties"];
+        assert_eq!(
+            p["name"],
+            json!({"type": "string", "description": "The name 1 to 100 characters."})
+        );
+        assert_eq!(
+            p["user"],
+            json!({"type": "string", "description": "At most 39 characters."})
+        );
+        assert_eq!(
+            p["tag"],
+            json!({"type": "string", "description": "Not empty."})
+        );
+        assert_eq!(p["n"], json!({"type": "integer", "minimum": 1}));
+    }
+
+    #[test]
+    fn chosen_names_and_out_suffixes() {
+        let mut spec = json!({"paths": {}, "components": {"schemas": {
+            "CVMOSInfo": {}, "OnChainDeviceOut": {}, "Thing": {}, "ThingOut": {}, "AppComposeV2": {}
+        }}});
+        let chosen = [("CVMOSInfo", "CvmOsInfo"), ("AppComposeV2", "AppCompose")];
+        rename_with(&mut spec, &mut Context::default(), &chosen).unwrap();
+        let names = schema_names(&spec);
+        for expected in [
+            "CvmOsInfo",
+            "OnChainDevice",
+            "Thing",
+            "ThingOut",
+            "AppCompose",
+        ] {
+            assert!(
+                names.contains(&expected.to_string()),
+                "{expected}: {names:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stale_chosen_name_is_an_error() {
+        let mut spec = json!({"paths": {}, "components": {"schemas": {"Other": {}}}});
+        let err = rename_with(&mut spec, &mut Context::default(), &[("Gone", "G")]).unwrap_err();
+        assert!(err.message.contains("TYPE_RENAMES renames"), "{err}");
+    }
+
+    #[test]
     fn a_type_name_collision_is_an_error() {
         let mut spec = json!({"paths": {}, "components": {"schemas": {"x__Thing": {}, "Thing": {}, "XThing": {}}}});
-        let err = rename_types(&mut spec, &mut Context::default()).unwrap_err();
+        let err = rename_with(&mut spec, &mut Context::default(), &[]).unwrap_err();
         assert!(err.message.contains("`XThing`"), "{err}");
     }
 }

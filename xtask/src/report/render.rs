@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use phala_cloud_codegen::overlay::{Unnecessary, OVERLAY_FILE};
+
 use super::{pagination, Change, ChangeKind, Changed, Operation, Report};
 
 /// The report as plain text, `!` marking breaking changes.
@@ -23,6 +25,49 @@ pub fn text(report: &Report, from: &str, to: &str) -> String {
 /// ```
 pub fn markdown(report: &Report, from: &str, to: &str) -> String {
     render(report, from, to, Format::Markdown)
+}
+
+/// The overlay's updates a candidate spec makes unnecessary, as plain text
+/// or (`markdown`) Markdown; empty when there are none.
+///
+/// ```
+/// use phala_cloud_codegen::overlay::Unnecessary;
+///
+/// let typed = Unnecessary { index: 3, target: "$.paths['/x'].get".into(), description: Some("typed".into()) };
+/// let text = xtask::report::unnecessary_overlay_actions(&[typed], false);
+/// assert!(text.contains("action 3 (`$.paths['/x'].get`): typed"), "{text}");
+/// assert!(xtask::report::unnecessary_overlay_actions(&[], false).is_empty());
+/// ```
+pub fn unnecessary_overlay_actions(unnecessary: &[Unnecessary], markdown: bool) -> String {
+    let mut out = Writer {
+        format: if markdown {
+            Format::Markdown
+        } else {
+            Format::Text
+        },
+        out: String::new(),
+        folded: false,
+    };
+    if unnecessary.is_empty() {
+        return out.out;
+    }
+    out.section(
+        &format!(
+            "{OVERLAY_FILE} actions the new spec makes unnecessary (it says the same; remove them)"
+        ),
+        unnecessary.len(),
+    );
+    for action in unnecessary {
+        let why = action.description.as_deref().unwrap_or("no description");
+        out.item(
+            0,
+            ChangeKind::Removed,
+            false,
+            &format!("action {} (`{}`): {why}", action.index, action.target),
+        );
+    }
+    out.end_section();
+    out.out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
