@@ -361,3 +361,26 @@ async fn an_offline_cvm_or_bad_id_is_a_typed_error() {
         "{err}"
     );
 }
+
+proptest::proptest! {
+    /// An event log from a hostile server: parsed and replayed, or refused,
+    /// never a panic.
+    #[test]
+    fn event_logs_never_panic(
+        imr in 0u32..6,
+        event_type in proptest::prop_oneof![proptest::strategy::Just(0x0800_0001u32), proptest::num::u32::ANY],
+        digest in "[0-9a-f]{0,100}",
+        event in ".{0,20}",
+        payload in "[0-9a-f]{0,80}",
+        version in 0u8..4,
+    ) {
+        let entry = serde_json::json!([{
+            "imr": imr, "event_type": event_type, "digest": digest,
+            "event": event, "event_payload": payload, "version": version,
+        }]);
+        if let Ok(log) = EventLog::from_json(&entry.to_string()) {
+            let _ = log.replay();
+            let _ = log.runtime_events();
+        }
+    }
+}

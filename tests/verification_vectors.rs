@@ -231,3 +231,25 @@ fn a_v3_digest_is_of_the_bytes_given() {
         base.mr_config_id().unwrap()
     );
 }
+
+proptest::proptest! {
+    /// Whatever a server or a user hands the parsers, they answer with a
+    /// value or an error, never a panic; a well-formed signature over
+    /// arbitrary data recovers someone or no one.
+    #[test]
+    fn parsers_never_panic(
+        text in ".{0,200}",
+        bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+        exact in proptest::collection::vec(proptest::num::u8::ANY, 65),
+    ) {
+        let _ = text.parse::<KmsSignature>();
+        let _ = text.parse::<K256PublicKey>();
+        let _ = text.parse::<MrConfigId>();
+        let _ = K256PublicKey::from_sec1_bytes(&bytes);
+        for candidate in [&bytes, &exact] {
+            if let Ok(signature) = KmsSignature::from_bytes(candidate) {
+                let _ = recover_legacy_signer(&AppId::from([0; 20]), &[0; 32], &signature);
+            }
+        }
+    }
+}
