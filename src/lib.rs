@@ -37,6 +37,8 @@
 #![warn(missing_docs)]
 
 pub mod attestations;
+mod body;
+mod budget;
 pub mod client;
 pub mod compose_hash;
 pub mod env_encryption;
