@@ -89,7 +89,10 @@ impl Client {
     {
         let request = self.raw_attestation_request(Method::HEAD, checksum)?;
         let limit = self.inner.response_limit();
-        match self.send_checked(request, "raw_attestation_exists", limit).await {
+        match self
+            .send_checked(request, "raw_attestation_exists", limit)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
             Err(e) => Err(e),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use reqwest::header::CONTENT_ENCODING;
-use reqwest::{ResponseBuilderExt, Response};
+use reqwest::{Response, ResponseBuilderExt};
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{carried, DecodeError, LimitExceeded};
@@ -210,7 +210,11 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_limit_the_read_stops_with_a_typed_error() {
-        let response = guard(answer(&[], vec![b"1234", b"56789", b"never read"]), LIMIT, None);
+        let response = guard(
+            answer(&[], vec![b"1234", b"56789", b"never read"]),
+            LIMIT,
+            None,
+        );
         let err = read(response).await.unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -240,13 +244,14 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_outlasts_the_deadline_is_a_timeout() {
         let slow = futures::stream::pending::<Result<Bytes, std::io::Error>>();
-        let response =
-            Response::from(http::Response::new(reqwest::Body::wrap_stream(slow)));
+        let response = Response::from(http::Response::new(reqwest::Body::wrap_stream(slow)));
         let deadline = Deadline {
             at: Instant::now() + Duration::from_millis(20),
             after: Duration::from_millis(20),
         };
-        let err = read(guard(response, LIMIT, Some(deadline))).await.unwrap_err();
+        let err = read(guard(response, LIMIT, Some(deadline)))
+            .await
+            .unwrap_err();
         assert!(err.is_timeout(), "{err}");
         assert_eq!(
             err.to_string(),

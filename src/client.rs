@@ -471,7 +471,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_a_password_in_the_base_url() {
-        for url in ["https://u:hunter2@h.example", "https://u:hunter2@h.example:bad port"] {
+        for url in [
+            "https://u:hunter2@h.example",
+            "https://u:hunter2@h.example:bad port",
+        ] {
             let builder = Client::builder().api_key("phak_k").base_url(url);
             let shown = format!("{builder:?}");
             assert!(!shown.contains("hunter2"), "{shown}");

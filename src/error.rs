@@ -631,7 +631,9 @@ impl Error {
     /// see [`crate::RetryPolicy`].
     pub fn is_retryable(&self) -> bool {
         match self.cause() {
-            Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
+            Error::Transport(e) => {
+                e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
+            }
             Error::Limit(limit) => matches!(limit, LimitExceeded::Deadline { .. }),
             Error::Api(api) => match api.status.as_u16() {
                 429 | 502 | 503 | 504 => true,
@@ -856,6 +858,34 @@ mod tests {
         );
         assert_eq!(e.validation_errors()[0].context, Some(json!({"gt": 0})));
         assert_eq!(e.message(), "Validation failed (3 issues)");
+    }
+
+    #[test]
+    fn a_blank_message_gives_way_to_the_detail_summary_or_status() {
+        let validation = api(
+            422,
+            json!({"message": "", "detail": [{"loc": ["body", "name"], "msg": "too short", "type": "string_too_short"}]}),
+        );
+        assert_eq!(validation.message(), "Validation failed: name: too short");
+        let detail = api(400, json!({"message": " ", "detail": "bad name"}));
+        assert_eq!(detail.message(), "bad name");
+        let bare = api(500, json!({"message": "", "error_code": "ERR-9"}));
+        assert_eq!(bare.to_string(), "HTTP 500 [ERR-9]: Internal Server Error");
+    }
+
+    #[test]
+    fn retry_after_is_clamped() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "1000000000".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn from_parts_keeps_at_most_the_error_limit() {
+        let body = vec![b'x'; MAX_ERROR_BODY + 10];
+        let e = ApiError::from_parts(StatusCode::BAD_GATEWAY, HeaderMap::new(), &body);
+        assert_eq!(e.raw_body().len(), MAX_ERROR_BODY);
+        assert_eq!(e.message().chars().count(), EXCERPT_CHARS + 1);
     }
 
     #[test]

@@ -302,6 +302,20 @@ mod tests {
         assert!(!p.retries_status("start_cvm", &Method::POST, StatusCode::BAD_GATEWAY, false));
         assert!(p.reads_conflicts("start_cvm", &Method::POST));
         assert!(!p.reads_conflicts("get_cvm", &Method::GET));
+        // `delete_cvm` is a lifecycle operation before it is a DELETE.
+        assert!(p.retries_status("delete_cvm", &Method::DELETE, StatusCode::CONFLICT, false));
+        assert!(!p.retries_status(
+            "delete_cvm",
+            &Method::DELETE,
+            StatusCode::BAD_GATEWAY,
+            false
+        ));
+        assert!(p.retries_status(
+            "delete_ssh_key",
+            &Method::DELETE,
+            StatusCode::BAD_GATEWAY,
+            false
+        ));
     }
 
     #[test]

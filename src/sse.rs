@@ -294,7 +294,13 @@ mod tests {
         let mut parser = SseParser::new(16);
         let mut out = VecDeque::new();
         let endless = parser.feed(&[b'x'; 17], &mut out);
-        assert_eq!(endless, Err(TooLarge { what: "line", limit: 16 }));
+        assert_eq!(
+            endless,
+            Err(TooLarge {
+                what: "line",
+                limit: 16
+            })
+        );
         let mut parser = SseParser::new(16);
         let mut grown = Ok(());
         for _ in 0..100 {
@@ -303,7 +309,13 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(grown, Err(TooLarge { what: "event", limit: 16 }));
+        assert_eq!(
+            grown,
+            Err(TooLarge {
+                what: "event",
+                limit: 16
+            })
+        );
         assert!(parser.data.len() <= 16 && out.is_empty());
     }
 
@@ -325,7 +337,11 @@ mod tests {
         let mut rest = input;
         while let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
             lines.push(&rest[..end]);
-            let skip = if rest[end..].starts_with(b"\r\n") { 2 } else { 1 };
+            let skip = if rest[end..].starts_with(b"\r\n") {
+                2
+            } else {
+                1
+            };
             rest = &rest[end + skip..];
         }
         let mut out = Outcome {
@@ -337,16 +353,30 @@ mod tests {
         let (mut event, mut data, mut id) = (String::new(), String::new(), String::new());
         for (i, raw) in lines.iter().enumerate() {
             if raw.len() > max {
-                out.error = Some(TooLarge { what: "line", limit: max });
+                out.error = Some(TooLarge {
+                    what: "line",
+                    limit: max,
+                });
                 return out;
             }
-            let line = if i == 0 { raw.strip_prefix(BOM).unwrap_or(raw) } else { raw };
+            let line = if i == 0 {
+                raw.strip_prefix(BOM).unwrap_or(raw)
+            } else {
+                raw
+            };
             if line.is_empty() {
                 out.last_event_id = id.clone();
                 if !data.is_empty() {
                     data.pop();
-                    let name = if event.is_empty() { "message".to_string() } else { event.clone() };
-                    out.events.push(SseEvent { event: name, data: std::mem::take(&mut data) });
+                    let name = if event.is_empty() {
+                        "message".to_string()
+                    } else {
+                        event.clone()
+                    };
+                    out.events.push(SseEvent {
+                        event: name,
+                        data: std::mem::take(&mut data),
+                    });
                 }
                 event.clear();
                 continue;
@@ -355,14 +385,20 @@ mod tests {
                 continue;
             }
             let (field, value): (&[u8], &[u8]) = match line.iter().position(|&b| b == b':') {
-                Some(c) => (&line[..c], line[c + 1..].strip_prefix(b" ").unwrap_or(&line[c + 1..])),
+                Some(c) => (
+                    &line[..c],
+                    line[c + 1..].strip_prefix(b" ").unwrap_or(&line[c + 1..]),
+                ),
                 None => (line, b""),
             };
             let value = String::from_utf8_lossy(value).into_owned();
             match field {
                 b"event" => event = value,
                 b"data" if data.len() + value.len() + 1 > max => {
-                    out.error = Some(TooLarge { what: "event", limit: max });
+                    out.error = Some(TooLarge {
+                        what: "event",
+                        limit: max,
+                    });
                     return out;
                 }
                 b"data" => {
@@ -379,7 +415,10 @@ mod tests {
             }
         }
         if rest.len() > max {
-            out.error = Some(TooLarge { what: "line", limit: max });
+            out.error = Some(TooLarge {
+                what: "line",
+                limit: max,
+            });
         }
         out
     }

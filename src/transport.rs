@@ -116,7 +116,8 @@ impl Client {
                 },
                 None => sent.await,
             };
-            let attempted = Attempted::read(result, policy, operation, &method, next.is_some()).await?;
+            let attempted =
+                Attempted::read(result, policy, operation, &method, next.is_some()).await?;
             let wait = attempted
                 .wait(policy, attempt)
                 .filter(|wait| deadline.is_none_or(|d| Instant::now() + *wait < d.at));
@@ -151,10 +152,12 @@ impl Client {
         let span = tracing::Span::current();
         span.record("attempt", attempt);
         span.record("latency_ms", started.elapsed().as_millis() as u64);
+        if let Ok(response) = &attempted.outcome {
+            span.record("status", response.status().as_u16());
+        }
         tracing::debug!("request finished");
         let response = attempted.outcome.map_err(Failure::Reqwest)?;
         let status = response.status();
-        span.record("status", status.as_u16());
         if !is_transient(status) {
             self.inner().budget.refill(spent.unwrap_or(SUCCESS_REFILL));
         }

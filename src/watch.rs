@@ -368,9 +368,8 @@ impl Client {
         V::Error: std::fmt::Display,
     {
         let mut options = options.into();
-        if options.deadline.is_none() {
-            options.deadline = Some(deadline.saturating_duration_since(Instant::now()));
-        }
+        // `deadline` bounds the watch, and ends it as `None`, not an error.
+        options.deadline.get_or_insert(Duration::MAX);
         let wait = async {
             let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id, options));
             let mut last = None;
@@ -410,7 +409,8 @@ struct Watch {
     options: WatchOptions,
     delay: Duration,
     parser: SseParser,
-    /// When the watch ends (none: too far to represent), and after how long.
+    /// When the watch ends (none: too far to represent, or left to
+    /// [`Client::wait_for_cvm_state`]'s deadline), and after how long.
     deadline: (Option<Instant>, Duration),
     /// The open connection's body, if any.
     body: Option<Body>,
@@ -439,8 +439,11 @@ impl Watch {
             Ok(item) => item,
             Err(_elapsed) => {
                 self.finished = true;
-                let limit =
-                    LimitExceeded::deadline("the watch's deadline", after, "WatchOptions::deadline");
+                let limit = LimitExceeded::deadline(
+                    "the watch's deadline",
+                    after,
+                    "WatchOptions::deadline",
+                );
                 Some(Err(limit.into()))
             }
         }

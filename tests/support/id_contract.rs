@@ -83,9 +83,7 @@ where
             } else {
                 err.input() == s
             };
-            ensure(kept, || {
-                format!("{s:?}: input became {:?}", err.input())
-            })?;
+            ensure(kept, || format!("{s:?}: input became {:?}", err.input()))?;
             ensure(
                 message.starts_with(&format!("invalid {} ", err.kind()))
                     && message.ends_with(&format!(": expected {}", err.expected())),
