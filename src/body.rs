@@ -49,9 +49,11 @@ impl Deadline {
     }
 }
 
-/// `response` with its body read under `limit` and `deadline`. A body that
-/// says it is compressed, or whose `Content-Length` is over the limit, fails
-/// at its first read, before anything is read.
+/// `response` with its body read under `limit` and `deadline`. A success
+/// body that says it is compressed, or whose `Content-Length` is over the
+/// limit, fails at its first read, before anything is read. An error body
+/// is only ever read in part (see `error::MAX_ERROR_BODY`), so that the
+/// status survives whatever its body claims.
 pub(crate) fn guard(
     mut response: Response,
     limit: BodyLimit,
@@ -65,10 +67,12 @@ pub(crate) fn guard(
         } => (Some((limit, what, setting)), deadline),
         BodyLimit::Stream => (None, None),
     };
-    let refused = compressed(&response).or_else(|| {
-        let (max, what, setting) = limit?;
-        let length = response.content_length()?;
-        (length > max).then(|| LimitExceeded::size(what, max, setting).into())
+    let refused = response.status().is_success().then(|| {
+        compressed(&response).or_else(|| {
+            let (max, what, setting) = limit?;
+            let length = response.content_length()?;
+            (length > max).then(|| LimitExceeded::size(what, max, setting).into())
+        })
     });
     let status = response.status();
     let version = response.version();
@@ -80,7 +84,7 @@ pub(crate) fn guard(
         read: 0,
         limit,
         deadline: deadline.map(|d| (Box::pin(tokio::time::sleep_until(d.at)), d)),
-        refused,
+        refused: refused.flatten(),
         done: false,
     };
     // The URL rides in an extension only reqwest's response builder sets.

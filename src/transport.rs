@@ -120,7 +120,7 @@ impl Client {
                 Attempted::read(result, policy, operation, &method, next.is_some()).await?;
             let wait = attempted
                 .wait(policy, attempt)
-                .filter(|wait| deadline.is_none_or(|d| Instant::now() + *wait < d.at));
+                .filter(|wait| deadline.is_none_or(|d| ends_before(*wait, d.at)));
             let (Some(wait), Some(next)) = (wait, next) else {
                 return self.finish(attempted, spent, attempt, started, limit, deadline);
             };
@@ -163,6 +163,11 @@ impl Client {
         }
         Ok(guard(response, limit, deadline))
     }
+}
+
+/// Whether a wait of `wait` from now ends before `at`.
+fn ends_before(wait: Duration, at: Instant) -> bool {
+    Instant::now().checked_add(wait).is_some_and(|end| end < at)
 }
 
 /// A status that says the server is struggling, not that it answered.

@@ -212,6 +212,32 @@ async fn a_compressed_answer_is_refused_and_none_is_asked_for() {
     );
 }
 
+#[tokio::test]
+async fn an_error_answer_keeps_its_status_whatever_its_body_claims() {
+    let server = Hostile::always(Answer::Endless {
+        head: head(
+            503,
+            &[
+                ("content-type", "text/html"),
+                ("content-encoding", "gzip"),
+                ("content-length", "2147483648"),
+            ],
+        ),
+        chunk: vec![b'<'; 4096],
+    })
+    .await;
+    let err = builder(&server.url)
+        .build()
+        .unwrap()
+        .list_kms()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api(_)) && err.is_server(), "{err}");
+    assert_eq!(err.api_error().unwrap().raw_body().len(), MAX_ERROR_BODY);
+    assert!(server.written() < SLACK);
+}
+
 // ---------------------------------------------------------------------------
 // Server-Sent Events
 
