@@ -23,20 +23,21 @@ const TASKS: usize = 100;
 const OUTAGE: Duration = Duration::from_secs(5);
 const KMS_PAGE: &str = r#"{"items": [], "total": 0, "page": 1, "page_size": 10, "pages": 0}"#;
 
-/// A server answering 503 (with `retry_after`, if any) for [`OUTAGE`] after
-/// it starts, then 200; it notes when each request arrived.
+/// A server answering 503 (with `retry_after`, if any) for [`OUTAGE`] from
+/// [`Outage::begin`], then 200; it notes when each request arrived.
 struct Outage {
     server: RoutedServer,
+    began: Arc<Mutex<Instant>>,
     arrivals: Arc<Mutex<Vec<Duration>>>,
 }
 
 impl Outage {
     async fn start(retry_after: Option<&'static str>) -> Self {
-        let started = Instant::now();
+        let began = Arc::new(Mutex::new(Instant::now()));
         let arrivals = Arc::new(Mutex::new(Vec::new()));
-        let noted = arrivals.clone();
+        let (clock, noted) = (began.clone(), arrivals.clone());
         let server = RoutedServer::start(move |_, _| {
-            let at = started.elapsed();
+            let at = clock.lock().unwrap().elapsed();
             noted.lock().unwrap().push(at);
             let answer = if at < OUTAGE {
                 let headers: Vec<_> = retry_after
@@ -50,7 +51,16 @@ impl Outage {
             async move { answer }
         })
         .await;
-        Self { server, arrivals }
+        Self {
+            server,
+            began,
+            arrivals,
+        }
+    }
+
+    /// Starts the outage's clock: the calls come next.
+    fn begin(&self) {
+        *self.began.lock().unwrap() = Instant::now();
     }
 
     fn client(&self, policy: RetryPolicy) -> Client {
@@ -72,11 +82,15 @@ impl Outage {
 }
 
 /// `TASKS` calls at once; how many failed.
-async fn burst(client: &Client) -> usize {
-    let calls = (0..TASKS).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.list_kms().send().await.is_err() })
-    });
+async fn burst(outage: &Outage, client: &Client) -> usize {
+    outage.begin();
+    // Collected, so that every task is spawned before the first is awaited.
+    let calls: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.list_kms().send().await.is_err() })
+        })
+        .collect();
     let mut failed = 0;
     for call in calls {
         failed += usize::from(call.await.unwrap());
@@ -86,20 +100,23 @@ async fn burst(client: &Client) -> usize {
 
 /// `TASKS` tasks, each calling every 100 ms until the outage is over; the
 /// calls made.
-async fn sustained(client: &Client) -> usize {
-    let tasks = (0..TASKS).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let mut calls = 0;
-            loop {
-                calls += 1;
-                if client.list_kms().send().await.is_ok() {
-                    return calls;
+async fn sustained(outage: &Outage, client: &Client) -> usize {
+    outage.begin();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let mut calls = 0;
+                loop {
+                    calls += 1;
+                    if client.list_kms().send().await.is_ok() {
+                        return calls;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            })
         })
-    });
+        .collect();
     let mut calls = 0;
     for task in tasks {
         calls += task.await.unwrap();
@@ -123,7 +140,11 @@ fn retry_budget(c: &mut Criterion) {
                 let outage = Outage::start(None).await;
                 let client = outage.client(RetryPolicy::default());
                 let started = Instant::now();
-                assert_eq!(burst(&client).await, TASKS, "all within the outage");
+                assert_eq!(
+                    burst(&outage, &client).await,
+                    TASKS,
+                    "all within the outage"
+                );
                 total += started.elapsed();
             }
             total
@@ -133,10 +154,10 @@ fn retry_budget(c: &mut Criterion) {
 
     runtime.block_on(async {
         let outage = Outage::start(None).await;
-        burst(&outage.client(RetryPolicy::default())).await;
+        burst(&outage, &outage.client(RetryPolicy::default())).await;
         let with_budget = outage.requests();
         let outage = Outage::start(None).await;
-        burst(&outage.client(RetryPolicy::default().retry_budget(u32::MAX))).await;
+        burst(&outage, &outage.client(RetryPolicy::default().retry_budget(u32::MAX))).await;
         let without = outage.requests();
         println!(
             "burst of {TASKS} calls: {with_budget} requests ({:.2} per call); \
@@ -146,7 +167,7 @@ fn retry_budget(c: &mut Criterion) {
         );
 
         let outage = Outage::start(None).await;
-        let calls = sustained(&outage.client(RetryPolicy::default())).await;
+        let calls = sustained(&outage, &outage.client(RetryPolicy::default())).await;
         let requests = outage.requests();
         println!(
             "{TASKS} tasks calling every 100 ms through {OUTAGE:?} of 503: {calls} calls, \
@@ -159,7 +180,7 @@ fn retry_budget(c: &mut Criterion) {
             ("no budget", RetryPolicy::default().retry_budget(u32::MAX)),
         ] {
             let outage = Outage::start(Some("1")).await;
-            burst(&outage.client(policy)).await;
+            burst(&outage, &outage.client(policy)).await;
             // The first retries: a second after the first wave, plus jitter.
             let wave = Duration::from_millis(900)..Duration::from_millis(1900);
             let mut retries: Vec<_> = outage

@@ -108,16 +108,25 @@ impl Client {
             let next = (attempt < policy.attempts())
                 .then(|| request.try_clone())
                 .flatten();
-            let sent = self.client().execute(request);
-            let result = match deadline {
-                Some(deadline) => match tokio::time::timeout_at(deadline.at, sent).await {
-                    Ok(result) => result,
-                    Err(_elapsed) => return Err(Failure::Typed(deadline.error())),
-                },
-                None => sent.await,
+            let more = next.is_some();
+            let attempt_done = async {
+                let result = self.client().execute(request).await;
+                Attempted::read(result, policy, operation, &method, more).await
             };
-            let attempted =
-                Attempted::read(result, policy, operation, &method, next.is_some()).await?;
+            let attempted = match deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline.at, attempt_done).await {
+                    Ok(attempted) => attempted,
+                    Err(_elapsed) => Err(Failure::Typed(deadline.error())),
+                },
+                None => attempt_done.await,
+            };
+            let attempted = match attempted {
+                Ok(attempted) => attempted,
+                Err(failure) => {
+                    record(attempt, started, None);
+                    return Err(failure);
+                }
+            };
             let wait = attempted
                 .wait(policy, attempt)
                 .filter(|wait| deadline.is_none_or(|d| ends_before(*wait, d.at)));
@@ -128,6 +137,7 @@ impl Client {
             if !state.budget.try_spend(cost) {
                 tracing::debug!(attempt, "retry budget spent");
                 let last = attempted.into_error().await;
+                record(attempt, started, last.status());
                 return Err(Failure::Typed(Error::RetryBudgetExhausted(Box::new(last))));
             }
             spent = Some(cost);
@@ -149,20 +159,25 @@ impl Client {
         limit: BodyLimit,
         deadline: Option<Deadline>,
     ) -> Result<Response, Failure> {
-        let span = tracing::Span::current();
-        span.record("attempt", attempt);
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
-        if let Ok(response) = &attempted.outcome {
-            span.record("status", response.status().as_u16());
-        }
-        tracing::debug!("request finished");
+        let status = attempted.outcome.as_ref().ok().map(Response::status);
+        record(attempt, started, status);
         let response = attempted.outcome.map_err(Failure::Reqwest)?;
-        let status = response.status();
-        if !is_transient(status) {
+        if !is_transient(response.status()) {
             self.inner().budget.refill(spent.unwrap_or(SUCCESS_REFILL));
         }
         Ok(guard(response, limit, deadline))
     }
+}
+
+/// Records the call's end on its span.
+fn record(attempt: u32, started: Instant, status: Option<StatusCode>) {
+    let span = tracing::Span::current();
+    span.record("attempt", attempt);
+    span.record("latency_ms", started.elapsed().as_millis() as u64);
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
+    }
+    tracing::debug!("request finished");
 }
 
 /// Whether a wait of `wait` from now ends before `at`.

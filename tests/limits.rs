@@ -42,6 +42,26 @@ fn endless(status: u16, content_type: &str, chunk: &[u8]) -> Answer {
     }
 }
 
+/// `head`, then spaces without end.
+fn endless_after(head: Vec<u8>) -> Answer {
+    Answer::Endless {
+        head,
+        chunk: vec![b' '; 4096],
+    }
+}
+
+/// What `list_kms` fails with on a client of `url` with the default limits
+/// and no retries.
+async fn list_kms_error(url: &str) -> Error {
+    builder(url)
+        .build()
+        .unwrap()
+        .list_kms()
+        .send()
+        .await
+        .unwrap_err()
+}
+
 fn assert_size_limit(err: &Error, what: &str, limit: u64, setting: &str) {
     match err {
         Error::Limit(LimitExceeded::Size {
@@ -87,24 +107,15 @@ async fn an_endless_success_body_stops_at_the_limit() {
 
 #[tokio::test]
 async fn a_body_announced_over_the_default_limit_is_not_read() {
-    let server = Hostile::always(Answer::Endless {
-        head: head(
-            200,
-            &[
-                ("content-type", "application/json"),
-                ("content-length", "2147483648"),
-            ],
-        ),
-        chunk: vec![b' '; 4096],
-    })
+    let server = Hostile::always(endless_after(head(
+        200,
+        &[
+            ("content-type", "application/json"),
+            ("content-length", "2147483648"),
+        ],
+    )))
     .await;
-    let err = builder(&server.url)
-        .build()
-        .unwrap()
-        .list_kms()
-        .send()
-        .await
-        .unwrap_err();
+    let err = list_kms_error(&server.url).await;
     assert_size_limit(
         &err,
         "the response body",
@@ -214,25 +225,16 @@ async fn a_compressed_answer_is_refused_and_none_is_asked_for() {
 
 #[tokio::test]
 async fn an_error_answer_keeps_its_status_whatever_its_body_claims() {
-    let server = Hostile::always(Answer::Endless {
-        head: head(
-            503,
-            &[
-                ("content-type", "text/html"),
-                ("content-encoding", "gzip"),
-                ("content-length", "2147483648"),
-            ],
-        ),
-        chunk: vec![b'<'; 4096],
-    })
+    let server = Hostile::always(endless_after(head(
+        503,
+        &[
+            ("content-type", "text/html"),
+            ("content-encoding", "gzip"),
+            ("content-length", "2147483648"),
+        ],
+    )))
     .await;
-    let err = builder(&server.url)
-        .build()
-        .unwrap()
-        .list_kms()
-        .send()
-        .await
-        .unwrap_err();
+    let err = list_kms_error(&server.url).await;
     assert!(matches!(err, Error::Api(_)) && err.is_server(), "{err}");
     assert_eq!(err.api_error().unwrap().raw_body().len(), MAX_ERROR_BODY);
     assert!(server.written() < SLACK);
