@@ -83,7 +83,8 @@ pub(crate) fn guard(
         inner: Box::pin(response.bytes_stream()),
         read: 0,
         limit,
-        deadline: deadline.map(|d| (Box::pin(tokio::time::sleep_until(d.at)), d)),
+        deadline,
+        timer: None,
         refused: refused.flatten(),
         done: false,
     };
@@ -125,7 +126,10 @@ struct Guarded {
     inner: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Sync>>,
     read: u64,
     limit: Option<(u64, &'static str, &'static str)>,
-    deadline: Option<(Pin<Box<Sleep>>, Deadline)>,
+    deadline: Option<Deadline>,
+    /// Made the first time the body keeps the reader waiting: a body that
+    /// has already arrived needs no timer.
+    timer: Option<Pin<Box<Sleep>>>,
     /// Reported at the first read instead of the body.
     refused: Option<Error>,
     done: bool,
@@ -165,12 +169,14 @@ impl Stream for Guarded {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                let passed = match &mut this.deadline {
-                    Some((sleep, deadline)) => sleep.as_mut().poll(cx).map(|()| deadline.error()),
-                    None => Poll::Pending,
+                let Some(deadline) = this.deadline else {
+                    return Poll::Pending;
                 };
-                match passed {
-                    Poll::Ready(error) => this.stop(error),
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.at)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => this.stop(deadline.error()),
                     Poll::Pending => Poll::Pending,
                 }
             }
