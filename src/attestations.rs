@@ -60,11 +60,12 @@ impl Client {
         V::Error: std::fmt::Display,
     {
         let request = self.raw_attestation_request(Method::GET, checksum)?;
+        let limit = self.inner.quote_limit();
         let response = self
-            .send_checked(request, "download_raw_attestation")
+            .send_checked(request, "download_raw_attestation", limit)
             .await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let body = response.bytes().await.map_err(Error::from_reqwest)?;
         Ok(ResponseValue::new(body, status, headers))
     }
 
@@ -87,7 +88,11 @@ impl Client {
         V::Error: std::fmt::Display,
     {
         let request = self.raw_attestation_request(Method::HEAD, checksum)?;
-        match self.send_checked(request, "raw_attestation_exists").await {
+        let limit = self.inner.response_limit();
+        match self
+            .send_checked(request, "raw_attestation_exists", limit)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
             Err(e) => Err(e),

@@ -1,11 +1,15 @@
-//! Building a [`Client`]: API key, base URL, API version, timeouts, retries,
-//! user agent, extra headers, or one from the environment.
+//! Building a [`Client`]: API key, base URL, API version, timeouts, body
+//! limits, retries, user agent, extra headers, the HTTP stack, or one from
+//! the environment.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, USER_AGENT};
 
+use crate::body::BodyLimit;
+use crate::budget::RetryBudget;
 use crate::{Error, RetryPolicy};
 
 pub use crate::generated::Client;
@@ -24,8 +28,13 @@ pub const API_KEY_ENV: &str = "PHALA_CLOUD_API_KEY";
 /// The environment variable overriding the base URL, as the official SDKs read it.
 pub const BASE_URL_ENV: &str = "PHALA_CLOUD_API_PREFIX";
 
+/// The default of [`ClientBuilder::max_response_size`]: 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+/// The default of [`ClientBuilder::max_quote_size`]: 1 MiB.
+pub const DEFAULT_MAX_QUOTE_SIZE: u64 = 1024 * 1024;
+
 /// What every request of a [`Client`] carries: its headers (the API key
-/// among them) and its retry policy.
+/// among them), its retry policy and budget, its timeout and body limits.
 ///
 /// Opaque; built by [`ClientBuilder::build`]. Its `Debug` output never shows
 /// the API key.
@@ -34,6 +43,12 @@ pub struct ClientState {
     headers: HeaderMap,
     api_version: String,
     pub(crate) retry: RetryPolicy,
+    /// Shared by every clone of the client.
+    pub(crate) budget: Arc<RetryBudget>,
+    /// One attempt's timeout, unless the request sets its own.
+    pub(crate) timeout: Duration,
+    max_response_size: u64,
+    max_quote_size: u64,
 }
 
 impl ClientState {
@@ -41,6 +56,24 @@ impl ClientState {
     pub(crate) fn apply_headers(&self, request: &mut reqwest::Request) {
         for (name, value) in &self.headers {
             request.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+
+    /// The limit on a success answer's body.
+    pub(crate) fn response_limit(&self) -> BodyLimit {
+        BodyLimit::Bytes {
+            limit: self.max_response_size,
+            what: "the response body",
+            setting: "ClientBuilder::max_response_size",
+        }
+    }
+
+    /// The limit on a raw quote's body.
+    pub(crate) fn quote_limit(&self) -> BodyLimit {
+        BodyLimit::Bytes {
+            limit: self.max_quote_size,
+            what: "the raw quote",
+            setting: "ClientBuilder::max_quote_size",
         }
     }
 }
@@ -51,9 +84,16 @@ impl fmt::Debug for ClientState {
             .field("api_version", &self.api_version)
             .field("api_key", &"<redacted>")
             .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("max_response_size", &self.max_response_size)
+            .field("max_quote_size", &self.max_quote_size)
             .finish_non_exhaustive()
     }
 }
+
+/// A caller's configuration of the HTTP stack; see
+/// [`ClientBuilder::configure_http`].
+type ConfigureHttp = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
 
 impl Client {
     /// Starts configuring a client.
@@ -104,8 +144,9 @@ impl Client {
 ///     .api_version("2026-01-21")
 ///     .timeout(Duration::from_secs(30))
 ///     .connect_timeout(Duration::from_secs(5))
+///     .max_response_size(64 * 1024 * 1024)
 ///     .user_agent("my-deployer/1.0")
-///     .retry_policy(RetryPolicy::default().max_attempts(4))
+///     .retry_policy(RetryPolicy::default().max_attempts(4).deadline(Duration::from_secs(60)))
 ///     .build()?;
 /// assert_eq!(client.base_url(), "https://cloud-api.phala.com");
 /// # Ok::<(), phala_cloud::Error>(())
@@ -118,10 +159,12 @@ pub struct ClientBuilder {
     api_version: String,
     timeout: Duration,
     connect_timeout: Duration,
+    max_response_size: u64,
+    max_quote_size: u64,
     user_agent: String,
     headers: HeaderMap,
     retry: RetryPolicy,
-    http: Option<reqwest::Client>,
+    http: Option<ConfigureHttp>,
 }
 
 impl Default for ClientBuilder {
@@ -132,6 +175,8 @@ impl Default for ClientBuilder {
             api_version: crate::API_VERSION.to_string(),
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            max_quote_size: DEFAULT_MAX_QUOTE_SIZE,
             user_agent: DEFAULT_USER_AGENT.to_string(),
             headers: HeaderMap::new(),
             retry: RetryPolicy::default(),
@@ -144,14 +189,16 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &redacted_url(&self.base_url))
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_size", &self.max_response_size)
+            .field("max_quote_size", &self.max_quote_size)
             .field("user_agent", &self.user_agent)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("retry", &self.retry)
-            .field("http", &self.http.as_ref().map(|_| "<caller-supplied>"))
+            .field("http", &self.http.as_ref().map(|_| "<caller-configured>"))
             .finish()
     }
 }
@@ -184,7 +231,9 @@ impl ClientBuilder {
 
     /// The API's base URL, default [`DEFAULT_BASE_URL`]. Both
     /// `https://host` and `https://host/api/v1` (the official SDKs' form) are
-    /// accepted: the generated paths already start with `/api/v1`.
+    /// accepted: the generated paths already start with `/api/v1`. A URL
+    /// with a query, a fragment or credentials (`user:password@`) is
+    /// refused by [`build`](ClientBuilder::build).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -197,7 +246,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time allowed for one request, default 60 s.
+    /// Time allowed for one attempt, from sending the request to the end
+    /// of the answer's body, default 60 s. The whole call, retries
+    /// included, is bounded by [`RetryPolicy::deadline`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -206,6 +257,26 @@ impl ClientBuilder {
     /// Time allowed to establish a connection, default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest success body the client reads, in bytes, default
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`] (32 MiB). A larger answer (or one whose
+    /// `Content-Length` says so) fails with
+    /// [`LimitExceeded::Size`](crate::error::LimitExceeded::Size) as soon
+    /// as the limit is passed, so memory never holds more. Error bodies are
+    /// read up to [`MAX_ERROR_BODY`](crate::error::MAX_ERROR_BODY) (64 KiB)
+    /// whatever this says.
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// The largest raw quote [`Client::download_raw_attestation`] reads, in
+    /// bytes, default [`DEFAULT_MAX_QUOTE_SIZE`] (1 MiB; a TDX quote is a
+    /// few KiB).
+    pub fn max_quote_size(mut self, bytes: u64) -> Self {
+        self.max_quote_size = bytes;
         self
     }
 
@@ -239,20 +310,37 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through a `reqwest::Client` of the caller's. Its own
-    /// timeouts and redirect policy then apply instead of this builder's;
-    /// the API key, version, user agent and retry policy still apply.
-    /// Build it with `redirect(reqwest::redirect::Policy::none())`: reqwest
-    /// strips `Authorization` on a cross-host redirect, but not `X-API-Key`.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Configures the `reqwest::ClientBuilder` the client's HTTP stack is
+    /// built from: proxies, root certificates, TLS, connection pools, DNS,
+    /// local address stay as `configure` sets them. The client then sets
+    /// what keeps the key and the limits safe, over whatever `configure`
+    /// set: no redirects (a redirect would carry `X-API-Key` to wherever it
+    /// points; reqwest only strips `Authorization`), its own timeouts, no
+    /// decompression whatever reqwest features another crate enables, and
+    /// no connection logging (it would log the key).
+    ///
+    /// `configure` runs at each [`build`](ClientBuilder::build).
+    ///
+    /// ```
+    /// let client = phala_cloud::Client::builder()
+    ///     .api_key("phak_example")
+    ///     .configure_http(|http| http.pool_max_idle_per_host(4).tcp_nodelay(true))
+    ///     .build()?;
+    /// # Ok::<(), phala_cloud::Error>(())
+    /// ```
+    pub fn configure_http<F>(mut self, configure: F) -> Self
+    where
+        F: Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    {
+        self.http = Some(Arc::new(configure));
         self
     }
 
     /// Checks the configuration and builds the client.
     ///
     /// Fails with [`Error::Config`] when no API key is set, a header value is
-    /// not valid, or the base URL does not parse.
+    /// not valid, the base URL does not parse (or has a query, a fragment or
+    /// credentials), or the HTTP stack cannot be built.
     pub fn build(self) -> Result<Client, Error> {
         let key = self.api_key.filter(|k| !k.is_empty()).ok_or_else(|| {
             Error::Config("no API key: set one with ClientBuilder::api_key".into())
@@ -270,23 +358,38 @@ impl ClientBuilder {
             (API_KEY_HEADER, key),
             (VERSION_HEADER, version),
             (USER_AGENT, agent),
+            // Without it any encoding is acceptable; the client decodes none.
+            (ACCEPT_ENCODING, HeaderValue::from_static("identity")),
         ]);
 
         let base_url = normalize_base_url(&self.base_url)?;
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                // A redirect would carry the API key to wherever it points.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        let http = match &self.http {
+            Some(configure) => configure(reqwest::Client::builder()),
+            None => reqwest::Client::builder(),
         };
+        let http = http
+            // A redirect would carry the API key to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            // These exist whatever reqwest features are enabled, so that a
+            // crate enabling `reqwest/gzip` cannot make a small answer
+            // inflate past the body limits.
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
+            .connection_verbose(false)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let state = ClientState {
             headers,
             api_version: self.api_version,
+            budget: Arc::new(RetryBudget::new(self.retry.budget_tokens())),
             retry: self.retry,
+            timeout: self.timeout,
+            max_response_size: self.max_response_size,
+            max_quote_size: self.max_quote_size,
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
@@ -297,14 +400,41 @@ impl ClientBuilder {
 fn normalize_base_url(url: &str) -> Result<String, Error> {
     let trimmed = url.trim().trim_end_matches('/');
     let trimmed = trimmed.strip_suffix("/api/v1").unwrap_or(trimmed);
+    let shown = redacted_url(url);
     let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::Config(format!("invalid base URL {url:?}: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::Config(format!(
-            "invalid base URL {url:?}: not http or https"
-        )));
+        .map_err(|e| Error::Config(format!("invalid base URL {shown:?}: {e}")))?;
+    let refusal = if !matches!(parsed.scheme(), "http" | "https") {
+        Some("not http or https")
+    } else if parsed.query().is_some() {
+        Some("a query would be lost: operations add their own")
+    } else if parsed.fragment().is_some() {
+        Some("a fragment is not sent to a server")
+    } else if !parsed.username().is_empty() || parsed.password().is_some() {
+        Some("credentials in the URL would be sent in clear headers and logged; set the key with api_key")
+    } else {
+        None
+    };
+    match refusal {
+        Some(why) => Err(Error::Config(format!("invalid base URL {shown:?}: {why}"))),
+        None => Ok(trimmed.to_string()),
     }
-    Ok(trimmed.to_string())
+}
+
+/// `url` with any password replaced, for messages and `Debug`.
+fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only fails for URLs that cannot have credentials at all.
+            let _ = parsed.set_password(Some("<redacted>"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Unparsable: whatever sits before an `@` could be a password.
+        Err(_) => match url.rsplit_once('@') {
+            Some((_, host)) => format!("<redacted>@{host}"),
+            None => url.to_string(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +453,33 @@ mod tests {
         }
         assert!(normalize_base_url("ftp://h.example").is_err());
         assert!(normalize_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn base_urls_with_a_query_a_fragment_or_credentials_are_refused() {
+        for (url, why) in [
+            ("https://h.example/?region=eu", "a query"),
+            ("https://h.example/api/v1#top", "a fragment"),
+            ("https://user@h.example", "credentials"),
+            ("https://user:hunter2@h.example", "credentials"),
+        ] {
+            let err = normalize_base_url(url).unwrap_err().to_string();
+            assert!(err.contains(why), "{url}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_a_password_in_the_base_url() {
+        for url in [
+            "https://u:hunter2@h.example",
+            "https://u:hunter2@h.example:bad port",
+        ] {
+            let builder = Client::builder().api_key("phak_k").base_url(url);
+            let shown = format!("{builder:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!builder.build().unwrap_err().to_string().contains("hunter2"));
+        }
     }
 
     #[test]

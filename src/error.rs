@@ -17,6 +17,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -29,8 +30,12 @@ use serde_json::Value;
 
 use crate::types::{ApiErrorBody, ApiErrorBodyDetailsItem, ApiErrorBodyLinksItem};
 
-/// At most this much of an error body is read and kept.
-const MAX_ERROR_BODY: usize = 64 * 1024;
+/// At most this much of an error body is read and kept (64 KiB), whatever
+/// the status; the rest is not read.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The longest wait [`Error::retry_after`] reports (10 minutes), whatever the
+/// server's `Retry-After` says.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// At most this many characters of a body appear in messages.
 const EXCERPT_CHARS: usize = 300;
 
@@ -67,11 +72,106 @@ pub enum Error {
     /// encrypted.
     #[error(transparent)]
     KeyVerification(Box<crate::kms_trust::KeyVerificationError>),
+    /// A limit of the client was reached: a body too large, a deadline
+    /// passed, a listing too long. Nothing more was read or sent.
+    #[error(transparent)]
+    Limit(LimitExceeded),
+    /// A transient failure (the one inside) that was not retried because
+    /// the client's retry budget is spent: too many retries lately, too few
+    /// successes (see [`crate::RetryPolicy::retry_budget`]). The predicates
+    /// and accessors answer for the failure inside.
+    #[error("not retried, the client's retry budget is spent: {0}")]
+    RetryBudgetExhausted(#[source] Box<Error>),
 }
 
 impl From<crate::kms_trust::KeyVerificationError> for Error {
     fn from(e: crate::kms_trust::KeyVerificationError) -> Self {
         Error::KeyVerification(Box::new(e))
+    }
+}
+
+/// Which limit of the client was reached, its value, and the setting that
+/// changes it.
+///
+/// ```
+/// # async fn run(client: phala_cloud::Client) {
+/// use phala_cloud::error::LimitExceeded;
+///
+/// match client.list_kms().send().await {
+///     Err(phala_cloud::Error::Limit(LimitExceeded::Size { limit, setting, .. })) => {
+///         eprintln!("answer over {limit} bytes; see {setting}")
+///     }
+///     other => println!("{other:?}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitExceeded {
+    /// A body, a line or an event larger than allowed.
+    #[error("{what} is larger than the limit of {limit} bytes (raise it with {setting})")]
+    #[non_exhaustive]
+    Size {
+        /// What was too large ("the response body").
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: u64,
+        /// The setting that changes it (`ClientBuilder::max_response_size`).
+        setting: &'static str,
+    },
+    /// More of something than allowed (pages of one listing).
+    #[error("more than {limit} {what} (raise the limit with {setting})")]
+    #[non_exhaustive]
+    Count {
+        /// What was counted ("pages in one listing").
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+        /// The setting that changes it (`Pages::max_pages`).
+        setting: &'static str,
+    },
+    /// A deadline passed before the call or stream was done.
+    #[error("{what} of {limit:?} passed (change it with {setting})")]
+    #[non_exhaustive]
+    Deadline {
+        /// Which deadline ("the call's deadline").
+        what: &'static str,
+        /// How long it was.
+        limit: Duration,
+        /// The setting that changes it (`RetryPolicy::deadline`).
+        setting: &'static str,
+    },
+}
+
+impl LimitExceeded {
+    pub(crate) fn size(what: &'static str, limit: u64, setting: &'static str) -> Self {
+        Self::Size {
+            what,
+            limit,
+            setting,
+        }
+    }
+
+    pub(crate) fn count(what: &'static str, limit: u64, setting: &'static str) -> Self {
+        Self::Count {
+            what,
+            limit,
+            setting,
+        }
+    }
+
+    pub(crate) fn deadline(what: &'static str, limit: Duration, setting: &'static str) -> Self {
+        Self::Deadline {
+            what,
+            limit,
+            setting,
+        }
+    }
+}
+
+impl From<LimitExceeded> for Error {
+    fn from(limit: LimitExceeded) -> Self {
+        Error::Limit(limit)
     }
 }
 
@@ -116,7 +216,23 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Reads an error answer's parts.
+    /// The error an answer with this status, headers and body gives, as the
+    /// client reads it (the body's first [`MAX_ERROR_BODY`] bytes) — for
+    /// testing code that handles errors.
+    ///
+    /// ```
+    /// use phala_cloud::error::ApiError;
+    /// use phala_cloud::reqwest::{header::HeaderMap, StatusCode};
+    ///
+    /// let e = ApiError::from_parts(StatusCode::NOT_FOUND, HeaderMap::new(), br#"{"detail": "CVM not found"}"#);
+    /// assert_eq!(e.to_string(), "HTTP 404: CVM not found");
+    /// ```
+    pub fn from_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Self {
+        let kept = &body[..body.len().min(MAX_ERROR_BODY)];
+        Self::new(status, headers, Bytes::copy_from_slice(kept))
+    }
+
+    /// Reads an error answer's parts (`raw` already bounded).
     pub(crate) fn new(status: StatusCode, headers: HeaderMap, raw: Bytes) -> Self {
         let body: Option<ApiErrorBody> = serde_json::from_slice(&raw).ok();
         let structured = body.as_ref().and_then(|b| {
@@ -222,20 +338,24 @@ impl ApiError {
     }
 
     /// How long the server asks to wait (`Retry-After`, in seconds or as an
-    /// HTTP date; a date in the past is zero).
+    /// HTTP date; a date in the past is zero), at most [`MAX_RETRY_AFTER`].
     pub fn retry_after(&self) -> Option<Duration> {
         retry_after(&self.headers)
     }
 
     /// The most specific message the answer offers: a structured error's
     /// `message`, the body's `message` or string `detail`, a validation
-    /// summary, the start of a non-JSON body, or the HTTP reason.
+    /// summary, the start of a non-JSON body, or the HTTP reason. A blank
+    /// message counts as none.
     pub fn message(&self) -> String {
         let text = |b: &Option<ApiErrorBody>| {
             let b = b.as_ref()?;
-            b.message
-                .clone()
-                .or_else(|| b.detail.as_ref()?.as_str().map(str::to_string))
+            let detail = || b.detail.as_ref()?.as_str();
+            [b.message.as_deref(), detail()]
+                .into_iter()
+                .flatten()
+                .find(|m| !m.trim().is_empty())
+                .map(str::to_string)
         };
         if let Some(message) = text(&self.structured).or_else(|| text(&self.body)) {
             return message;
@@ -359,25 +479,28 @@ fn validation_error(item: &Value) -> Option<ValidationError> {
     })
 }
 
-/// `Retry-After` in seconds or as an HTTP date.
+/// `Retry-After` in seconds or as an HTTP date, at most [`MAX_RETRY_AFTER`].
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
-    )
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
+/// The first [`EXCERPT_CHARS`] characters of `bytes`, decoding only as many
+/// bytes as they can take (a character is at most 4), so that a large body
+/// is not copied to show its start.
 fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(EXCERPT_CHARS * 4)]);
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.into_owned(),
@@ -385,17 +508,49 @@ fn excerpt(bytes: &[u8]) -> String {
 }
 
 impl Error {
+    /// `error` as the client reports it: the error it carries through
+    /// reqwest (a limit, a spent budget, see [`carry`]), else
+    /// [`Error::Transport`].
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            if let Some(carried) = cause.downcast_ref::<Carried>() {
+                if let Some(inner) = carried.take() {
+                    return inner;
+                }
+            }
+            source = cause.source();
+        }
+        Error::Transport(error)
+    }
+
+    /// The failure itself: the one inside [`Error::RetryBudgetExhausted`].
+    fn cause(&self) -> &Error {
+        match self {
+            Error::RetryBudgetExhausted(last) => last.cause(),
+            other => other,
+        }
+    }
+
     /// The answer, for [`Error::Api`] and [`Error::Unexpected`].
     pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
+        match self.cause() {
             Error::Api(e) | Error::Unexpected(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The limit reached, for [`Error::Limit`].
+    pub fn limit(&self) -> Option<&LimitExceeded> {
+        match self {
+            Error::Limit(limit) => Some(limit),
             _ => None,
         }
     }
 
     /// The HTTP status of the answer, if there was one.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
+        match self.cause() {
             Error::Transport(e) => e.status(),
             _ => self.api_error().map(ApiError::status),
         }
@@ -463,14 +618,20 @@ impl Error {
         self.status_is(468)
     }
 
-    /// The request or connection timed out on this side.
+    /// A timeout on this side: an attempt's (`ClientBuilder::timeout`,
+    /// `connect_timeout`), the call's deadline (`RetryPolicy::deadline`) or
+    /// a watch's (`WatchOptions::deadline`).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport(e) if e.is_timeout())
+        match self.cause() {
+            Error::Transport(e) => e.is_timeout(),
+            Error::Limit(limit) => matches!(limit, LimitExceeded::Deadline { .. }),
+            _ => false,
+        }
     }
 
     /// No answer was received (DNS, connection, TLS, timeout, broken body).
     pub fn is_transport(&self) -> bool {
-        matches!(self, Error::Transport(_))
+        matches!(self.cause(), Error::Transport(_))
     }
 
     /// An env-encryption key was refused before anything was encrypted to
@@ -488,13 +649,18 @@ impl Error {
         }
     }
 
-    /// Transient: trying again later may succeed. Connection failures and
-    /// timeouts, 429, 502, 503, 504, and a 409 without an error code
-    /// ("another operation in progress"). Whether the client retries by
-    /// itself also depends on the operation: see [`crate::RetryPolicy`].
+    /// Transient: trying again later may succeed. Connection failures,
+    /// dropped connections and timeouts (the call's deadline included), 429,
+    /// 502, 503, 504, and a 409 without an error code ("another operation in
+    /// progress"); for [`Error::RetryBudgetExhausted`], the failure inside.
+    /// Whether the client retries by itself also depends on the operation:
+    /// see [`crate::RetryPolicy`].
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Transport(e) => e.is_connect() || e.is_timeout(),
+        match self.cause() {
+            Error::Transport(e) => {
+                e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
+            }
+            Error::Limit(limit) => matches!(limit, LimitExceeded::Deadline { .. }),
             Error::Api(api) => match api.status.as_u16() {
                 429 | 502 | 503 | 504 => true,
                 409 => api.error_code().is_none(),
@@ -547,9 +713,52 @@ impl Error {
         self.api_error()?.request_id()
     }
 
-    /// How long the server asks to wait before trying again.
+    /// How long the server asks to wait before trying again, at most
+    /// [`MAX_RETRY_AFTER`].
     pub fn retry_after(&self) -> Option<Duration> {
         self.api_error()?.retry_after()
+    }
+}
+
+/// An [`Error`] on its way through code that can only pass a
+/// `reqwest::Error` on: progenitor's `exec` hook and a body stream. It rides
+/// as the `reqwest::Error`'s source, and [`Error::from_reqwest`] takes it
+/// out again, once.
+#[derive(Debug)]
+struct Carried(Mutex<Option<Error>>);
+
+impl Carried {
+    fn take(&self) -> Option<Error> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+impl fmt::Display for Carried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.lock().ok().as_deref() {
+            Some(Some(error)) => error.fmt(f),
+            _ => f.write_str("a client error, already reported"),
+        }
+    }
+}
+
+impl std::error::Error for Carried {}
+
+/// `error` as a body stream's error: reqwest reports it as the source of
+/// the `reqwest::Error` reading the body fails with.
+pub(crate) fn carried(error: Error) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(Carried(Mutex::new(Some(error))))
+}
+
+/// A `reqwest::Error` that carries `error`, for the `exec` hook to return.
+/// reqwest makes its errors itself: this one comes from reading a body
+/// whose only item is `error`.
+pub(crate) async fn carry(error: Error) -> reqwest::Error {
+    let item = futures::stream::iter([Err::<Bytes, _>(carried(error))]);
+    let response = reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(item)));
+    match response.bytes().await {
+        Err(error) => error,
+        Ok(_) => unreachable!("a body made of one error read as bytes"),
     }
 }
 
@@ -569,18 +778,12 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
             let body = response.into_inner().into_inner();
             answer(status, headers, body)
                 .await
-                .map_or_else(Error::Transport, |a| Error::Api(Box::new(a)))
+                .map_or_else(Error::from_reqwest, |a| Error::Api(Box::new(a)))
         }
-        E::UnexpectedResponse(response) => {
-            let (status, headers) = (response.status(), response.headers().clone());
-            let body = Box::pin(response.bytes_stream());
-            answer(status, headers, body)
-                .await
-                .map_or_else(Error::Transport, |a| Error::Unexpected(Box::new(a)))
-        }
+        E::UnexpectedResponse(response) => answer_error(response).await,
         E::InvalidResponsePayload(bytes, e) => Error::Decode(Box::new(locate::<T>(&bytes, e))),
         E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
-            Error::Transport(e)
+            Error::from_reqwest(e)
         }
         E::InvalidRequest(message) | E::Custom(message) => Error::InvalidRequest(message),
     })
@@ -592,20 +795,24 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
 pub(crate) async fn checked(
     result: reqwest::Result<reqwest::Response>,
 ) -> Result<reqwest::Response, Error> {
-    let response = result.map_err(Error::Transport)?;
-    let status = response.status();
-    if status.is_success() {
+    let response = result.map_err(Error::from_reqwest)?;
+    if response.status().is_success() {
         return Ok(response);
     }
-    let headers = response.headers().clone();
-    let api = answer(status, headers, Box::pin(response.bytes_stream()))
-        .await
-        .map_err(Error::Transport)?;
-    Err(if status.is_client_error() || status.is_server_error() {
-        Error::Api(Box::new(api))
-    } else {
-        Error::Unexpected(Box::new(api))
-    })
+    Err(answer_error(response).await)
+}
+
+/// The error an answer that is not a success gives, its body read (bounded):
+/// [`Error::Api`] for 4xx and 5xx, else [`Error::Unexpected`].
+pub(crate) async fn answer_error(response: reqwest::Response) -> Error {
+    let (status, headers) = (response.status(), response.headers().clone());
+    match answer(status, headers, Box::pin(response.bytes_stream())).await {
+        Ok(api) if status.is_client_error() || status.is_server_error() => {
+            Error::Api(Box::new(api))
+        }
+        Ok(api) => Error::Unexpected(Box::new(api)),
+        Err(e) => Error::from_reqwest(e),
+    }
 }
 
 /// Decodes `bytes` again, tracking the path, to say where it failed.
@@ -633,7 +840,8 @@ async fn answer(
     Ok(ApiError::new(status, headers, read_bounded(body).await?))
 }
 
-async fn read_bounded(mut stream: Chunks) -> Result<Bytes, reqwest::Error> {
+/// At most [`MAX_ERROR_BODY`] bytes of `stream`; the rest is not read.
+pub(crate) async fn read_bounded(mut stream: Chunks) -> Result<Bytes, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = stream.try_next().await? {
         let room = MAX_ERROR_BODY - body.len();
@@ -676,6 +884,34 @@ mod tests {
         );
         assert_eq!(e.validation_errors()[0].context, Some(json!({"gt": 0})));
         assert_eq!(e.message(), "Validation failed (3 issues)");
+    }
+
+    #[test]
+    fn a_blank_message_gives_way_to_the_detail_summary_or_status() {
+        let validation = api(
+            422,
+            json!({"message": "", "detail": [{"loc": ["body", "name"], "msg": "too short", "type": "string_too_short"}]}),
+        );
+        assert_eq!(validation.message(), "Validation failed: name: too short");
+        let detail = api(400, json!({"message": " ", "detail": "bad name"}));
+        assert_eq!(detail.message(), "bad name");
+        let bare = api(500, json!({"message": "", "error_code": "ERR-9"}));
+        assert_eq!(bare.to_string(), "HTTP 500 [ERR-9]: Internal Server Error");
+    }
+
+    #[test]
+    fn retry_after_is_clamped() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "1000000000".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn from_parts_keeps_at_most_the_error_limit() {
+        let body = vec![b'x'; MAX_ERROR_BODY + 10];
+        let e = ApiError::from_parts(StatusCode::BAD_GATEWAY, HeaderMap::new(), &body);
+        assert_eq!(e.raw_body().len(), MAX_ERROR_BODY);
+        assert_eq!(e.message().chars().count(), EXCERPT_CHARS + 1);
     }
 
     #[test]

@@ -38,6 +38,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod attestations;
+mod body;
+mod budget;
 pub mod client;
 pub mod compose_hash;
 pub mod env_encryption;

@@ -28,18 +28,29 @@ const RETRY_ON_CONFLICT: &[&str] = &[
     "update_pre_launch_script",
 ];
 
-/// How the client retries a request that failed transiently.
+/// How the client retries a request that failed transiently, and how long
+/// one call may take.
 ///
-/// Per request, by method and operation:
-/// - GET, HEAD, PUT, DELETE: connection failures, timeouts, 429, 502, 503, 504;
-/// - the CVM lifecycle and update operations (`start_cvm`, `patch_cvm`, …):
-///   connection failures, 429, 503, and a 409 without an error code;
+/// Per request, by operation and method:
+/// - the CVM lifecycle and update operations (`start_cvm`, `delete_cvm`,
+///   `patch_cvm`, …, whatever their method): connection failures before
+///   the request went out, 429, 503, and a 409 without an error code
+///   ("another operation in progress");
+/// - other GET, HEAD, PUT, DELETE and OPTIONS requests: connection
+///   failures, connections dropped before the answer, timeouts, 429, 502,
+///   503, 504;
 /// - other POST and PATCH requests (creating, committing): never, unless
 ///   [`RetryPolicy::retry_non_idempotent`] opts in.
 ///
 /// Waits grow exponentially from `base_delay` up to `max_delay`, with full
-/// jitter; a `Retry-After` from the server is honoured up to `max_delay`.
-/// Dropping the request's future stops the retries.
+/// jitter. A `Retry-After` from the server is waited, plus the same jitter
+/// so that clients told the same second do not come back together; one
+/// longer than `max_delay` ends the retries (the error keeps it, see
+/// [`crate::Error::retry_after`]). No retry starts after the call's
+/// [`deadline`](RetryPolicy::deadline), which also bounds every attempt and
+/// the reading of the answer. Retries draw on the client's
+/// [`retry budget`](RetryPolicy::retry_budget). Dropping the request's
+/// future stops the retries.
 ///
 /// ```
 /// use std::time::Duration;
@@ -57,6 +68,8 @@ pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
+    deadline: Duration,
+    retry_budget: u32,
     retry_non_idempotent: bool,
 }
 
@@ -66,6 +79,8 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(20),
+            deadline: Duration::from_secs(120),
+            retry_budget: 100,
             retry_non_idempotent: false,
         }
     }
@@ -89,9 +104,35 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest wait, also the cap on `Retry-After` (default 20 s).
+    /// The longest wait between attempts (default 20 s). A `Retry-After`
+    /// longer than this is not waited: the call fails with the answer.
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
+        self
+    }
+
+    /// How long one call may take in all, attempts, waits and the reading
+    /// of the answer included (default 2 minutes). Past it the call fails
+    /// with [`LimitExceeded::Deadline`](crate::error::LimitExceeded::Deadline)
+    /// (`is_timeout()`), and a retry whose wait would end after it is not
+    /// made. A watch's event stream is bounded by its own
+    /// [`deadline`](crate::watch::WatchOptions::deadline) once it is open.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The size of the client's retry budget, in tokens (default 100),
+    /// shared by every call and clone of the client: a retry takes 5
+    /// tokens (10 after a timeout), an answer that is not a transient
+    /// failure gives back the cost of its call's last retry, or 1 token if
+    /// it needed none. With the bucket empty a transient failure is not
+    /// retried: the call fails at once with
+    /// [`Error::RetryBudgetExhausted`](crate::Error::RetryBudgetExhausted).
+    /// The default lets 20 retries out in a burst of failures; `u32::MAX`
+    /// in effect turns the budget off.
+    pub fn retry_budget(mut self, tokens: u32) -> Self {
+        self.retry_budget = tokens;
         self
     }
 
@@ -105,6 +146,16 @@ impl RetryPolicy {
     /// The number of attempts allowed.
     pub(crate) fn attempts(&self) -> u32 {
         self.max_attempts
+    }
+
+    /// How long one call may take.
+    pub(crate) fn call_deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The retry budget's size, in tokens.
+    pub(crate) fn budget_tokens(&self) -> u32 {
+        self.retry_budget
     }
 
     fn class(&self, operation: &str, method: &Method) -> Class {
@@ -130,7 +181,9 @@ impl RetryPolicy {
         error: &reqwest::Error,
     ) -> bool {
         match self.class(operation, method) {
-            Class::Idempotent => error.is_connect() || error.is_timeout(),
+            // A connection that dropped before the answer is worth another
+            // try for a request that may be repeated.
+            Class::Idempotent => error.is_connect() || error.is_timeout() || error.is_request(),
             // The request never reached the server.
             Class::Lifecycle => error.is_connect(),
             Class::Never => false,
@@ -160,16 +213,18 @@ impl RetryPolicy {
     }
 
     /// The wait before attempt `attempt + 1` (attempts count from 1): full
-    /// jitter over the exponential step, or the server's `Retry-After`.
-    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.max_delay);
+    /// jitter over the exponential step, after the server's `Retry-After`
+    /// if it sent one; `None` when that is longer than `max_delay`.
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        let asked = retry_after.unwrap_or(Duration::ZERO);
+        if asked > self.max_delay {
+            return None;
         }
         let step = self
             .base_delay
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
             .min(self.max_delay);
-        step.mul_f64(unit_random())
+        Some(asked.saturating_add(step.mul_f64(unit_random())))
     }
 }
 
@@ -229,6 +284,17 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_jitter_spreads_clients_told_the_same_second() {
+        let p = RetryPolicy::default();
+        let waits: Vec<_> = (0..200)
+            .map(|_| p.delay(1, Some(Duration::from_secs(1))).unwrap())
+            .collect();
+        let (min, max) = (waits.iter().min().unwrap(), waits.iter().max().unwrap());
+        assert!(*min >= Duration::from_secs(1));
+        assert!(*max - *min > Duration::from_millis(250), "{min:?}..{max:?}");
+    }
+
+    #[test]
     fn lifecycle_operations_retry_a_bare_conflict_only() {
         let p = RetryPolicy::default();
         assert!(p.retries_status("start_cvm", &Method::POST, StatusCode::CONFLICT, false));
@@ -236,6 +302,20 @@ mod tests {
         assert!(!p.retries_status("start_cvm", &Method::POST, StatusCode::BAD_GATEWAY, false));
         assert!(p.reads_conflicts("start_cvm", &Method::POST));
         assert!(!p.reads_conflicts("get_cvm", &Method::GET));
+        // `delete_cvm` is a lifecycle operation before it is a DELETE.
+        assert!(p.retries_status("delete_cvm", &Method::DELETE, StatusCode::CONFLICT, false));
+        assert!(!p.retries_status(
+            "delete_cvm",
+            &Method::DELETE,
+            StatusCode::BAD_GATEWAY,
+            false
+        ));
+        assert!(p.retries_status(
+            "delete_ssh_key",
+            &Method::DELETE,
+            StatusCode::BAD_GATEWAY,
+            false
+        ));
     }
 
     #[test]
@@ -243,19 +323,15 @@ mod tests {
         let p = RetryPolicy::default()
             .base_delay(Duration::from_millis(100))
             .max_delay(Duration::from_millis(350));
+        let ms = Duration::from_millis;
         for _ in 0..100 {
-            assert!(p.delay(1, None) <= Duration::from_millis(100));
-            assert!(p.delay(3, None) <= Duration::from_millis(350));
-            assert!(p.delay(30, None) <= Duration::from_millis(350));
+            assert!(p.delay(1, None).unwrap() <= ms(100));
+            assert!(p.delay(3, None).unwrap() <= ms(350));
+            assert!(p.delay(30, None).unwrap() <= ms(350));
+            let after = p.delay(1, Some(ms(20))).unwrap();
+            assert!(after >= ms(20) && after <= ms(120), "{after:?}");
         }
-        assert_eq!(
-            p.delay(1, Some(Duration::from_secs(1))),
-            Duration::from_millis(350)
-        );
-        assert_eq!(
-            p.delay(1, Some(Duration::from_millis(20))),
-            Duration::from_millis(20)
-        );
+        assert_eq!(p.delay(1, Some(Duration::from_secs(1))), None);
         assert_eq!(RetryPolicy::none().attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
     }

@@ -1,24 +1,29 @@
 //! How hand-written operations go out: like generated ones, with the
-//! client's headers, its retry policy and tracing span, and the one error
-//! type.
+//! client's headers, its retry policy, deadlines, body limits and tracing
+//! span, and the one error type.
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
 use reqwest::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
+use crate::body::BodyLimit;
 use crate::{Client, Error};
 
 impl Client {
-    /// Sends `request` as the operation `operation`; an answer with an
-    /// error status is an [`Error`].
+    /// Sends `request` as the operation `operation`, its answer's body to be
+    /// read within `limit`; an answer with an error status is an [`Error`].
     pub(crate) async fn send_checked(
         &self,
         mut request: Request,
         operation: &str,
+        limit: BodyLimit,
     ) -> Result<Response, Error> {
         self.inner.apply_headers(&mut request);
-        crate::error::checked(self.execute(request, operation).await).await
+        match self.execute(request, operation, limit).await {
+            Ok(response) => crate::error::checked(Ok(response)).await,
+            Err(failure) => Err(failure.into()),
+        }
     }
 
     /// Sends `request` and decodes the JSON answer.
@@ -27,7 +32,8 @@ impl Client {
         request: Request,
         operation: &str,
     ) -> Result<ResponseValue<T>, Error> {
-        let response = self.send_checked(request, operation).await?;
+        let limit = self.inner.response_limit();
+        let response = self.send_checked(request, operation, limit).await?;
         crate::error::from_generated(ResponseValue::from_response(response).await).await
     }
 

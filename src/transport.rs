@@ -1,15 +1,19 @@
-//! Every request's way out: the client's headers, the retry policy and one
-//! tracing span, applied to generated and hand-written operations alike.
+//! Every request's way out: the client's headers, the retry policy and
+//! budget, the deadlines, the body limits and one tracing span, applied to
+//! generated and hand-written operations alike.
 
-use std::time::Instant;
+use std::time::Duration;
 
-use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::{Request, Response, StatusCode};
+use reqwest::{Method, Request, Response, StatusCode};
+use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::body::{guard, BodyLimit, Deadline};
+use crate::budget::{RETRY_COST, SUCCESS_REFILL, TIMEOUT_RETRY_COST};
 use crate::client::{Client, ClientState};
-use crate::error::{retry_after, ApiError};
+use crate::error::{answer_error, carry, read_bounded, retry_after, ApiError};
+use crate::Error;
 
 impl ClientHooks<ClientState> for Client {
     /// Adds the API key, the API version, the user agent and the caller's
@@ -23,19 +27,46 @@ impl ClientHooks<ClientState> for Client {
         Ok(())
     }
 
+    /// A failure the transport reports as a typed [`Error`] (a limit, a
+    /// spent budget) comes back as the `reqwest::Error` that carries it;
+    /// `crate::error::from_generated` takes it out.
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.execute(request, info.operation_id).await
+        let limit = self.inner().response_limit();
+        match self.execute(request, info.operation_id, limit).await {
+            Ok(response) => Ok(response),
+            Err(Failure::Reqwest(error)) => Err(error),
+            Err(Failure::Typed(error)) => Err(carry(error).await),
+        }
+    }
+}
+
+/// Why a call got no answer to hand back.
+pub(crate) enum Failure {
+    /// As reqwest reported it.
+    Reqwest(reqwest::Error),
+    /// A limit of the client, or a failure not retried for want of budget.
+    Typed(Error),
+}
+
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Reqwest(error) => Error::from_reqwest(error),
+            Failure::Typed(error) => error,
+        }
     }
 }
 
 impl Client {
     /// Sends `request` (headers already applied) under the retry policy,
-    /// inside a `phala_cloud.request` span.
+    /// inside a `phala_cloud.request` span; the answer's body then reads
+    /// within `limit` and the call's deadline.
     pub(crate) async fn execute(
         &self,
         request: Request,
         operation: &str,
-    ) -> reqwest::Result<Response> {
+        limit: BodyLimit,
+    ) -> Result<Response, Failure> {
         let template = crate::OPERATIONS
             .iter()
             .chain(crate::HAND_WRITTEN_OPERATIONS)
@@ -50,7 +81,7 @@ impl Client {
             attempt = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        self.execute_with_retries(request, operation)
+        self.execute_with_retries(request, operation, limit)
             .instrument(span)
             .await
     }
@@ -59,69 +90,187 @@ impl Client {
         &self,
         mut request: Request,
         operation: &str,
-    ) -> reqwest::Result<Response> {
-        let policy = &self.inner().retry;
+        limit: BodyLimit,
+    ) -> Result<Response, Failure> {
+        let state = self.inner();
+        let policy = &state.retry;
         let method = request.method().clone();
         let started = Instant::now();
+        let after = policy.call_deadline();
+        let deadline = started.checked_add(after).map(|at| Deadline { at, after });
+        if request.timeout().is_none() {
+            *request.timeout_mut() = Some(state.timeout);
+        }
         let mut attempt = 1;
+        // What the call's last retry cost: given back if it succeeds.
+        let mut spent = None;
         loop {
             let next = (attempt < policy.attempts())
                 .then(|| request.try_clone())
                 .flatten();
-            let (outcome, wait) = match self.client().execute(request).await {
-                Err(error) => {
-                    let retry =
-                        next.is_some() && policy.retries_transport(operation, &method, &error);
-                    tracing::debug!(%error, attempt, retry, "no answer");
-                    (Err(error), retry.then(|| policy.delay(attempt, None)))
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let (response, has_error_code) = if status == StatusCode::CONFLICT
-                        && next.is_some()
-                        && policy.reads_conflicts(operation, &method)
-                    {
-                        read_conflict(response).await?
-                    } else {
-                        (response, false)
-                    };
-                    let retry = next.is_some()
-                        && policy.retries_status(operation, &method, status, has_error_code);
-                    let wait =
-                        retry.then(|| policy.delay(attempt, retry_after(response.headers())));
-                    (Ok(response), wait)
+            let more = next.is_some();
+            let attempt_done = async {
+                let result = self.client().execute(request).await;
+                Attempted::read(result, policy, operation, &method, more).await
+            };
+            let attempted = match deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline.at, attempt_done).await {
+                    Ok(attempted) => attempted,
+                    Err(_elapsed) => Err(Failure::Typed(deadline.error())),
+                },
+                None => attempt_done.await,
+            };
+            let attempted = match attempted {
+                Ok(attempted) => attempted,
+                Err(failure) => {
+                    record(attempt, started, None);
+                    return Err(failure);
                 }
             };
-            match (wait, next) {
-                (Some(wait), Some(next)) => {
-                    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
-                    tokio::time::sleep(wait).await;
-                    request = next;
-                    attempt += 1;
-                }
-                _ => {
-                    let span = tracing::Span::current();
-                    span.record("attempt", attempt);
-                    span.record("latency_ms", started.elapsed().as_millis() as u64);
-                    if let Ok(response) = &outcome {
-                        span.record("status", response.status().as_u16());
-                    }
-                    tracing::debug!("request finished");
-                    return outcome;
-                }
+            let wait = attempted
+                .wait(policy, attempt)
+                .filter(|wait| deadline.is_none_or(|d| ends_before(*wait, d.at)));
+            let (Some(wait), Some(next)) = (wait, next) else {
+                return self.finish(attempted, spent, attempt, started, limit, deadline);
+            };
+            let cost = attempted.cost();
+            if !state.budget.try_spend(cost) {
+                tracing::debug!(attempt, "retry budget spent");
+                let last = attempted.into_error().await;
+                record(attempt, started, last.status());
+                return Err(Failure::Typed(Error::RetryBudgetExhausted(Box::new(last))));
             }
+            spent = Some(cost);
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+            request = next;
+            attempt += 1;
+        }
+    }
+
+    /// Hands back the call's last outcome: records it, refills the budget
+    /// for an answer that is not a transient failure, and bounds the body.
+    fn finish(
+        &self,
+        attempted: Attempted,
+        spent: Option<u32>,
+        attempt: u32,
+        started: Instant,
+        limit: BodyLimit,
+        deadline: Option<Deadline>,
+    ) -> Result<Response, Failure> {
+        let status = attempted.outcome.as_ref().ok().map(Response::status);
+        record(attempt, started, status);
+        let response = attempted.outcome.map_err(Failure::Reqwest)?;
+        if !is_transient(response.status()) {
+            self.inner().budget.refill(spent.unwrap_or(SUCCESS_REFILL));
+        }
+        Ok(guard(response, limit, deadline))
+    }
+}
+
+/// Records the call's end on its span.
+fn record(attempt: u32, started: Instant, status: Option<StatusCode>) {
+    let span = tracing::Span::current();
+    span.record("attempt", attempt);
+    span.record("latency_ms", started.elapsed().as_millis() as u64);
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
+    }
+    tracing::debug!("request finished");
+}
+
+/// Whether a wait of `wait` from now ends before `at`.
+fn ends_before(wait: Duration, at: Instant) -> bool {
+    Instant::now().checked_add(wait).is_some_and(|end| end < at)
+}
+
+/// A status that says the server is struggling, not that it answered.
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// One attempt's outcome, and whether the policy would try again after it.
+struct Attempted {
+    outcome: reqwest::Result<Response>,
+    retry: bool,
+    retry_after: Option<Duration>,
+    timed_out: bool,
+}
+
+impl Attempted {
+    /// Classifies `result`; `more` says whether another attempt is allowed
+    /// at all (a 409 is only read then).
+    async fn read(
+        result: reqwest::Result<Response>,
+        policy: &crate::RetryPolicy,
+        operation: &str,
+        method: &Method,
+        more: bool,
+    ) -> Result<Self, Failure> {
+        let response = match result {
+            Err(error) => {
+                let retry = more && policy.retries_transport(operation, method, &error);
+                tracing::debug!(%error, retry, "no answer");
+                return Ok(Self {
+                    timed_out: error.is_timeout(),
+                    outcome: Err(error),
+                    retry,
+                    retry_after: None,
+                });
+            }
+            Ok(response) => response,
+        };
+        let status = response.status();
+        let (response, has_error_code) = if status == StatusCode::CONFLICT
+            && more
+            && policy.reads_conflicts(operation, method)
+        {
+            read_conflict(response).await.map_err(Failure::Reqwest)?
+        } else {
+            (response, false)
+        };
+        Ok(Self {
+            retry: more && policy.retries_status(operation, method, status, has_error_code),
+            retry_after: retry_after(response.headers()),
+            outcome: Ok(response),
+            timed_out: false,
+        })
+    }
+
+    /// The wait before the next attempt, if the policy makes one.
+    fn wait(&self, policy: &crate::RetryPolicy, attempt: u32) -> Option<Duration> {
+        self.retry
+            .then(|| policy.delay(attempt, self.retry_after))
+            .flatten()
+    }
+
+    /// What retrying after it takes from the budget.
+    fn cost(&self) -> u32 {
+        if self.timed_out {
+            TIMEOUT_RETRY_COST
+        } else {
+            RETRY_COST
+        }
+    }
+
+    /// The failure as the caller sees it.
+    async fn into_error(self) -> Error {
+        match self.outcome {
+            Err(error) => Error::from_reqwest(error),
+            Ok(response) => answer_error(response).await,
         }
     }
 }
 
 /// Reads a 409 answer to see whether it carries an error code (a real
 /// conflict) or not (another operation in progress), and gives the answer
-/// back with its body intact.
+/// back with its body (at most the error body limit) intact.
 async fn read_conflict(response: Response) -> reqwest::Result<(Response, bool)> {
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
-    let body: Bytes = response.bytes().await?;
+    let body = read_bounded(Box::pin(response.bytes_stream())).await?;
     let has_error_code = ApiError::new(status, headers.clone(), body.clone())
         .error_code()
         .is_some();

@@ -13,10 +13,11 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::DecodeError;
+use crate::body::BodyLimit;
+use crate::error::{DecodeError, LimitExceeded};
 use crate::ids::CvmRef;
 use crate::send::build;
-use crate::sse::{SseEvent, SseParser};
+use crate::sse::{SseEvent, SseParser, TooLarge};
 use crate::{Client, Error};
 
 /// The server's bounds on `interval` and `timeout`, in seconds.
@@ -27,8 +28,19 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a connection may outlast the server's `timeout` before this side
 /// gives up on it: the server sends `timeout` and closes in time.
 const CONNECTION_SLACK: Duration = Duration::from_secs(30);
-/// The longest reconnection delay a server's `retry:` field can set.
-const MAX_SERVER_RETRY: Duration = Duration::from_secs(60);
+/// The shortest and longest reconnection delay a server's `retry:` field
+/// can set: `retry: 0` would reconnect as fast as the network allows.
+const SERVER_RETRY: std::ops::RangeInclusive<Duration> =
+    Duration::from_secs(1)..=Duration::from_secs(60);
+/// A connection open at least this long counts as healthy (the server's
+/// shortest `timeout`), and starts the count of failed connections again.
+/// A shorter one counts as failed, whatever it carried: a server that sends
+/// one event and closes cannot keep a watch reconnecting forever.
+const HEALTHY_CONNECTION: Duration = Duration::from_secs(10);
+/// The default of [`WatchOptions::deadline`]: 30 minutes.
+pub const DEFAULT_WATCH_DEADLINE: Duration = Duration::from_secs(30 * 60);
+/// The default of [`WatchOptions::max_event_size`]: 1 MiB.
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 1024 * 1024;
 
 /// What to watch for and how to reconnect; see [`Client::watch_cvm_state`].
 ///
@@ -40,7 +52,8 @@ const MAX_SERVER_RETRY: Duration = Duration::from_secs(60);
 ///     .interval(Duration::from_secs(10))
 ///     .timeout(Duration::from_secs(600))
 ///     .reconnect_delay(Duration::from_secs(2))
-///     .max_reconnects(10);
+///     .max_reconnects(10)
+///     .deadline(Duration::from_secs(15 * 60));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -50,6 +63,8 @@ pub struct WatchOptions {
     timeout: Option<Duration>,
     reconnect_delay: Duration,
     max_reconnects: u32,
+    deadline: Option<Duration>,
+    max_event_size: usize,
 }
 
 impl WatchOptions {
@@ -61,6 +76,8 @@ impl WatchOptions {
             timeout: None,
             reconnect_delay: Duration::from_secs(5),
             max_reconnects: 5,
+            deadline: None,
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
         }
     }
 
@@ -81,19 +98,41 @@ impl WatchOptions {
     }
 
     /// The wait before reconnecting (default 5 s). A server's `retry:` field
-    /// replaces it, up to 60 s.
+    /// replaces it, held between 1 s and 60 s.
     pub fn reconnect_delay(mut self, delay: Duration) -> Self {
         self.reconnect_delay = delay;
         self
     }
 
     /// How many failed connections in a row are followed by another attempt
-    /// (default 5): a dropped connection, a transient error status, a stream
-    /// that ends without `complete`. A `state` or `timeout` event starts the
-    /// count again. When it is exceeded, the stream yields the last failure
-    /// and ends.
+    /// (default 5): a connection that could not be opened (a dropped
+    /// connection, a transient error status), and one that closed — dropped,
+    /// ended without `complete`, or after a `timeout` event — less than 10 s
+    /// after it opened, whatever events it carried. A connection that stayed
+    /// open 10 s or more starts the count again. When it is exceeded, the
+    /// stream yields the last failure and ends.
     pub fn max_reconnects(mut self, attempts: u32) -> Self {
         self.max_reconnects = attempts;
+        self
+    }
+
+    /// How long the whole watch may take, reconnections included, counted
+    /// from the call to [`Client::watch_cvm_state`] (default
+    /// [`DEFAULT_WATCH_DEADLINE`], 30 minutes). Past it the stream yields
+    /// [`LimitExceeded::Deadline`] (`is_timeout()`) and ends.
+    /// [`Client::wait_for_cvm_state`] uses its own deadline unless this is
+    /// set.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The longest line, and the longest data of one event, the watch reads,
+    /// in bytes (default [`DEFAULT_MAX_EVENT_SIZE`], 1 MiB; a state event is
+    /// under 1 KiB). Past it the stream yields [`LimitExceeded::Size`] and
+    /// ends.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
         self
     }
 
@@ -245,10 +284,12 @@ impl Client {
     /// connection (see [`WatchOptions::max_reconnects`]). Every `Err` is the
     /// last item: invalid options (checked before anything is sent), an
     /// error status that trying again will not change (404, 401, …), an
-    /// event that does not decode, or too many failed connections in a row.
+    /// event that does not decode or is too large
+    /// ([`WatchOptions::max_event_size`]), too many failed connections in a
+    /// row, or the watch's [`deadline`](WatchOptions::deadline).
     ///
     /// The requests carry the client's headers (`X-Phala-Version` among
-    /// them) and its retry policy applies to each connection attempt.
+    /// them) and its retry policy applies to opening each connection.
     ///
     /// ```no_run
     /// use futures::StreamExt;
@@ -276,15 +317,19 @@ impl Client {
         V: TryInto<CvmRef>,
         V::Error: std::fmt::Display,
     {
+        let deadline = options.deadline.unwrap_or(DEFAULT_WATCH_DEADLINE);
         let watch = Watch {
             client: self.clone(),
             cvm_id: crate::ids::param("cvm_id", cvm_id),
             delay: options.reconnect_delay,
+            parser: SseParser::new(options.max_event_size),
             options,
-            parser: SseParser::new(),
+            deadline: (Instant::now().checked_add(deadline), deadline),
             body: None,
+            connected_at: None,
             pending: VecDeque::new(),
             failures: 0,
+            ending: None,
             connected_before: false,
             finished: false,
         };
@@ -296,8 +341,9 @@ impl Client {
 
     /// Waits until a CVM reaches a status, or until `deadline`: the CVM's
     /// last state once the target is reached, `None` when the deadline
-    /// passed first. Takes a target (`"running"`) or [`WatchOptions`]; see
-    /// [`Client::watch_cvm_state`] for the errors.
+    /// passed first. Takes a target (`"running"`) or [`WatchOptions`] (whose
+    /// own [`deadline`](WatchOptions::deadline), when set, can end the wait
+    /// earlier, as an error); see [`Client::watch_cvm_state`] for the errors.
     ///
     /// ```no_run
     /// use std::time::{Duration, Instant};
@@ -321,8 +367,11 @@ impl Client {
         V: TryInto<CvmRef>,
         V::Error: std::fmt::Display,
     {
+        let mut options = options.into();
+        // `deadline` bounds the watch, and ends it as `None`, not an error.
+        options.deadline.get_or_insert(Duration::MAX);
         let wait = async {
-            let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id, options.into()));
+            let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id, options));
             let mut last = None;
             loop {
                 match events.next().await {
@@ -360,18 +409,47 @@ struct Watch {
     options: WatchOptions,
     delay: Duration,
     parser: SseParser,
+    /// When the watch ends (none: too far to represent, or left to
+    /// [`Client::wait_for_cvm_state`]'s deadline), and after how long.
+    deadline: (Option<Instant>, Duration),
     /// The open connection's body, if any.
     body: Option<Body>,
+    /// When the open connection opened.
+    connected_at: Option<Instant>,
     /// Events parsed and not yet yielded.
     pending: VecDeque<SseEvent>,
-    /// Failed connections since the last `state` or `timeout` event.
+    /// Failed connections since the last healthy one.
     failures: u32,
+    /// The error to end with once the pending events are out.
+    ending: Option<Error>,
     connected_before: bool,
     finished: bool,
 }
 
 impl Watch {
+    /// The next item, or the deadline's error once it passes.
     async fn next_item(&mut self) -> Option<Result<CvmStateEvent, Error>> {
+        if self.finished {
+            return None;
+        }
+        let (Some(at), after) = self.deadline else {
+            return self.next_event().await;
+        };
+        match tokio::time::timeout_at(at.into(), self.next_event()).await {
+            Ok(item) => item,
+            Err(_elapsed) => {
+                self.finished = true;
+                let limit = LimitExceeded::deadline(
+                    "the watch's deadline",
+                    after,
+                    "WatchOptions::deadline",
+                );
+                Some(Err(limit.into()))
+            }
+        }
+    }
+
+    async fn next_event(&mut self) -> Option<Result<CvmStateEvent, Error>> {
         loop {
             if self.finished {
                 return None;
@@ -379,10 +457,15 @@ impl Watch {
             if let Some(event) = self.pending.pop_front() {
                 return Some(self.interpret(event).await);
             }
+            if let Some(error) = self.ending.take() {
+                self.finished = true;
+                return Some(Err(error));
+            }
             let Some(body) = self.body.as_mut() else {
                 if let Err(e) = self.connect().await {
                     let reconnect = e.is_transport() || e.is_retryable();
                     if let Some(e) = self.failed(e, reconnect) {
+                        self.finished = true;
                         return Some(Err(e));
                     }
                 }
@@ -390,25 +473,37 @@ impl Watch {
             };
             match body.next().await {
                 Some(Ok(chunk)) => {
-                    self.parser.feed(&chunk, &mut self.pending);
+                    let fed = self.parser.feed(&chunk, &mut self.pending);
                     if let Some(retry) = self.parser.take_retry() {
-                        self.delay = retry.min(MAX_SERVER_RETRY);
+                        self.delay = retry.clamp(*SERVER_RETRY.start(), *SERVER_RETRY.end());
+                    }
+                    if let Err(too_large) = fed {
+                        // The events before it still come out, then this.
+                        self.body = None;
+                        self.ending = Some(too_large_error(too_large));
                     }
                 }
-                Some(Err(e)) => {
-                    self.body = None;
-                    if let Some(e) = self.failed(Error::Transport(e), true) {
-                        return Some(Err(e));
-                    }
-                }
-                None => {
-                    self.body = None;
-                    if let Some(e) = self.failed(ended_early(), true) {
-                        return Some(Err(e));
-                    }
-                }
+                Some(Err(e)) => self.ending = self.closed(Error::from_reqwest(e)),
+                None => self.ending = self.closed(ended_early()),
             }
         }
+    }
+
+    /// Counts the open connection's end: a healthy one starts the count of
+    /// failures again, a short one is a failure. `None` to reconnect, or
+    /// the error to end the stream with.
+    fn closed(&mut self, error: Error) -> Option<Error> {
+        self.body = None;
+        self.pending.clear();
+        let healthy = self
+            .connected_at
+            .take()
+            .is_some_and(|at| at.elapsed() >= HEALTHY_CONNECTION);
+        if healthy {
+            self.failures = 0;
+            return None;
+        }
+        self.failed(error, true)
     }
 
     /// Counts a failed connection: `None` to try again, or the error to end
@@ -419,7 +514,6 @@ impl Watch {
             self.failures += 1;
             None
         } else {
-            self.finished = true;
             Some(error)
         }
     }
@@ -444,12 +538,15 @@ impl Watch {
             }),
         };
         match &decoded {
-            Ok(CvmStateEvent::State(_)) => self.failures = 0,
             Ok(CvmStateEvent::Complete(_)) | Err(_) => self.finished = true,
             Ok(CvmStateEvent::Timeout(_)) => {
-                self.failures = 0;
-                self.body = None;
-                self.pending.clear();
+                let short = LimitExceeded::count(
+                    "connections in a row that closed within 10 s",
+                    self.options.max_reconnects.into(),
+                    "WatchOptions::max_reconnects",
+                );
+                // The event comes out; an error, if any, after it.
+                self.ending = self.closed(short.into());
             }
             Ok(_) => {}
         }
@@ -482,9 +579,10 @@ impl Watch {
         if let Some(value) = last_id.ok().filter(|v| !v.is_empty()) {
             request = request.header("last-event-id", value);
         }
+        let opened = Instant::now();
         let response = self
             .client
-            .send_checked(build(request)?, "get_cvm_state")
+            .send_checked(build(request)?, "get_cvm_state", BodyLimit::Stream)
             .await?;
         let content_type = response.headers().get(CONTENT_TYPE);
         if !content_type.is_some_and(is_event_stream) {
@@ -492,9 +590,19 @@ impl Watch {
         }
         self.parser.reconnected();
         self.pending.clear();
+        self.connected_at = Some(opened);
         self.body = Some(Box::pin(response.bytes_stream()));
         Ok(())
     }
+}
+
+/// The error for a line or event past [`WatchOptions::max_event_size`].
+fn too_large_error(too_large: TooLarge) -> Error {
+    let what = match too_large.what {
+        "line" => "a line of the state stream",
+        _ => "an event of the state stream",
+    };
+    LimitExceeded::size(what, too_large.limit as u64, "WatchOptions::max_event_size").into()
 }
 
 fn is_event_stream(value: &HeaderValue) -> bool {

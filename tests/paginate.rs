@@ -932,3 +932,66 @@ fn every_paginated_operation_of_the_spec_has_a_stream() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// ---------------------------------------------------------------------------
+// Safety limits
+
+#[tokio::test]
+async fn a_listing_that_never_ends_stops_at_max_pages() {
+    // Always a full page, and a page count no listing could reach.
+    let server = RoutedServer::start(|r, _| {
+        let (page, size) = (number(&r, "page"), number(&r, "page_size"));
+        let items: Vec<Value> = ((page - 1) * size..page * size).map(kms).collect();
+        let body = json!({"items": items, "total": i64::MAX, "page": page,
+                          "page_size": size, "pages": i64::MAX});
+        async move { json(200, &body.to_string()) }
+    })
+    .await;
+    let results: Vec<_> = client(&server.url)
+        .list_kms()
+        .page_size(2)
+        .items()
+        .max_pages(5)
+        .map_ok(|k| serial(k.id.as_str()))
+        .collect()
+        .await;
+    let (items, err) = split_at_error(results);
+    assert_eq!(items, serials(0, 10), "the 5 pages allowed come out");
+    assert_eq!(
+        err.to_string(),
+        "more than 5 pages in one listing (raise the limit with max_pages)"
+    );
+    assert_eq!(server.log.received().len(), 5);
+}
+
+#[tokio::test]
+async fn a_new_cursor_on_every_page_stops_at_max_items() {
+    let server = RoutedServer::start(|r, _| {
+        let at: u64 = r
+            .param("cursor")
+            .map_or(0, |c| c.trim_start_matches('c').parse().unwrap());
+        let operation = json!({"correlation_id": format!("op_{at}"), "operation_type": "power_on",
+                               "target_state": "running", "triggered_by": 1,
+                               "started_at": "2026-01-30T12:00:00Z", "status": "succeeded",
+                               "sub_operations": [], "events": [], "instance_name": "vm"});
+        let body = json!({"items": [operation], "next_cursor": format!("c{}", at + 1), "total": 1});
+        async move { json(200, &body.to_string()) }
+    })
+    .await;
+    let pages: Vec<_> = client(&server.url)
+        .list_cvm_operations()
+        .cvm_id("cvm_ykL5lbAn")
+        .pages()
+        .max_items(3)
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 4, "3 pages of one item, then the error");
+    let err = pages[3].as_ref().unwrap_err();
+    assert!(
+        matches!(
+            err.limit(),
+            Some(phala_cloud::error::LimitExceeded::Count { limit: 3, .. })
+        ),
+        "{err}"
+    );
+}

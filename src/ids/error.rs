@@ -24,6 +24,9 @@ pub struct ParseIdError {
     kind: &'static str,
     expected: &'static str,
     input: String,
+    /// The input's length, when it was over [`super::MAX_ID_LEN`] and only
+    /// its start is kept.
+    too_long: Option<usize>,
 }
 
 impl ParseIdError {
@@ -36,6 +39,19 @@ impl ParseIdError {
             kind,
             expected,
             input: input.into(),
+            too_long: None,
+        }
+    }
+
+    /// The error for an input over [`super::MAX_ID_LEN`] bytes: it keeps
+    /// the input's start only, so that neither it nor its message grows
+    /// with the input.
+    pub(crate) fn too_long(kind: &'static str, input: &str) -> Self {
+        Self {
+            kind,
+            expected: "at most 256 bytes",
+            input: start(input).to_string(),
+            too_long: Some(input.len()),
         }
     }
 
@@ -49,22 +65,39 @@ impl ParseIdError {
         self.expected
     }
 
-    /// The input, unchanged.
+    /// The input, unchanged; for an input over
+    /// [`MAX_ID_LEN`](super::MAX_ID_LEN) bytes, only its first 80
+    /// characters.
     pub fn input(&self) -> &str {
         &self.input
     }
 
-    /// The input, given back.
+    /// The input, given back (as [`ParseIdError::input`] has it).
     pub fn into_input(self) -> String {
         self.input
     }
+
+    /// Whether the input was refused for its length alone.
+    pub fn is_too_long(&self) -> bool {
+        self.too_long.is_some()
+    }
+}
+
+/// The first [`SHOWN_CHARS`] characters of `s`.
+fn start(s: &str) -> &str {
+    s.char_indices()
+        .nth(SHOWN_CHARS)
+        .map_or(s, |(end, _)| &s[..end])
 }
 
 impl fmt::Display for ParseIdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = match self.input.char_indices().nth(SHOWN_CHARS) {
-            Some((end, _)) => format!("{:?}… ({} bytes)", &self.input[..end], self.input.len()),
-            None => format!("{:?}", self.input),
+        let length = self.too_long.unwrap_or(self.input.len());
+        let shown = start(&self.input);
+        let shown = if shown.len() < length {
+            format!("{shown:?}… ({length} bytes)")
+        } else {
+            format!("{shown:?}")
         };
         write!(
             f,
@@ -93,6 +126,23 @@ mod tests {
             "{message}"
         );
         assert_eq!(err.into_input(), input);
+    }
+
+    #[test]
+    fn an_input_over_the_length_limit_is_kept_short() {
+        let input = format!("kms_{}", "a".repeat(10 * 1024 * 1024));
+        let err = ParseIdError::too_long("KMS id", &input);
+        assert!(err.is_too_long());
+        assert_eq!(err.input().len(), SHOWN_CHARS);
+        let message = err.to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.ends_with(&format!(
+                "… (10485764 bytes): expected at most {} bytes",
+                super::super::MAX_ID_LEN
+            )),
+            "{message}"
+        );
     }
 
     #[test]

@@ -15,6 +15,9 @@ fn is_hashid(s: &str, prefix: &str) -> bool {
 /// Reads a hashid the server sent: a value of an unexpected form is kept
 /// and logged, unless it could not stand as one URL path segment.
 fn lenient<T: Parse>(s: String, keep: impl FnOnce(String) -> T) -> Result<T, String> {
+    if s.len() > super::MAX_ID_LEN {
+        return Err(super::ParseIdError::too_long(T::KIND, &s).to_string());
+    }
     if let Some(id) = T::parse(&s) {
         return Ok(id);
     }
@@ -120,5 +123,8 @@ mod tests {
             err,
             "invalid KMS id \"../x\": an id must be one URL path segment"
         );
+        let long = format!("kms_{}", "a".repeat(1 << 20));
+        let err = lenient(long, KmsId).unwrap_err();
+        assert!(err.len() < 200, "{err}");
     }
 }

@@ -29,7 +29,9 @@
 //! `TryFrom<String>`), normalizes what has several spellings (hex is
 //! lower-cased, `0x` and UUID dashes dropped), and shows and serializes as
 //! that normal form. A refusal is one [`ParseIdError`] naming the kind, the
-//! form expected and the input.
+//! form expected and the input. No ID is longer than [`MAX_ID_LEN`] bytes:
+//! a longer input is refused before it is looked at, with a short message,
+//! from the caller and from the server alike.
 //!
 //! Hashids decoded from the server are read leniently: a value with a prefix
 //! this crate does not know is kept as sent (and logged at debug level), so a
@@ -58,6 +60,20 @@ pub use segment::PathSegment;
 pub use uuid::VmUuid;
 
 pub(crate) use text::strip_0x;
+
+/// The longest ID of any kind, in bytes (256). Hashids, hashes and UUIDs are
+/// far shorter, CVM names at most 63.
+pub const MAX_ID_LEN: usize = 256;
+
+/// `s` parsed strictly as a `T`; the one reading behind every `FromStr`
+/// and `TryFrom`. `input` gives the input back for the error.
+fn parse_id<T: Parse, S: AsRef<str> + Into<String>>(input: S) -> Result<T, ParseIdError> {
+    let s = input.as_ref();
+    if s.len() > MAX_ID_LEN {
+        return Err(ParseIdError::too_long(T::KIND, s));
+    }
+    T::parse(s).ok_or_else(|| ParseIdError::new(T::KIND, T::EXPECTED, input))
+}
 
 /// Reads a hand-written operation's parameter as the generated setters do:
 /// a refusal names the parameter and says what is wrong, and is reported as
@@ -89,13 +105,7 @@ macro_rules! id_common {
             type Err = $crate::ids::ParseIdError;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                <$ty as $crate::ids::Parse>::parse(s).ok_or_else(|| {
-                    $crate::ids::ParseIdError::new(
-                        <$ty as $crate::ids::Parse>::KIND,
-                        <$ty as $crate::ids::Parse>::EXPECTED,
-                        s,
-                    )
-                })
+                $crate::ids::parse_id(s)
             }
         }
 
@@ -119,13 +129,7 @@ macro_rules! id_common {
             type Error = $crate::ids::ParseIdError;
 
             fn try_from(s: String) -> Result<Self, Self::Error> {
-                <$ty as $crate::ids::Parse>::parse(&s).ok_or_else(|| {
-                    $crate::ids::ParseIdError::new(
-                        <$ty as $crate::ids::Parse>::KIND,
-                        <$ty as $crate::ids::Parse>::EXPECTED,
-                        s,
-                    )
-                })
+                $crate::ids::parse_id(s)
             }
         }
 

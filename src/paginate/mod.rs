@@ -34,7 +34,10 @@
 //!   answer reports (`pages`, `total_pages`), the `total` of items, a page
 //!   shorter than asked for, no `next_cursor` — and always at an empty page,
 //!   whatever the totals say. A cursor the server already sent ends it with
-//!   an [`Error::Decode`] at `next_cursor` rather than a loop.
+//!   an [`Error::Decode`] at `next_cursor` rather than a loop; a listing
+//!   longer than [`Pages::max_pages`] (10 000) pages or [`Pages::max_items`]
+//!   (1 000 000) items ends with [`Error::Limit`], so that a server that
+//!   never says it is done cannot keep a stream going forever.
 //! - Each page request is an ordinary `send()`, under the client's retry
 //!   policy. The first error is yielded once, after the items of the pages
 //!   before it, and the stream ends there.
@@ -66,7 +69,7 @@ use std::future::Future;
 
 pub(crate) use fields::{paging_number, PagingFields};
 pub use operations::OPERATIONS;
-pub use stream::{Items, Pages};
+pub use stream::{Items, Pages, DEFAULT_MAX_ITEMS, DEFAULT_MAX_PAGES};
 pub use style::{Cursor, LimitOffset, PageNumber};
 
 use crate::Error;

@@ -9,14 +9,22 @@ use futures::stream::{FusedStream, FuturesOrdered};
 use futures::{Stream, StreamExt};
 
 use super::{Paginated, Prefetch, Style};
+use crate::error::LimitExceeded;
 use crate::Error;
+
+/// The default of [`Pages::max_pages`] and [`Items::max_pages`].
+pub const DEFAULT_MAX_PAGES: u64 = 10_000;
+/// The default of [`Pages::max_items`] and [`Items::max_items`].
+pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
 
 /// The answers of a paginated operation, one page at a time, in order.
 ///
 /// Made by the `pages()` method of a list builder (e.g.
 /// [`ListKms::pages`](crate::builder::ListKms::pages)). Nothing is requested
 /// until it is polled. It ends after the API's last page, or after yielding
-/// its first error.
+/// its first error. A listing that goes on past [`Pages::max_pages`] pages
+/// or [`Pages::max_items`] items (a server that never says it is done) ends
+/// with [`LimitExceeded::Count`] after the last page allowed.
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
@@ -34,6 +42,9 @@ pub struct Pages<S: Paginated> {
     state: State<S>,
     in_flight: FuturesOrdered<S::Fetch>,
     concurrency: usize,
+    /// Pages and items read so far, and how many may be.
+    read: (u64, u64),
+    max: (u64, u64),
 }
 
 enum State<S: Paginated> {
@@ -56,6 +67,37 @@ impl<S: Paginated> Pages<S> {
             state,
             in_flight: FuturesOrdered::new(),
             concurrency: 1,
+            read: (0, 0),
+            max: (DEFAULT_MAX_PAGES, DEFAULT_MAX_ITEMS),
+        }
+    }
+
+    /// The most pages one listing reads (default [`DEFAULT_MAX_PAGES`],
+    /// 10 000): past it the stream ends with [`LimitExceeded::Count`].
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max.0 = pages;
+        self
+    }
+
+    /// The most items one listing reads (default [`DEFAULT_MAX_ITEMS`],
+    /// 1 000 000), counted a page at a time: once a page reaches it and the
+    /// listing goes on, the stream ends with [`LimitExceeded::Count`].
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.max.1 = items;
+        self
+    }
+
+    /// Counts a page of `items`; the error when the listing must stop.
+    fn count(&mut self, items: usize) -> Option<Error> {
+        self.read.0 += 1;
+        self.read.1 = self.read.1.saturating_add(items as u64);
+        let (pages, items) = self.max;
+        if self.read.0 >= pages {
+            Some(LimitExceeded::count("pages in one listing", pages, "max_pages").into())
+        } else if self.read.1 >= items {
+            Some(LimitExceeded::count("items in one listing", items, "max_items").into())
+        } else {
+            None
         }
     }
 
@@ -121,9 +163,15 @@ impl<S: Paginated> Stream for Pages<S> {
                 Poll::Ready(Some(Err(error)))
             }
             Some(Ok(page)) => {
-                match style.record(S::signal(&page)) {
-                    Ok(false) => {}
+                let signal = S::signal(&page);
+                let items = signal.items;
+                match style.record(signal) {
                     Ok(true) => this.finish(State::Done),
+                    Ok(false) => {
+                        if let Some(error) = this.count(items) {
+                            this.finish(State::Failing(error));
+                        }
+                    }
                     Err(error) => this.finish(State::Failing(error)),
                 }
                 Poll::Ready(Some(Ok(page)))
@@ -149,6 +197,8 @@ impl<S: Paginated> fmt::Debug for Pages<S> {
             .field("state", &state)
             .field("in_flight", &self.in_flight.len())
             .field("concurrency", &self.concurrency)
+            .field("read", &self.read)
+            .field("max", &self.max)
             .finish()
     }
 }
@@ -177,6 +227,20 @@ impl<S: Paginated> fmt::Debug for Pages<S> {
 pub struct Items<S: Paginated> {
     pages: Pages<S>,
     current: std::vec::IntoIter<S::Item>,
+}
+
+impl<S: Paginated> Items<S> {
+    /// The most pages one listing reads; see [`Pages::max_pages`].
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.pages = self.pages.max_pages(pages);
+        self
+    }
+
+    /// The most items one listing reads; see [`Pages::max_items`].
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.pages = self.pages.max_items(items);
+        self
+    }
 }
 
 impl<S: Paginated> Items<S>
