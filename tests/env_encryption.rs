@@ -697,7 +697,7 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
         ),
         (
             r#"["not", "an", "object"]"#.to_string(),
-            "trailing characters",
+            "invalid type: sequence, expected struct AppEnvEncryptPubkey",
             ".",
         ),
         (

@@ -376,7 +376,10 @@ async fn apps_filters_go_with_every_page() {
         .try_collect()
         .await
         .unwrap();
-    let ids: Vec<u64> = apps.iter().map(|a| serial(a.app_id().as_str())).collect();
+    let ids: Vec<u64> = apps
+        .iter()
+        .map(|a| u64::from_str_radix(a.app_id().as_str(), 16).unwrap())
+        .collect();
     assert_eq!(ids, serials(0, 250));
     assert_eq!(server.log.received().len(), 3);
     assert_filters(

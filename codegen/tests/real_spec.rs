@@ -237,18 +237,19 @@ fn unions_are_enums_and_answer_enums_are_open() {
     for expected in [
         "pub enum GetAppResponse {",
         "pub enum DstackAppListResponseDstackAppsItem {",
-        "pub fn app_id(&self) -> &str {",
+        "pub fn app_id(&self) -> &crate::ids::AppId {",
         "pub fn name(&self) -> ::std::option::Option<&str> {",
     ] {
         assert!(code.contains(expected), "missing {expected}");
     }
-    // `KmsType` is in answers; a compose's `storage_fs` only in requests.
+    // `KmsType` is in answers; a compose-file update's `storage_fs` only in
+    // requests.
     let enum_body = |name: &str| {
         let start = code.find(&format!("pub enum {name} {{")).unwrap();
         code[start..start + code[start..].find("\n    }").unwrap()].to_string()
     };
     assert!(enum_body("KmsType").contains("Other(::std::string::String)"));
-    assert!(!enum_body("AppComposeV2StorageFs").contains("Other("));
+    assert!(!enum_body("ProvisionComposeFileUpdateRequestStorageFs").contains("Other("));
 }
 
 #[test]
