@@ -57,13 +57,13 @@ impl LocalVerifier {
 /// is uploaded first, and its answer's collateral used.
 async fn fetch_collateral(client: &Client, quote: &[u8]) -> Result<Collateral, AttestationError> {
     let checksum = hex::encode(Sha256::digest(quote));
-    let value = match client
+    let collateral = match client
         .get_attestation_collateral()
         .checksum(checksum.clone())
         .send()
         .await
     {
-        Ok(value) => value.into_inner(),
+        Ok(collateral) => collateral.into_inner(),
         Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => {
             let uploaded = client
                 .verify_attestation()
@@ -72,7 +72,7 @@ async fn fetch_collateral(client: &Client, quote: &[u8]) -> Result<Collateral, A
                 .await?
                 .into_inner();
             match uploaded.quote_collateral {
-                Some(collateral) => collateral,
+                Some(collateral) => return parse_collateral(collateral),
                 None => client
                     .get_attestation_collateral()
                     .checksum(checksum)
@@ -83,6 +83,10 @@ async fn fetch_collateral(client: &Client, quote: &[u8]) -> Result<Collateral, A
         }
         Err(e) => return Err(e.into()),
     };
+    // The typed answer keeps every field it was sent (unknown ones in
+    // `extra`), so its JSON is the collateral as the API gave it.
+    let value = serde_json::to_value(&collateral)
+        .map_err(|e| AttestationError::MalformedCollateral(e.to_string()))?;
     parse_collateral(value)
 }
 
