@@ -35,6 +35,21 @@ fn quick_retries() -> RetryPolicy {
     RetryPolicy::default().base_delay(Duration::from_millis(1))
 }
 
+/// A client of `url` that retries with the default policy, only sooner.
+fn retrying(url: &str) -> Client {
+    builder(url).retry_policy(quick_retries()).build().unwrap()
+}
+
+/// What `start_cvm` fails with on `client`.
+async fn start_cvm_error(client: &Client) -> Error {
+    client
+        .start_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .unwrap_err()
+}
+
 fn endless(status: u16, content_type: &str, chunk: &[u8]) -> Answer {
     Answer::Endless {
         head: streaming_head(status, content_type),
@@ -132,17 +147,9 @@ async fn a_body_announced_over_the_default_limit_is_not_read() {
 #[tokio::test]
 async fn a_409_with_an_endless_body_is_read_up_to_the_error_limit() {
     let server = Hostile::always(endless(409, "text/plain", b"busy ")).await;
-    let client = builder(&server.url)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
+    let client = retrying(&server.url);
 
-    let err = client
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .unwrap_err();
+    let err = start_cvm_error(&client).await;
 
     assert!(err.is_conflict(), "{err}");
     let body = err.api_error().unwrap().raw_body();
@@ -397,10 +404,7 @@ async fn a_retry_after_of_31_years_is_not_waited_and_reads_as_the_maximum() {
         r#"{"detail": "maintenance"}"#,
     ))
     .await;
-    let client = builder(&server.url)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
+    let client = retrying(&server.url);
     let started = Instant::now();
     let err = client.list_kms().send().await.unwrap_err();
     assert_eq!(err.retry_after(), Some(MAX_RETRY_AFTER));
@@ -462,24 +466,13 @@ async fn a_get_whose_connection_drops_is_tried_again_a_start_is_not() {
         }
     })
     .await;
-    let client = builder(&server.url)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
+    let client = retrying(&server.url);
     client.list_kms().send().await.expect("retried");
     assert_eq!(server.connections(), 2);
 
     let dropping = Hostile::always(Answer::Drop).await;
-    let client = builder(&dropping.url)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
-    let err = client
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .unwrap_err();
+    let client = retrying(&dropping.url);
+    let err = start_cvm_error(&client).await;
     assert!(err.is_transport(), "{err}");
     assert_eq!(
         dropping.connections(),
