@@ -49,11 +49,12 @@ impl Deadline {
     }
 }
 
-/// `response` with its body read under `limit` and `deadline`. A success
-/// body that says it is compressed, or whose `Content-Length` is over the
-/// limit, fails at its first read, before anything is read. An error body
-/// is only ever read in part (see `error::MAX_ERROR_BODY`), so that the
-/// status survives whatever its body claims.
+/// `response` with its body read under `limit` and `deadline` (none when
+/// the attempt's own timeout ends first). A success body that says it is
+/// compressed, or whose `Content-Length` is over the limit, fails at its
+/// first read, before anything is read. An error body is only ever read in
+/// part (see `error::MAX_ERROR_BODY`), so that the status survives whatever
+/// its body claims.
 pub(crate) fn guard(
     mut response: Response,
     limit: BodyLimit,
@@ -67,13 +68,24 @@ pub(crate) fn guard(
         } => (Some((limit, what, setting)), deadline),
         BodyLimit::Stream => (None, None),
     };
-    let refused = response.status().is_success().then(|| {
+    let length = response.content_length();
+    let refused = if response.status().is_success() {
         compressed(&response).or_else(|| {
             let (max, what, setting) = limit?;
-            let length = response.content_length()?;
-            (length > max).then(|| LimitExceeded::size(what, max, setting).into())
+            (length? > max).then(|| LimitExceeded::size(what, max, setting).into())
         })
-    });
+    } else {
+        None
+    };
+    // hyper reads a body framed by `Content-Length` no further than that:
+    // one within the limit, with no deadline to watch, needs no guard.
+    let within = match limit {
+        Some((max, ..)) => length.is_some_and(|length| length <= max),
+        None => true,
+    };
+    if refused.is_none() && deadline.is_none() && within {
+        return response;
+    }
     let status = response.status();
     let version = response.version();
     let url = response.url().clone();
@@ -85,7 +97,7 @@ pub(crate) fn guard(
         limit,
         deadline,
         timer: None,
-        refused: refused.flatten(),
+        refused,
         done: false,
     };
     // The URL rides in an extension only reqwest's response builder sets.

@@ -67,11 +67,10 @@ impl Client {
         operation: &str,
         limit: BodyLimit,
     ) -> Result<Response, Failure> {
-        let template = crate::OPERATIONS
-            .iter()
-            .chain(crate::HAND_WRITTEN_OPERATIONS)
-            .find(|o| o.name == operation)
-            .map_or_else(|| request.url().path().to_string(), |o| o.path.to_string());
+        let template = Template {
+            operation,
+            path: request.url().path(),
+        };
         let span = tracing::info_span!(
             "phala_cloud.request",
             operation,
@@ -98,9 +97,7 @@ impl Client {
         let started = Instant::now();
         let after = policy.call_deadline();
         let deadline = started.checked_add(after).map(|at| Deadline { at, after });
-        if request.timeout().is_none() {
-            *request.timeout_mut() = Some(state.timeout);
-        }
+        let timeout = *request.timeout_mut().get_or_insert(state.timeout);
         let mut attempt = 1;
         // What the call's last retry cost: given back if it succeeds.
         let mut spent = None;
@@ -113,7 +110,10 @@ impl Client {
                 let result = self.client().execute(request).await;
                 Attempted::read(result, policy, operation, &method, more).await
             };
-            let attempted = match deadline {
+            // The deadline needs a timer of its own only when the attempt's
+            // timeout (which covers the body too) would end after it.
+            let binding = deadline.filter(|d| !ends_before(timeout, d.at));
+            let attempted = match binding {
                 Some(deadline) => match tokio::time::timeout_at(deadline.at, attempt_done).await {
                     Ok(attempted) => attempted,
                     Err(_elapsed) => Err(Failure::Typed(deadline.error())),
@@ -131,7 +131,7 @@ impl Client {
                 .wait(policy, attempt)
                 .filter(|wait| deadline.is_none_or(|d| ends_before(*wait, d.at)));
             let (Some(wait), Some(next)) = (wait, next) else {
-                return self.finish(attempted, spent, attempt, started, limit, deadline);
+                return self.finish(attempted, spent, attempt, started, limit, binding);
             };
             let cost = attempted.cost();
             if !state.budget.try_spend(cost) {
@@ -166,6 +166,24 @@ impl Client {
             self.inner().budget.refill(spent.unwrap_or(SUCCESS_REFILL));
         }
         Ok(guard(response, limit, deadline))
+    }
+}
+
+/// An operation's path template, for the span: looked up only when a
+/// subscriber records it.
+struct Template<'a> {
+    operation: &'a str,
+    /// The request's path, for an operation not in the tables.
+    path: &'a str,
+}
+
+impl std::fmt::Display for Template<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known = crate::OPERATIONS
+            .iter()
+            .chain(crate::HAND_WRITTEN_OPERATIONS)
+            .find(|o| o.name == self.operation);
+        f.write_str(known.map_or(self.path, |o| o.path))
     }
 }
 

@@ -35,9 +35,19 @@ fn quick_retries() -> RetryPolicy {
     RetryPolicy::default().base_delay(Duration::from_millis(1))
 }
 
-/// A client that retries as by default, without the waits.
+/// A client of `url` that retries with the default policy, only sooner.
 fn retrying_client(url: &str) -> Client {
     builder(url).retry_policy(quick_retries()).build().unwrap()
+}
+
+/// What `start_cvm` fails with on `client`.
+async fn start_cvm_error(client: &Client) -> Error {
+    client
+        .start_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .unwrap_err()
 }
 
 fn endless(status: u16, content_type: &str, chunk: &[u8]) -> Answer {
@@ -139,12 +149,7 @@ async fn a_409_with_an_endless_body_is_read_up_to_the_error_limit() {
     let server = Hostile::always(endless(409, "text/plain", b"busy ")).await;
     let client = retrying_client(&server.url);
 
-    let err = client
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .unwrap_err();
+    let err = start_cvm_error(&client).await;
 
     assert!(err.is_conflict(), "{err}");
     let body = err.api_error().unwrap().raw_body();
@@ -467,12 +472,7 @@ async fn a_get_whose_connection_drops_is_tried_again_a_start_is_not() {
 
     let dropping = Hostile::always(Answer::Drop).await;
     let client = retrying_client(&dropping.url);
-    let err = client
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .unwrap_err();
+    let err = start_cvm_error(&client).await;
     assert!(err.is_transport(), "{err}");
     assert_eq!(
         dropping.connections(),
