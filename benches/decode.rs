@@ -11,46 +11,34 @@ use serde_json::{json, Value};
 
 const ITEMS: usize = 100;
 
-/// `items` repeated up to [`ITEMS`].
-fn hundred(items: Vec<Value>) -> Vec<Value> {
+/// `items` as JSON, repeated up to [`ITEMS`].
+fn hundred<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| serde_json::to_value(i).unwrap())
+        .collect();
     items.iter().cycle().take(ITEMS).cloned().collect()
 }
 
 fn decode(c: &mut Criterion) {
-    let cvms = hundred(
-        serde_json::to_value(sample::cvms())
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone(),
-    );
-    let cvm_page = serde_json::to_vec(&json!({
-        "items": cvms, "total": ITEMS, "page": 1, "page_size": ITEMS, "pages": 1
-    }))
-    .unwrap();
-    let apps = hundred(
-        serde_json::to_value(sample::apps())
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone(),
-    );
-    let app_list = serde_json::to_vec(&json!({
-        "dstack_apps": apps, "page": 1, "page_size": ITEMS, "total": ITEMS, "total_pages": 1
-    }))
-    .unwrap();
+    let cvm_page = json!({"items": hundred(sample::cvms()), "total": ITEMS, "page": 1,
+        "page_size": ITEMS, "pages": 1})
+    .to_string();
+    let app_list = json!({"dstack_apps": hundred(sample::apps()), "page": 1,
+        "page_size": ITEMS, "total": ITEMS, "total_pages": 1})
+    .to_string();
 
     let mut group = c.benchmark_group("decode");
     group.bench_function("100 CVMs", |b| {
-        b.iter(|| serde_json::from_slice::<types::PaginatedCvmInfos>(&cvm_page).unwrap())
+        b.iter(|| serde_json::from_str::<types::PaginatedCvmInfos>(&cvm_page).unwrap())
     });
     group.bench_function("100 apps", |b| {
-        b.iter(|| serde_json::from_slice::<types::DstackAppListResponse>(&app_list).unwrap())
+        b.iter(|| serde_json::from_str::<types::DstackAppListResponse>(&app_list).unwrap())
     });
     group.finish();
 
-    let page: types::PaginatedCvmInfos = serde_json::from_slice(&cvm_page).unwrap();
-    let list: types::DstackAppListResponse = serde_json::from_slice(&app_list).unwrap();
+    let page: types::PaginatedCvmInfos = serde_json::from_str(&cvm_page).unwrap();
+    let list: types::DstackAppListResponse = serde_json::from_str(&app_list).unwrap();
     let mut group = c.benchmark_group("encode");
     group.bench_function("100 CVMs", |b| {
         b.iter(|| serde_json::to_vec(&page).unwrap())
