@@ -1,6 +1,7 @@
 //! Real-shaped bodies (`tests/fixtures/`, provenance in `SOURCES.md`):
-//! which operation each is an answer of, and whether it decodes or
-//! contradicts the spec (and why).
+//! which operation each is an answer of, and whether it decodes (and, as an
+//! answer, encodes back to the same JSON: `compare.rs`) or contradicts the
+//! spec (and why).
 //!
 //! Copied from `shared/fixtures/`: every body of API version 2026-01-21 (the
 //! version the client pins) or of no particular version. Bodies tagged with
@@ -44,11 +45,13 @@ pub enum Target {
 }
 
 pub enum Expect {
-    /// Valid for the spec, and decodes.
+    /// Valid for the spec, and decodes (an answer: and encodes back to the
+    /// same JSON).
     Decodes,
     /// Not valid for the spec, for this reason (the suite checks that the
     /// validator still refuses it), and whether the client decodes it all
-    /// the same (checked for every answer but a hand-written operation's).
+    /// the same, losing nothing (checked for every answer but a hand-written
+    /// operation's).
     Contradicts { why: &'static str, decodes: bool },
 }
 

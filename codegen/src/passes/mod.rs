@@ -5,15 +5,14 @@
 mod open_enums;
 mod setters;
 mod unions;
+mod unknown_fields;
 
 pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
+pub(crate) use unknown_fields::finish_unknown_field_maps;
 
 use quote::ToTokens;
-use syn::visit_mut::VisitMut;
-
-use crate::normalize::EXTRA_FIELD;
 
 /// The items of the module `name` among `items`.
 fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
@@ -66,70 +65,6 @@ fn append_doc(attrs: &mut Vec<syn::Attribute>, paragraph: &str) {
     attrs.insert(at, syn::parse_quote!(#[doc = #text]));
 }
 
-/// The flattened map `keep_unknown_fields` gives a type, as typify leaves
-/// it: undocumented, and counted as a required field — a type whose other
-/// fields are all optional loses its `Default`, and a builder that is not
-/// given the map fails with "no value supplied for extra". This documents
-/// the map, derives `Default` again for those types and starts every
-/// builder with an empty map.
-pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) {
-    let Some(types) = module_mut(&mut file.items, "types") else {
-        return;
-    };
-    if let Some(builders) = module_mut(types, "builder") {
-        for item in builders.iter_mut() {
-            if let syn::Item::Impl(imp) = item {
-                EmptyMapByDefault.visit_item_impl_mut(imp);
-            }
-        }
-    }
-    for item in types.iter_mut() {
-        let syn::Item::Struct(s) = item else { continue };
-        let is_extra = |f: &syn::Field| f.ident.as_ref().is_some_and(|i| i == EXTRA_FIELD);
-        let Some(extra) = s.fields.iter_mut().find(|f| is_extra(f)) else {
-            continue;
-        };
-        if !extra.attrs.iter().any(|a| a.path().is_ident("doc")) {
-            extra.attrs.insert(
-                0,
-                syn::parse_quote! {
-                    #[doc = "Fields the API's spec does not list, kept as the server sent them and written back when this value is serialized."]
-                },
-            );
-        }
-        let optional = |f: &syn::Field| {
-            serde_keys(&f.attrs)
-                .iter()
-                .any(|k| k == "default" || k == "skip_serializing_if")
-        };
-        if s.fields.iter().all(|f| is_extra(f) || optional(f)) {
-            derive_default(&mut s.attrs);
-        }
-    }
-}
-
-/// `extra: Ok(Default::default())` in a builder's `Default`.
-struct EmptyMapByDefault;
-
-impl VisitMut for EmptyMapByDefault {
-    fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
-        let is_default = imp
-            .trait_
-            .as_ref()
-            .and_then(|(_, path, _)| path.segments.last())
-            .is_some_and(|s| s.ident == "Default");
-        if is_default {
-            syn::visit_mut::visit_item_impl_mut(self, imp);
-        }
-    }
-
-    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
-        if matches!(&field.member, syn::Member::Named(name) if name == EXTRA_FIELD) {
-            field.expr = syn::parse_quote!(Ok(Default::default()));
-        }
-    }
-}
-
 /// The keys of an item's `#[serde(…)]` attributes (`default`, `rename`, …).
 fn serde_keys(attrs: &[syn::Attribute]) -> Vec<String> {
     let mut keys = Vec::new();
@@ -147,22 +82,19 @@ fn serde_keys(attrs: &[syn::Attribute]) -> Vec<String> {
     keys
 }
 
-/// Adds `Default` to a `#[derive(…)]` that lacks it.
-fn derive_default(attrs: &mut [syn::Attribute]) {
+/// Rewrites the traits of an item's `#[derive(…)]` with `edit`.
+fn edit_derives(attrs: &mut [syn::Attribute], edit: impl FnOnce(&mut Vec<syn::Path>)) {
     use syn::punctuated::Punctuated;
-    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("derive")) {
-        let Ok(mut paths) =
-            attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-        else {
-            continue;
-        };
-        if paths.iter().any(|p| p.is_ident("Default")) {
-            return;
-        }
-        paths.push(syn::parse_quote!(Default));
-        *attr = syn::parse_quote!(#[derive(#paths)]);
+    let Some(attr) = attrs.iter_mut().find(|a| a.path().is_ident("derive")) else {
         return;
-    }
+    };
+    let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+    else {
+        return;
+    };
+    let mut paths: Vec<syn::Path> = paths.into_iter().collect();
+    edit(&mut paths);
+    *attr = syn::parse_quote!(#[derive(#(#paths),*)]);
 }
 
 /// Asserts that the code of `file`, whitespace squeezed, contains each of

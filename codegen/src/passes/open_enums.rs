@@ -2,11 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
-use super::{append_doc, module, module_mut};
+use super::{append_doc, edit_derives, module, module_mut};
 use crate::SpecError;
 
 /// The variant that holds a value the spec does not list.
@@ -133,16 +132,9 @@ fn open_enum(e: &mut syn::ItemEnum) -> Result<(), SpecError> {
             ),
         ));
     }
-    for attr in &mut e.attrs {
-        if attr.path().is_ident("derive") {
-            if let Ok(paths) =
-                attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-            {
-                let kept = paths.iter().filter(|p| !p.is_ident("Copy"));
-                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
-            }
-        }
-    }
+    edit_derives(&mut e.attrs, |traits| {
+        traits.retain(|t| !t.is_ident("Copy"))
+    });
     append_doc(
         &mut e.attrs,
         "Open: a value the spec does not list decodes as [`Self::Other`] and is written back unchanged.",
