@@ -514,10 +514,10 @@ impl Error {
     pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
-            if let Some(carried) = cause.downcast_ref::<Carried>() {
-                if let Some(inner) = carried.take() {
-                    return inner;
-                }
+            if let Some(carried) = cause.downcast_ref::<Carried>()
+                && let Some(inner) = carried.take()
+            {
+                return inner;
             }
             source = cause.source();
         }

@@ -309,10 +309,10 @@ impl MrConfigV3 {
     /// The document as JCS text: keys sorted, no whitespace, bytes as
     /// lower-case hex without `0x`.
     pub fn document(&self) -> Result<String, MrConfigError> {
-        if let Some(hashes) = &self.init_script_hashes {
-            if hashes.len() > MAX_INIT_SCRIPTS {
-                return Err(MrConfigError::TooManyInitScripts(hashes.len()));
-            }
+        if let Some(hashes) = &self.init_script_hashes
+            && hashes.len() > MAX_INIT_SCRIPTS
+        {
+            return Err(MrConfigError::TooManyInitScripts(hashes.len()));
         }
         let document = Document {
             app_id: self.app_id.as_ref().map(AppId::as_str),

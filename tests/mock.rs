@@ -288,10 +288,10 @@ fn violations(spec: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Stri
     {
         errors.extend(violations(spec, branch, value, at));
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            errors.push(format!("{at}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {allowed:?}"));
     }
     let type_ok = match schema.get("type").and_then(Value::as_str) {
         None => true,
@@ -315,10 +315,10 @@ fn violations(spec: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Stri
             .get("pattern")
             .and_then(Value::as_str)
             .or(hashid.as_deref());
-        if let Some(pattern) = pattern {
-            if !regex::Regex::new(pattern).unwrap().is_match(s) {
-                errors.push(format!("{at}: {s:?} does not match {pattern}"));
-            }
+        if let Some(pattern) = pattern
+            && !regex::Regex::new(pattern).unwrap().is_match(s)
+        {
+            errors.push(format!("{at}: {s:?} does not match {pattern}"));
         }
         if format == "date-time" && chrono::DateTime::parse_from_rfc3339(s).is_err() {
             errors.push(format!("{at}: {s:?} is not an RFC 3339 date-time"));

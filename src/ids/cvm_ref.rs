@@ -79,10 +79,10 @@ impl Parse for CvmRef {
         }
         // 40 digits exactly: `AppId` alone would also take a `0x` prefix.
         let hex = s.strip_prefix("app_").unwrap_or(s);
-        if hex.len() == 40 {
-            if let Some(app) = AppId::parse(hex) {
-                return Some(CvmRef::AppId(app));
-            }
+        if hex.len() == 40
+            && let Some(app) = AppId::parse(hex)
+        {
+            return Some(CvmRef::AppId(app));
         }
         LegacyCvmId::parse(s)
             .map(CvmRef::Legacy)

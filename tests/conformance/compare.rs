@@ -134,10 +134,10 @@ fn same_instant(a: &str, b: &str) -> bool {
 pub fn from_a_newer_server(doc: &Value, schema: &Value, value: &Value) -> Value {
     let schema = flatten(doc, schema);
     let schema = schema.as_ref();
-    if let Some(branches) = union_branches(doc, schema) {
-        if let Some(branch) = branches.iter().find(|b| validate(doc, b, value).is_ok()) {
-            return from_a_newer_server(doc, branch, value);
-        }
+    if let Some(branches) = union_branches(doc, schema)
+        && let Some(branch) = branches.iter().find(|b| validate(doc, b, value).is_ok())
+    {
+        return from_a_newer_server(doc, branch, value);
     }
     let string_enum = match (schema.get("enum"), schema.get("const")) {
         (Some(Value::Array(values)), _) => values.iter().all(|v| v.is_string() || v.is_null()),

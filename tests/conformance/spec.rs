@@ -193,10 +193,10 @@ pub fn flatten<'a>(doc: &'a Value, schema: &'a Value) -> Cow<'a, Value> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     merge_into(&mut merged, &own);
-    if let Some(target) = target {
-        if let Value::Object(t) = flatten(doc, target).as_ref() {
-            merge_into(&mut merged, t);
-        }
+    if let Some(target) = target
+        && let Value::Object(t) = flatten(doc, target).as_ref()
+    {
+        merge_into(&mut merged, t);
     }
     for branch in all_of.into_iter().flatten() {
         if let Value::Object(b) = flatten(doc, branch).as_ref() {

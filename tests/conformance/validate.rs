@@ -25,18 +25,18 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
     if value.is_null() && schema.get("nullable") == Some(&Value::Bool(true)) {
         return Ok(());
     }
-    if let Some(expected) = schema.get("const") {
-        if value != expected {
-            return fail(format!("{value} is not the constant {expected}"));
-        }
+    if let Some(expected) = schema.get("const")
+        && value != expected
+    {
+        return fail(format!("{value} is not the constant {expected}"));
     }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
-            return fail(format!(
-                "{value} is not one of {}",
-                Value::Array(values.clone())
-            ));
-        }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(value)
+    {
+        return fail(format!(
+            "{value} is not one of {}",
+            Value::Array(values.clone())
+        ));
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(branches) = schema.get(key).and_then(Value::as_array) {

@@ -202,12 +202,11 @@ fn path_value(op: &Operation<'_>, name: &str, maximal: bool) -> Value {
 
 /// A body schema without its `null` alternative: a body is either sent or not.
 fn non_null(doc: &Value, schema: &Value) -> Value {
-    if is_nullable(doc, schema) {
-        if let Some(branches) = union_branches(doc, schema) {
-            if let [only] = branches.as_slice() {
-                return (*only).clone();
-            }
-        }
+    if is_nullable(doc, schema)
+        && let Some(branches) = union_branches(doc, schema)
+        && let [only] = branches.as_slice()
+    {
+        return (*only).clone();
     }
     schema.clone()
 }
