@@ -64,6 +64,7 @@ pub struct Client {
 ///
 /// Internal (the generated code names it); its `Debug` output never shows
 /// the credentials or the workspace.
+#[doc(hidden)]
 pub struct ClientState {
     pub(crate) base_url: String,
     pub(crate) http: reqwest::Client,
@@ -117,7 +118,10 @@ impl fmt::Debug for ClientState {
             .field("bearer_token", &credential(&AUTHORIZATION))
             .field(
                 "workspace",
-                &self.defaults.contains_key(WORKSPACE_HEADER).then_some("<redacted>"),
+                &self
+                    .defaults
+                    .contains_key(WORKSPACE_HEADER)
+                    .then_some("<redacted>"),
             )
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
@@ -223,7 +227,12 @@ impl Client {
         for (name, value) in &state.own {
             headers.insert(name.clone(), value.clone());
         }
-        if let Some(version) = self.options().map(RequestOptions::version_override).transpose()?.flatten() {
+        if let Some(version) = self
+            .options()
+            .map(RequestOptions::version_override)
+            .transpose()?
+            .flatten()
+        {
             headers.insert(VERSION_HEADER, version);
         }
         Ok(())
@@ -317,7 +326,11 @@ impl ClientBuilder {
     /// A builder with the credentials, workspace and base URL read through
     /// `lookup`; see [`Client::from_env`].
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let read = |name| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let read = |name| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let mut builder = ClientBuilder::default();
         match (read(API_KEY_ENV), read(OIDC_TOKEN_ENV)) {
             (Some(key), _) => builder = builder.api_key(key),
@@ -560,7 +573,9 @@ impl ClientBuilder {
 /// a configuration error naming `what`.
 fn secret(what: &str, value: String) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::from_str(&value).map_err(|_| {
-        Error::Config(format!("{what} contains characters not allowed in a header"))
+        Error::Config(format!(
+            "{what} contains characters not allowed in a header"
+        ))
     })?;
     value.set_sensitive(true);
     Ok(value)
@@ -707,9 +722,13 @@ mod tests {
         assert_eq!(builder.bearer_token.as_deref(), Some("oidc_t"));
         assert_eq!(builder.workspace.as_deref(), Some("team-a"));
         assert_eq!(builder.api_key, None);
-        let both = ClientBuilder::from_lookup(env(&[(API_KEY_ENV, "phak_k"), (OIDC_TOKEN_ENV, "t")]))
-            .unwrap();
-        assert_eq!((both.api_key.as_deref(), both.bearer_token), (Some("phak_k"), None));
+        let both =
+            ClientBuilder::from_lookup(env(&[(API_KEY_ENV, "phak_k"), (OIDC_TOKEN_ENV, "t")]))
+                .unwrap();
+        assert_eq!(
+            (both.api_key.as_deref(), both.bearer_token),
+            (Some("phak_k"), None)
+        );
     }
 
     #[test]

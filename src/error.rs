@@ -87,7 +87,9 @@ pub enum Error {
     /// (httpmock's 404, which `is_not_found()` would otherwise accept).
     #[cfg(feature = "mock")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
-    #[error("no mock matched the request {method} {path}: add one, or check the mocks' conditions")]
+    #[error(
+        "no mock matched the request {method} {path}: add one, or check the mocks' conditions"
+    )]
     MockUnmatched {
         /// The request's method.
         method: String,

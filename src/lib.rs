@@ -76,6 +76,7 @@ pub use options::RequestOptions;
 pub use progenitor_client::{ByteStream, ResponseValue};
 pub use reqwest;
 pub use retry::RetryPolicy;
+pub use tls::install_tls_provider;
 
 /// Not part of the API: what the generated code names and the crate's own
 /// tests read. May change in any release.

@@ -59,8 +59,7 @@ impl RequestOptions {
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         let version = version.into();
         self.api_version = Some(
-            HeaderValue::from_str(&version)
-                .map_err(|_| format!("invalid API version {version:?}")),
+            HeaderValue::from_str(&version).map_err(|_| format!("invalid API version {version:?}")),
         );
         self
     }
@@ -195,7 +194,11 @@ mod tests {
             .api_version("2026-01-21")
             .timeout(Duration::from_secs(1))
             .header("x-a", "1");
-        let merged = first.merged(RequestOptions::new().api_version("2026-06-23").header("x-b", "2"));
+        let merged = first.merged(
+            RequestOptions::new()
+                .api_version("2026-06-23")
+                .header("x-b", "2"),
+        );
         assert_eq!(
             merged.version_override().unwrap(),
             Some(HeaderValue::from_static("2026-06-23"))
@@ -203,7 +206,13 @@ mod tests {
         assert_eq!(merged.timeout_override(), Some(Duration::from_secs(1)));
         let mut headers = HeaderMap::new();
         merged.apply_headers(&mut headers).unwrap();
-        assert_eq!((headers["x-a"].to_str().unwrap(), headers["x-b"].to_str().unwrap()), ("1", "2"));
+        assert_eq!(
+            (
+                headers["x-a"].to_str().unwrap(),
+                headers["x-b"].to_str().unwrap()
+            ),
+            ("1", "2")
+        );
     }
 
     #[test]
@@ -215,6 +224,9 @@ mod tests {
             bad.apply_headers(&mut HeaderMap::new()).unwrap_err(),
             "invalid value for the header x-bad"
         );
-        assert!(RequestOptions::new().api_version("a\nb").version_override().is_err());
+        assert!(RequestOptions::new()
+            .api_version("a\nb")
+            .version_override()
+            .is_err());
     }
 }

@@ -7,8 +7,7 @@
 ///
 /// [`ClientBuilder::configure_http`]: crate::ClientBuilder::configure_http
 pub(crate) fn backend(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
-    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
-    install_ring();
+    install_tls_provider();
     #[cfg(any(feature = "rustls-aws-lc", feature = "rustls-ring"))]
     let builder = builder.tls_backend_rustls();
     #[cfg(all(
@@ -19,11 +18,20 @@ pub(crate) fn backend(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder
     builder
 }
 
-/// Makes ring rustls' process-wide crypto provider, unless the program
-/// installed one already: reqwest's rustls without aws-lc takes that
-/// default, and has none of its own.
-#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
-fn install_ring() {
+/// Gives `reqwest` clients built outside this crate (an alloy provider's
+/// `connect_http`) the TLS this crate's features chose. With `rustls-ring`
+/// (the default) it makes ring rustls' process-wide crypto provider, unless
+/// the program installed one already: reqwest's rustls without aws-lc has
+/// none of its own, and refuses to build a client without one. With the
+/// other features it does nothing. Building a [`Client`](crate::Client)
+/// calls it.
+///
+/// ```
+/// phala_cloud::install_tls_provider();
+/// let http = phala_cloud::reqwest::Client::new();
+/// ```
+pub fn install_tls_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Fails only when another thread installed one meanwhile: it serves.
         let _ = rustls::crypto::ring::default_provider().install_default();

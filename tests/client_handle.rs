@@ -59,10 +59,7 @@ async fn a_generated_call_can_pin_another_api_version_and_headers() {
     let client = Client::builder()
         .api_key(KEY)
         .base_url(&server.url)
-        .default_header(
-            "x-source".parse().unwrap(),
-            "default".parse().unwrap(),
-        )
+        .default_header("x-source".parse().unwrap(), "default".parse().unwrap())
         .build()
         .unwrap();
     client
@@ -80,7 +77,11 @@ async fn a_generated_call_can_pin_another_api_version_and_headers() {
     let requests = server.requests();
     assert_eq!(requests[0].header("x-phala-version"), Some("2026-06-23"));
     assert_eq!(requests[0].header("x-source"), Some("this call"));
-    assert_eq!(requests[0].header("x-api-key"), Some(KEY), "the key stays the client's");
+    assert_eq!(
+        requests[0].header("x-api-key"),
+        Some(KEY),
+        "the key stays the client's"
+    );
     assert_eq!(
         requests[1].header("x-phala-version"),
         Some(phala_cloud::API_VERSION),
@@ -155,7 +156,11 @@ async fn hand_written_builders_and_client_handles_take_options_too() {
     assert_eq!(requests[0].header("x-phala-version"), Some("2026-06-23"));
     assert_eq!(requests[1].header("x-phala-version"), Some("2026-06-23"));
     assert_eq!(requests[1].header("x-batch"), Some("7"), "options merge");
-    assert_eq!(client.api_version(), phala_cloud::API_VERSION, "the client is unchanged");
+    assert_eq!(
+        client.api_version(),
+        phala_cloud::API_VERSION,
+        "the client is unchanged"
+    );
 }
 
 #[tokio::test]
@@ -200,8 +205,15 @@ async fn a_bearer_token_and_a_workspace_are_sent_and_never_shown() {
         Some("Bearer oidc.secret.token")
     );
     assert_eq!(requests[0].header("x-api-key"), None);
-    assert_eq!(requests[0].header("x-phala-workspace"), Some("secret-workspace"));
-    assert_eq!(requests[1].header("x-api-key"), Some(KEY), "the key is preferred");
+    assert_eq!(
+        requests[0].header("x-phala-workspace"),
+        Some("secret-workspace")
+    );
+    assert_eq!(
+        requests[1].header("x-api-key"),
+        Some(KEY),
+        "the key is preferred"
+    );
     assert_eq!(requests[1].header("authorization"), None);
     for shown in [format!("{oidc:?}"), format!("{both:?}")] {
         assert!(!shown.contains("secret"), "{shown}");

@@ -79,6 +79,9 @@ async fn debug_output_and_traces_never_show_the_credentials() {
     assert!(logs.contains("attempt=2"), "{logs}");
     assert!(logs.contains("status=200"), "{logs}");
     for secret in [KEY, TOKEN, WORKSPACE] {
-        assert!(!logs.contains(secret), "{secret} leaked into the logs: {logs}");
+        assert!(
+            !logs.contains(secret),
+            "{secret} leaked into the logs: {logs}"
+        );
     }
 }

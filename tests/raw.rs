@@ -52,7 +52,10 @@ async fn a_raw_get_carries_the_clients_headers_query_and_its_own() {
     assert_eq!(sent.path, "/api/v1/auth/me?expand=workspaces&page=1");
     assert_eq!(sent.header("x-api-key"), Some(KEY));
     assert_eq!(sent.header("x-phala-workspace"), Some("team-a"));
-    assert_eq!(sent.header("x-phala-version"), Some(phala_cloud::API_VERSION));
+    assert_eq!(
+        sent.header("x-phala-version"),
+        Some(phala_cloud::API_VERSION)
+    );
     assert_eq!(sent.header("x-trace"), Some("t-1"));
     assert_eq!(sent.header("accept"), Some("application/json"));
     assert!(sent
@@ -64,7 +67,10 @@ async fn a_raw_get_carries_the_clients_headers_query_and_its_own() {
 async fn a_raw_post_sends_json_and_reads_status_headers_and_bytes() {
     let server = ScriptedServer::start(vec![response(
         201,
-        &[("content-type", "application/json"), ("x-request-id", "r-9")],
+        &[
+            ("content-type", "application/json"),
+            ("x-request-id", "r-9"),
+        ],
         r#"{"id": "wks_1"}"#,
     )])
     .await;
@@ -79,7 +85,10 @@ async fn a_raw_post_sends_json_and_reads_status_headers_and_bytes() {
     assert_eq!(answer.headers()["x-request-id"], "r-9");
     assert_eq!(&answer.into_inner()[..], br#"{"id": "wks_1"}"#);
     let sent = &server.requests()[0];
-    assert_eq!((sent.method.as_str(), sent.path.as_str()), ("POST", "/api/v1/workspaces"));
+    assert_eq!(
+        (sent.method.as_str(), sent.path.as_str()),
+        ("POST", "/api/v1/workspaces")
+    );
     assert_eq!(sent.header("content-type"), Some("application/json"));
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&sent.body).unwrap(),
@@ -96,7 +105,11 @@ async fn a_raw_get_is_retried_on_503_and_a_raw_post_is_not() {
     assert_eq!(me.email, "ada@example.com");
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[1].header("x-api-key"), Some(KEY), "the retry carries the key");
+    assert_eq!(
+        requests[1].header("x-api-key"),
+        Some(KEY),
+        "the retry carries the key"
+    );
 
     let server = ScriptedServer::start(vec![busy(), json(200, ME)]).await;
     let client = common::client(&server.url, quick_retries());
@@ -120,7 +133,11 @@ async fn raw_errors_decode_as_the_generated_calls_do() {
     ])
     .await;
     let client = common::client(&server.url, RetryPolicy::none());
-    let err = client.get("/cvms/cvm_x/extra").send_raw().await.unwrap_err();
+    let err = client
+        .get("/cvms/cvm_x/extra")
+        .send_raw()
+        .await
+        .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
     assert_eq!(err.error_code(), Some("ERR-03-001"));
     assert_eq!(err.suggestions(), ["list your CVMs"]);
@@ -154,7 +171,11 @@ async fn a_raw_answer_reads_within_the_body_limit() {
         .unwrap();
     for err in [
         client.get("/blobs/1").send_raw().await.unwrap_err(),
-        client.get("/blobs/1").send::<serde_json::Value>().await.unwrap_err(),
+        client
+            .get("/blobs/1")
+            .send::<serde_json::Value>()
+            .await
+            .unwrap_err(),
     ] {
         match err {
             Error::Limit(LimitExceeded::Size { limit, setting, .. }) => {
@@ -190,7 +211,10 @@ async fn a_bad_path_or_header_sends_nothing() {
     let server = ScriptedServer::start(vec![]).await;
     let client = common::client(&server.url, RetryPolicy::none());
     let err = client.get("auth/me").send_raw().await.unwrap_err();
-    assert!(matches!(err, Error::InvalidRequest(ref m) if m.contains("start with")), "{err}");
+    assert!(
+        matches!(err, Error::InvalidRequest(ref m) if m.contains("start with")),
+        "{err}"
+    );
     let err = client
         .get("/auth/me")
         .header("x-bad", "line\nbreak")

@@ -47,8 +47,12 @@ pub(crate) fn own_the_client(file: &mut syn::File) {
         }
         _ => true,
     });
-    file.items
-        .insert(0, syn::parse_quote!(pub use crate::client::Client;));
+    file.items.insert(
+        0,
+        syn::parse_quote!(
+            pub use crate::client::Client;
+        ),
+    );
     let Some((_, builders)) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
         _ => None,
@@ -58,11 +62,7 @@ pub(crate) fn own_the_client(file: &mut syn::File) {
     let mut owners = Vec::new();
     for item in builders.iter_mut() {
         match item {
-            syn::Item::Struct(s) => {
-                if own_client_field(s) {
-                    owners.push(s.ident.clone());
-                }
-            }
+            syn::Item::Struct(s) => owners.extend(own_client_field(s).then(|| s.ident.clone())),
             syn::Item::Impl(imp) => {
                 imp.generics.params = imp
                     .generics
@@ -191,7 +191,9 @@ impl VisitMut for OwnedClient {
                 }
             }
             syn::Expr::MethodCall(call)
-                if call.method == "post" && is_client_var(&call.receiver) && call.args.len() == 2 =>
+                if call.method == "post"
+                    && is_client_var(&call.receiver)
+                    && call.args.len() == 2 =>
             {
                 let args = &call.args;
                 *expr = syn::parse_quote!(ClientHooks::post(&client, #args));
@@ -256,13 +258,28 @@ mod tests {
         assert!(!code.contains("prelude"), "{code}");
         assert!(!code.contains('\''), "no lifetime is left: {code}");
         assert!(code.contains("client: super::Client,"), "{code}");
-        assert!(code.contains("pub fn new(client: &super::Client)"), "{code}");
-        assert!(code.contains("client: ::std::clone::Clone::clone(client)"), "{code}");
+        assert!(
+            code.contains("pub fn new(client: &super::Client)"),
+            "{code}"
+        );
+        assert!(
+            code.contains("client: ::std::clone::Clone::clone(client)"),
+            "{code}"
+        );
         assert!(code.contains("ClientInfo::baseurl(&client)"), "{code}");
-        assert!(code.contains("ClientInfo::client(&client).get(url)"), "{code}");
-        assert!(code.contains("ClientHooks::post(&client, &result, &info)"), "{code}");
+        assert!(
+            code.contains("ClientInfo::client(&client).get(url)"),
+            "{code}"
+        );
+        assert!(
+            code.contains("ClientHooks::post(&client, &result, &info)"),
+            "{code}"
+        );
         assert!(code.contains("client.exec(request, &info)"), "{code}");
-        assert!(code.contains("crate::options::with_options!(GetCvm);"), "{code}");
+        assert!(
+            code.contains("crate::options::with_options!(GetCvm);"),
+            "{code}"
+        );
         assert!(code.contains("-> builder::GetCvm {"), "{code}");
     }
 }
