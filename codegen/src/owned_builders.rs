@@ -266,7 +266,9 @@ mod tests {
             code.contains("client: ::std::clone::Clone::clone(client)"),
             "{code}"
         );
-        assert!(code.contains("ClientInfo::baseurl(&client)"), "{code}");
+        // Inside `format!`, prettyplease spaces the tokens.
+        assert!(code.contains("ClientInfo::baseurl(& client)"), "{code}");
+        assert!(!code.contains("client.baseurl"), "{code}");
         assert!(
             code.contains("ClientInfo::client(&client).get(url)"),
             "{code}"
