@@ -40,11 +40,12 @@ impl Client {
     /// }
     ///
     /// # async fn run(client: phala_cloud::Client) -> Result<(), phala_cloud::Error> {
-    /// let me: Me = client.request(Method::GET, "/auth/me").send().await?.into_inner();
-    /// let nodes: serde_json::Value = client
+    /// let me = client.request(Method::GET, "/auth/me").send::<Me>().await?;
+    /// println!("{}", me.username);
+    /// let nodes = client
     ///     .get("/kms/phala/nodes")
     ///     .query(&[("page", 1)])
-    ///     .send()
+    ///     .send::<serde_json::Value>()
     ///     .await?
     ///     .into_inner();
     /// # Ok(())
