@@ -32,9 +32,9 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn verify_attestation(&self) -> VerifyAttestation<'_> {
+    pub fn verify_attestation(&self) -> VerifyAttestation {
         VerifyAttestation {
-            client: self,
+            client: self.clone(),
             quote: None,
         }
     }
@@ -115,7 +115,7 @@ impl Client {
             progenitor_client::encode_path(checksum.as_str())
         );
         build(
-            self.request(method, &path)
+            self.http_request(method, &path)
                 .header(ACCEPT, "application/octet-stream"),
         )
     }
@@ -131,12 +131,14 @@ enum Quote {
 /// A quote verification request; see [`Client::verify_attestation`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct VerifyAttestation<'a> {
-    client: &'a Client,
+pub struct VerifyAttestation {
+    client: Client,
     quote: Option<Result<Quote, String>>,
 }
 
-impl VerifyAttestation<'_> {
+crate::options::with_options!(VerifyAttestation);
+
+impl VerifyAttestation {
     /// The quote's bytes, sent as the `file` field (`quote.bin`,
     /// `application/octet-stream`).
     pub fn quote(mut self, quote: impl Into<Bytes>) -> Self {
@@ -178,7 +180,7 @@ impl VerifyAttestation<'_> {
         let form = Form::new(&[part]);
         let request = build(
             self.client
-                .request(Method::POST, "/api/v1/attestations/verify")
+                .http_request(Method::POST, "/api/v1/attestations/verify")
                 .header(ACCEPT, "application/json")
                 .header(CONTENT_TYPE, form.content_type)
                 .body(form.body),

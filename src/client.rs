@@ -1,18 +1,19 @@
-//! Building a [`Client`]: API key, base URL, API version, timeouts, body
-//! limits, retries, user agent, extra headers, the HTTP stack, or one from
-//! the environment.
+//! Building a [`Client`]: credentials, workspace, base URL, API version,
+//! timeouts, body limits, retries, user agent, extra headers, the HTTP
+//! stack, or one from the environment.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, USER_AGENT,
+};
 
 use crate::body::BodyLimit;
 use crate::budget::RetryBudget;
-use crate::{Error, RetryPolicy};
-
-pub use crate::generated::Client;
+use crate::options::SharedOptions;
+use crate::{Error, RequestOptions, RetryPolicy};
 
 /// The API's public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://cloud-api.phala.com";
@@ -21,44 +22,73 @@ pub const DEFAULT_BASE_URL: &str = "https://cloud-api.phala.com";
 pub const DEFAULT_USER_AGENT: &str = concat!("phala-cloud-rust/", env!("CARGO_PKG_VERSION"));
 
 const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
-const VERSION_HEADER: HeaderName = HeaderName::from_static("x-phala-version");
+pub(crate) const VERSION_HEADER: HeaderName = HeaderName::from_static("x-phala-version");
+const WORKSPACE_HEADER: HeaderName = HeaderName::from_static("x-phala-workspace");
 
 /// The environment variable holding the API key, as the official SDKs read it.
 pub const API_KEY_ENV: &str = "PHALA_CLOUD_API_KEY";
 /// The environment variable overriding the base URL, as the official SDKs read it.
 pub const BASE_URL_ENV: &str = "PHALA_CLOUD_API_PREFIX";
+/// The environment variable holding an OIDC token (keyless CI), sent as
+/// `Authorization: Bearer`, as the official JS SDK reads it.
+pub const OIDC_TOKEN_ENV: &str = "PHALA_OIDC_TOKEN";
+/// The environment variable naming the workspace, sent as
+/// `X-Phala-Workspace`, as the official JS SDK reads it.
+pub const WORKSPACE_ENV: &str = "PHALA_CLOUD_WORKSPACE";
 
 /// The default of [`ClientBuilder::max_response_size`]: 32 MiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
 /// The default of [`ClientBuilder::max_quote_size`]: 1 MiB.
 pub const DEFAULT_MAX_QUOTE_SIZE: u64 = 1024 * 1024;
 
-/// What every request of a [`Client`] carries: its headers (the API key
-/// among them), its retry policy and budget, its timeout and body limits.
+/// A client of the Phala Cloud API: one method per operation, each
+/// returning a request builder (see the [crate] documentation).
 ///
-/// Opaque; built by [`ClientBuilder::build`]. Its `Debug` output never shows
-/// the API key.
+/// A cheap handle: cloning it copies a pointer (and the per-call options
+/// of [`Client::with_options`], if any), so clones share the HTTP
+/// connections, the configuration and the retry budget. The request
+/// builders and streams own a clone, so they are `Send + 'static`: a
+/// listing or a watch can move into `tokio::spawn`.
+///
+/// Built by [`Client::builder`] or [`Client::from_env`]. Its `Debug` output
+/// never shows the credentials.
 #[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientState>,
+    options: SharedOptions,
+}
+
+/// What every request of a [`Client`] carries: its base URL and HTTP stack,
+/// its headers (the credentials among them), its retry policy and budget,
+/// its timeout and body limits. Shared by the client's clones.
+///
+/// Internal (the generated code names it); its `Debug` output never shows
+/// the credentials or the workspace.
+#[doc(hidden)]
 pub struct ClientState {
-    headers: HeaderMap,
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+    /// The caller's default headers and the workspace: a call's own
+    /// headers may replace them.
+    defaults: HeaderMap,
+    /// Credentials, version, user agent, encoding: nothing replaces them
+    /// but a call's version.
+    own: HeaderMap,
     api_version: String,
     pub(crate) retry: RetryPolicy,
     /// Shared by every clone of the client.
-    pub(crate) budget: Arc<RetryBudget>,
-    /// One attempt's timeout, unless the request sets its own.
+    pub(crate) budget: RetryBudget,
+    /// One attempt's timeout, unless the call sets its own.
     pub(crate) timeout: Duration,
     max_response_size: u64,
     max_quote_size: u64,
+    /// Whether an answer of httpmock's for a request no mock matched is
+    /// reported as such (the clients of [`crate::mock`]).
+    #[cfg(feature = "mock")]
+    pub(crate) mock_server: bool,
 }
 
 impl ClientState {
-    /// Sets the client's headers on `request`, replacing any of the same name.
-    pub(crate) fn apply_headers(&self, request: &mut reqwest::Request) {
-        for (name, value) in &self.headers {
-            request.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-
     /// The limit on a success answer's body.
     pub(crate) fn response_limit(&self) -> BodyLimit {
         BodyLimit::Bytes {
@@ -80,14 +110,33 @@ impl ClientState {
 
 impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credential = |name: &HeaderName| self.own.contains_key(name).then_some("<redacted>");
         f.debug_struct("ClientState")
+            .field("base_url", &self.base_url)
             .field("api_version", &self.api_version)
-            .field("api_key", &"<redacted>")
+            .field("api_key", &credential(&API_KEY_HEADER))
+            .field("bearer_token", &credential(&AUTHORIZATION))
+            .field(
+                "workspace",
+                &self
+                    .defaults
+                    .contains_key(WORKSPACE_HEADER)
+                    .then_some("<redacted>"),
+            )
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("max_response_size", &self.max_response_size)
             .field("max_quote_size", &self.max_quote_size)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.inner)
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -110,8 +159,10 @@ impl Client {
     }
 
     /// A client configured as the official SDKs configure theirs: the key
-    /// from `PHALA_CLOUD_API_KEY` (required) and the base URL from
-    /// `PHALA_CLOUD_API_PREFIX` (optional; their `…/api/v1` form is fine).
+    /// from `PHALA_CLOUD_API_KEY` or, without one, an OIDC token from
+    /// `PHALA_OIDC_TOKEN` (one of them is required), the workspace from
+    /// `PHALA_CLOUD_WORKSPACE` and the base URL from `PHALA_CLOUD_API_PREFIX`
+    /// (both optional; the base URL's `…/api/v1` form is fine).
     ///
     /// ```no_run
     /// let client = phala_cloud::Client::from_env()?;
@@ -128,7 +179,63 @@ impl Client {
 
     /// The base URL requests go to (scheme, host, port; without `/api/v1`).
     pub fn base_url(&self) -> &str {
-        &self.baseurl
+        &self.inner.base_url
+    }
+
+    /// A handle to the same client whose calls carry `options` (over any
+    /// this handle already carries): for the calls that are methods rather
+    /// than builders, or a group of calls. The handle shares the
+    /// connections and the retry budget; `self` is unchanged.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use phala_cloud::RequestOptions;
+    ///
+    /// # fn run(client: phala_cloud::Client) {
+    /// let patient = client.with_options(RequestOptions::new().timeout(Duration::from_secs(300)));
+    /// let request = patient.get_cvm().cvm_id("cvm_ykL5lbAn");
+    /// # }
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> Client {
+        let options = match &self.options {
+            Some(current) => current.merged(options),
+            None => options,
+        };
+        Client {
+            inner: Arc::clone(&self.inner),
+            options: Some(Arc::new(options)),
+        }
+    }
+
+    /// The per-call options this handle carries.
+    pub(crate) fn options(&self) -> Option<&RequestOptions> {
+        self.options.as_deref()
+    }
+
+    /// Sets the client's headers on `request`, then this handle's per-call
+    /// ones, replacing any of the same name; fails when a per-call header
+    /// or version is not valid.
+    pub(crate) fn apply_headers(&self, request: &mut reqwest::Request) -> Result<(), String> {
+        let state = &*self.inner;
+        let headers = request.headers_mut();
+        for (name, value) in &state.defaults {
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(options) = self.options() {
+            options.apply_headers(headers)?;
+        }
+        for (name, value) in &state.own {
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(version) = self
+            .options()
+            .map(RequestOptions::version_override)
+            .transpose()?
+            .flatten()
+        {
+            headers.insert(VERSION_HEADER, version);
+        }
+        Ok(())
     }
 }
 
@@ -140,6 +247,7 @@ impl Client {
 ///
 /// let client = Client::builder()
 ///     .api_key("phak_example")
+///     .workspace("my-team")
 ///     .base_url("https://cloud-api.phala.com/api/v1")
 ///     .api_version("2026-01-21")
 ///     .timeout(Duration::from_secs(30))
@@ -155,6 +263,8 @@ impl Client {
 #[must_use]
 pub struct ClientBuilder {
     api_key: Option<String>,
+    bearer_token: Option<String>,
+    workspace: Option<String>,
     base_url: String,
     api_version: String,
     timeout: Duration,
@@ -165,12 +275,16 @@ pub struct ClientBuilder {
     headers: HeaderMap,
     retry: RetryPolicy,
     http: Option<ConfigureHttp>,
+    #[cfg(feature = "mock")]
+    mock_server: bool,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             api_key: None,
+            bearer_token: None,
+            workspace: None,
             base_url: DEFAULT_BASE_URL.to_string(),
             api_version: crate::API_VERSION.to_string(),
             timeout: Duration::from_secs(60),
@@ -181,14 +295,19 @@ impl Default for ClientBuilder {
             headers: HeaderMap::new(),
             retry: RetryPolicy::default(),
             http: None,
+            #[cfg(feature = "mock")]
+            mock_server: false,
         }
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
         f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key", &redacted(&self.api_key))
+            .field("bearer_token", &redacted(&self.bearer_token))
+            .field("workspace", &redacted(&self.workspace))
             .field("base_url", &redacted_url(&self.base_url))
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
@@ -204,28 +323,53 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// A builder with the key and base URL read through `lookup`; see
-    /// [`Client::from_env`].
+    /// A builder with the credentials, workspace and base URL read through
+    /// `lookup`; see [`Client::from_env`].
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let key = lookup(API_KEY_ENV)
-            .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "no API key: the environment variable {API_KEY_ENV} is not set"
-                ))
-            })?;
-        let builder = ClientBuilder::default().api_key(key.trim());
-        Ok(
-            match lookup(BASE_URL_ENV).filter(|u| !u.trim().is_empty()) {
-                Some(url) => builder.base_url(url),
-                None => builder,
-            },
-        )
+        let read = |name| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut builder = ClientBuilder::default();
+        match (read(API_KEY_ENV), read(OIDC_TOKEN_ENV)) {
+            (Some(key), _) => builder = builder.api_key(key),
+            (None, Some(token)) => builder = builder.bearer_token(token),
+            (None, None) => {
+                return Err(Error::Config(format!(
+                    "no credentials: neither {API_KEY_ENV} nor {OIDC_TOKEN_ENV} is set"
+                )))
+            }
+        }
+        if let Some(workspace) = read(WORKSPACE_ENV) {
+            builder = builder.workspace(workspace);
+        }
+        if let Some(url) = read(BASE_URL_ENV) {
+            builder = builder.base_url(url);
+        }
+        Ok(builder)
     }
 
-    /// The API key, sent as `X-API-Key` and never logged. Required.
+    /// The API key, sent as `X-API-Key` and never logged. This or a
+    /// [`bearer_token`](ClientBuilder::bearer_token) is required.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// An OIDC token (keyless CI), sent as `Authorization: Bearer …` and
+    /// never logged, when no [`api_key`](ClientBuilder::api_key) is set:
+    /// with both, only the key is sent, as the official JS SDK does.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// The workspace the calls act in (its slug or id), sent as
+    /// `X-Phala-Workspace`; without it, the credentials' default workspace.
+    /// Not shown by `Debug` nor logged.
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.workspace = Some(workspace.into());
         self
     }
 
@@ -336,39 +480,61 @@ impl ClientBuilder {
         self
     }
 
+    /// Marks the client as one of [`crate::mock`]'s: a request no mock
+    /// matched fails as [`Error::MockUnmatched`].
+    #[cfg(feature = "mock")]
+    pub(crate) fn for_mock_server(mut self) -> Self {
+        self.mock_server = true;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     ///
-    /// Fails with [`Error::Config`] when no API key is set, a header value is
-    /// not valid, the base URL does not parse (or has a query, a fragment or
-    /// credentials), or the HTTP stack cannot be built.
+    /// Fails with [`Error::Config`] when neither an API key nor a bearer
+    /// token is set, a header value is not valid, the base URL does not
+    /// parse (or has a query, a fragment or credentials), or the HTTP stack
+    /// cannot be built.
     pub fn build(self) -> Result<Client, Error> {
-        let key = self.api_key.filter(|k| !k.is_empty()).ok_or_else(|| {
-            Error::Config("no API key: set one with ClientBuilder::api_key".into())
-        })?;
-        let mut key = HeaderValue::from_str(&key).map_err(|_| {
-            Error::Config("the API key contains characters not allowed in a header".into())
-        })?;
-        key.set_sensitive(true);
+        let credential = match (
+            self.api_key.filter(|k| !k.is_empty()),
+            self.bearer_token.filter(|t| !t.is_empty()),
+        ) {
+            (Some(key), _) => (API_KEY_HEADER, secret("the API key", key)?),
+            (None, Some(token)) => (
+                AUTHORIZATION,
+                secret("the bearer token", format!("Bearer {token}"))?,
+            ),
+            (None, None) => {
+                return Err(Error::Config(
+                    "no credentials: set ClientBuilder::api_key or ClientBuilder::bearer_token"
+                        .into(),
+                ))
+            }
+        };
         let version = HeaderValue::from_str(&self.api_version)
             .map_err(|_| Error::Config(format!("invalid API version {:?}", self.api_version)))?;
         let agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config(format!("invalid user agent {:?}", self.user_agent)))?;
-        let mut headers = self.headers;
-        headers.extend([
-            (API_KEY_HEADER, key),
+        let own = HeaderMap::from_iter([
+            credential,
             (VERSION_HEADER, version),
             (USER_AGENT, agent),
             // Without it any encoding is acceptable; the client decodes none.
             (ACCEPT_ENCODING, HeaderValue::from_static("identity")),
         ]);
+        let mut defaults = self.headers;
+        if let Some(workspace) = self.workspace.filter(|w| !w.is_empty()) {
+            defaults.insert(WORKSPACE_HEADER, secret("the workspace", workspace)?);
+        }
 
         let base_url = normalize_base_url(&self.base_url)?;
+        let http = crate::tls::backend(reqwest::Client::builder());
         let http = match &self.http {
-            Some(configure) => configure(reqwest::Client::builder()),
-            None => reqwest::Client::builder(),
+            Some(configure) => configure(http),
+            None => http,
         };
         let http = http
-            // A redirect would carry the API key to wherever it points.
+            // A redirect would carry the credentials to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
@@ -383,16 +549,36 @@ impl ClientBuilder {
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         let state = ClientState {
-            headers,
+            base_url,
+            http,
+            defaults,
+            own,
             api_version: self.api_version,
-            budget: Arc::new(RetryBudget::new(self.retry.budget_tokens())),
+            budget: RetryBudget::new(self.retry.budget_tokens()),
             retry: self.retry,
             timeout: self.timeout,
             max_response_size: self.max_response_size,
             max_quote_size: self.max_quote_size,
+            #[cfg(feature = "mock")]
+            mock_server: self.mock_server,
         };
-        Ok(Client::new_with_client(&base_url, http, state))
+        Ok(Client {
+            inner: Arc::new(state),
+            options: None,
+        })
     }
+}
+
+/// `value` as a header value marked sensitive (never shown by `Debug`), or
+/// a configuration error naming `what`.
+fn secret(what: &str, value: String) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        Error::Config(format!(
+            "{what} contains characters not allowed in a header"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// `https://host/`, `https://host/api/v1` and `https://host/api/v1/` all mean
@@ -483,10 +669,10 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_key_is_a_config_error() {
+    fn missing_credentials_are_a_config_error() {
         let err = Client::builder().build().unwrap_err();
         assert!(
-            matches!(err, Error::Config(ref m) if m.contains("API key")),
+            matches!(err, Error::Config(ref m) if m.contains("api_key")),
             "{err}"
         );
     }
@@ -517,20 +703,46 @@ mod tests {
     }
 
     #[test]
-    fn from_env_without_a_key_names_the_variable() {
+    fn from_env_without_credentials_names_the_variables() {
         let err =
             ClientBuilder::from_lookup(env(&[(BASE_URL_ENV, "https://h.example")])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid configuration: no API key: the environment variable PHALA_CLOUD_API_KEY is not set"
+            "invalid configuration: no credentials: neither PHALA_CLOUD_API_KEY nor PHALA_OIDC_TOKEN is set"
         );
     }
 
     #[test]
-    fn debug_never_shows_the_key() {
-        let builder = Client::builder().api_key("phak_secret_value");
-        assert!(!format!("{builder:?}").contains("secret"));
-        let client = builder.build().unwrap();
-        assert!(!format!("{client:?}").contains("secret"));
+    fn from_env_reads_a_token_and_a_workspace_and_prefers_the_key() {
+        let builder = ClientBuilder::from_lookup(env(&[
+            (OIDC_TOKEN_ENV, " oidc_t "),
+            (WORKSPACE_ENV, "team-a"),
+        ]))
+        .unwrap();
+        assert_eq!(builder.bearer_token.as_deref(), Some("oidc_t"));
+        assert_eq!(builder.workspace.as_deref(), Some("team-a"));
+        assert_eq!(builder.api_key, None);
+        let both =
+            ClientBuilder::from_lookup(env(&[(API_KEY_ENV, "phak_k"), (OIDC_TOKEN_ENV, "t")]))
+                .unwrap();
+        assert_eq!(
+            (both.api_key.as_deref(), both.bearer_token),
+            (Some("phak_k"), None)
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_credentials_or_the_workspace() {
+        for builder in [
+            Client::builder().api_key("phak_secret_value"),
+            Client::builder().bearer_token("oidc_secret_value"),
+        ] {
+            let builder = builder.workspace("secret-team");
+            assert!(!format!("{builder:?}").contains("secret"));
+            let client = builder.build().unwrap();
+            let shown = format!("{client:?}");
+            assert!(!shown.contains("secret"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
     }
 }

@@ -325,7 +325,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn app_env_encrypt_key<K, A>(&self, kms_id: K, app_id: A) -> AppEnvKeyRequest<'_>
+    pub fn app_env_encrypt_key<K, A>(&self, kms_id: K, app_id: A) -> AppEnvKeyRequest
     where
         K: TryInto<KmsRef>,
         K::Error: fmt::Display,
@@ -333,7 +333,7 @@ impl Client {
         A::Error: fmt::Display,
     {
         AppEnvKeyRequest {
-            client: self,
+            client: self.clone(),
             kms_id: crate::ids::param("kms_id", kms_id),
             app_id: crate::ids::param("app_id", app_id),
             check: Check::Verify(KmsTrust::default()),
@@ -388,8 +388,8 @@ enum Check {
 /// [`Client::app_env_encrypt_key`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct AppEnvKeyRequest<'a> {
-    client: &'a Client,
+pub struct AppEnvKeyRequest {
+    client: Client,
     kms_id: Result<KmsRef, String>,
     app_id: Result<AppId, String>,
     check: Check,
@@ -421,7 +421,9 @@ pub enum KeyVerification {
     Skipped,
 }
 
-impl AppEnvKeyRequest<'_> {
+crate::options::with_options!(AppEnvKeyRequest);
+
+impl AppEnvKeyRequest {
     /// The root key the signature must come from (default
     /// [`KmsTrust::from_api`]).
     pub fn trust(mut self, trust: KmsTrust) -> Self {
@@ -470,7 +472,7 @@ impl AppEnvKeyRequest<'_> {
             }
             Check::Verify(trust) => KeyVerification::Verified {
                 signer: trust
-                    .verify(self.client, &kms, &signed, self.freshness)
+                    .verify(&self.client, &kms, &signed, self.freshness)
                     .await?,
                 anchor: trust.kind(),
             },

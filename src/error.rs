@@ -82,6 +82,20 @@ pub enum Error {
     /// and accessors answer for the failure inside.
     #[error("not retried, the client's retry budget is spent: {0}")]
     RetryBudgetExhausted(#[source] Box<Error>),
+    /// A client of [`crate::mock`] sent a request that no mock of the
+    /// server matched: a mistake of the test, not an answer of the API
+    /// (httpmock's 404, which `is_not_found()` would otherwise accept).
+    #[cfg(feature = "mock")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+    #[error(
+        "no mock matched the request {method} {path}: add one, or check the mocks' conditions"
+    )]
+    MockUnmatched {
+        /// The request's method.
+        method: String,
+        /// Its path and query.
+        path: String,
+    },
 }
 
 impl From<crate::kms_trust::KeyVerificationError> for Error {
@@ -508,6 +522,32 @@ fn excerpt(bytes: &[u8]) -> String {
 }
 
 impl Error {
+    /// The error an answer with this status, headers and body gives, as the
+    /// client reads it: [`Error::Api`] for 4xx and 5xx, else
+    /// [`Error::Unexpected`] — for testing code that handles errors,
+    /// without a server.
+    ///
+    /// ```
+    /// use phala_cloud::reqwest::{header::HeaderMap, StatusCode};
+    ///
+    /// let body = br#"{"error_code": "ERR-03-001", "message": "CVM not found"}"#;
+    /// let e = phala_cloud::Error::from_parts(StatusCode::NOT_FOUND, HeaderMap::new(), body);
+    /// assert!(e.is_not_found());
+    /// assert_eq!(e.error_code(), Some("ERR-03-001"));
+    /// ```
+    pub fn from_parts(status: StatusCode, headers: HeaderMap, body: &[u8]) -> Error {
+        Error::classify(ApiError::from_parts(status, headers, body))
+    }
+
+    /// [`Error::Api`] for a 4xx or 5xx answer, else [`Error::Unexpected`].
+    fn classify(api: ApiError) -> Error {
+        if api.status.is_client_error() || api.status.is_server_error() {
+            Error::Api(Box::new(api))
+        } else {
+            Error::Unexpected(Box::new(api))
+        }
+    }
+
     /// `error` as the client reports it: the error it carries through
     /// reqwest (a limit, a spent budget, see [`carry`]), else
     /// [`Error::Transport`].
@@ -807,10 +847,7 @@ pub(crate) async fn checked(
 pub(crate) async fn answer_error(response: reqwest::Response) -> Error {
     let (status, headers) = (response.status(), response.headers().clone());
     match answer(status, headers, Box::pin(response.bytes_stream())).await {
-        Ok(api) if status.is_client_error() || status.is_server_error() => {
-            Error::Api(Box::new(api))
-        }
-        Ok(api) => Error::Unexpected(Box::new(api)),
+        Ok(api) => Error::classify(api),
         Err(e) => Error::from_reqwest(e),
     }
 }

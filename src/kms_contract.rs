@@ -71,7 +71,7 @@ impl KmsContract {
                 "not a contract address (0x and 40 hex digits): {address:?}"
             )));
         }
-        let http = reqwest::Client::builder()
+        let http = crate::tls::backend(reqwest::Client::builder())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())

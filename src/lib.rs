@@ -57,20 +57,31 @@ pub mod mock;
 pub mod mr_config;
 mod multipart;
 pub mod onchain;
+mod options;
 pub mod paginate;
+pub mod raw;
 mod retry;
 mod send;
 mod sse;
+mod tls;
 mod transport;
 pub mod uploads;
 pub mod watch;
 pub mod webhook;
 
-pub use client::{Client, ClientBuilder, ClientState};
+pub use client::{Client, ClientBuilder};
 pub use error::Error;
-pub use generated::{
-    builder, types, Operation, API_VERSION, API_VERSIONS, HAND_WRITTEN_OPERATIONS, OPERATIONS,
-};
+pub use generated::{builder, types, API_VERSION, API_VERSIONS};
+pub use options::RequestOptions;
 pub use progenitor_client::{ByteStream, ResponseValue};
 pub use reqwest;
 pub use retry::RetryPolicy;
+pub use tls::install_tls_provider;
+
+/// Not part of the API: what the generated code names and the crate's own
+/// tests read. May change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::client::ClientState;
+    pub use crate::generated::{Operation, HAND_WRITTEN_OPERATIONS, OPERATIONS};
+}

@@ -242,6 +242,65 @@ pub struct OnChainAction {
     pub calldata: Option<String>,
 }
 
+/// The approval a `cvm.update.pending_approval` webhook announces, as phase
+/// 1 of a prepare-only update would have given it: its commit token and
+/// URLs, the KMS contract and the call to make. What the event says beyond
+/// that (the CVM's id and name, who started the update, fields this client
+/// does not know) is kept in `other`.
+///
+/// ```
+/// use phala_cloud::onchain::OnChainApprovalRequired;
+/// use phala_cloud::webhook::{EventData, WebhookEvent};
+///
+/// # fn run(event: WebhookEvent) {
+/// if let EventData::CvmUpdatePendingApproval(pending) = &event.data {
+///     let approval = OnChainApprovalRequired::from(&**pending);
+///     println!("register {} on chain {:?}", approval.compose_hash, approval.kms_info.and_then(|k| k.chain_id));
+/// }
+/// # }
+/// ```
+impl From<&crate::webhook::PendingApproval> for OnChainApprovalRequired {
+    fn from(pending: &crate::webhook::PendingApproval) -> Self {
+        let mut other = pending.extra.clone();
+        other.insert("cvm_id".into(), Value::from(pending.cvm_id.clone()));
+        other.insert("cvm_name".into(), Value::from(pending.cvm_name.clone()));
+        other.insert(
+            "initiated_by".into(),
+            serde_json::json!({
+                "user_id": pending.initiated_by.user_id,
+                "username": pending.initiated_by.username,
+            }),
+        );
+        OnChainApprovalRequired {
+            compose_hash: pending.compose_hash.clone(),
+            app_id: pending.app_id.clone(),
+            device_id: Some(pending.device_id.clone()),
+            kms_info: Some(ApprovalKmsInfo {
+                chain_id: Some(pending.kms.chain_id),
+                kms_contract_address: Some(pending.kms.contract_address.clone()),
+                ..ApprovalKmsInfo::default()
+            }),
+            commit_token: Some(pending.commit_token.clone()),
+            commit_url: Some(pending.commit_url.clone()),
+            api_commit_url: Some(pending.api_commit_url.clone()),
+            onchain_status: None,
+            onchain_action: Some(OnChainAction {
+                to: Some(pending.onchain_action.to.clone()),
+                method: Some(pending.onchain_action.method.clone()),
+                calldata: Some(pending.onchain_action.calldata.clone()),
+            }),
+            expires_at: Some(pending.expires_at.to_rfc3339()),
+            message: format!(
+                "the update of CVM {} awaits the on-chain approval of compose hash {}",
+                pending.cvm_name, pending.compose_hash
+            ),
+            error_code: None,
+            request_id: None,
+            other,
+        }
+    }
+}
+
 impl OnChainApprovalRequired {
     /// The approval a 465 error carries; `None` for any other error, or a 465
     /// without a compose hash and an app id.
@@ -322,10 +381,10 @@ fn applied<T: Serialize>(result: Result<ResponseValue<T>, Error>) -> Result<Appl
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for crate::builder::PatchCvm<'_> {}
-    impl Sealed for crate::builder::UpdateCvmEnvs<'_> {}
-    impl Sealed for crate::builder::CommitCvmUpdate<'_> {}
-    impl Sealed for crate::uploads::UpdateCvmFile<'_> {}
+    impl Sealed for crate::builder::PatchCvm {}
+    impl Sealed for crate::builder::UpdateCvmEnvs {}
+    impl Sealed for crate::builder::CommitCvmUpdate {}
+    impl Sealed for crate::uploads::UpdateCvmFile {}
 }
 
 /// Phase 1: send an update that may need on-chain approval.
@@ -374,7 +433,7 @@ macro_rules! propose_by_sending {
     )+};
 }
 
-propose_by_sending!(PatchCvm<'_>, UpdateCvmEnvs<'_>, UpdateCvmFile<'_>);
+propose_by_sending!(PatchCvm, UpdateCvmEnvs, UpdateCvmFile);
 
 /// `confirm()` for the builders that take phase 2 as the `X-Compose-Hash`
 /// and `X-Transaction-Hash` headers: the same request again, with both.
@@ -397,9 +456,9 @@ macro_rules! confirm_with_headers {
     )+};
 }
 
-confirm_with_headers!(PatchCvm<'_>, UpdateCvmFile<'_>);
+confirm_with_headers!(PatchCvm, UpdateCvmFile);
 
-impl PatchCvm<'_> {
+impl PatchCvm {
     /// Sends `X-Prepare-Only: true`: phase 1 of a multisig update. The 465
     /// then carries a commit token, and phase 2 is
     /// `commit_cvm_update().confirm(…)` once the signers have registered
@@ -429,7 +488,7 @@ impl PatchCvm<'_> {
     }
 }
 
-impl ConfirmUpdate for UpdateCvmEnvs<'_> {
+impl ConfirmUpdate for UpdateCvmEnvs {
     /// Sends the same body again with its `compose_hash` and
     /// `transaction_hash` set: `/envs` takes them in the body, not as headers.
     async fn confirm(
@@ -446,7 +505,7 @@ impl ConfirmUpdate for UpdateCvmEnvs<'_> {
     }
 }
 
-impl ConfirmUpdate for CommitCvmUpdate<'_> {
+impl ConfirmUpdate for CommitCvmUpdate {
     /// Commits a prepare-only update: `{token, compose_hash,
     /// transaction_hash}` to `commit-update`. Fails before sending when
     /// `approval` has no commit token (its phase 1 was not prepare-only).

@@ -343,7 +343,7 @@ mod tests {
             .map(|h| h.name)
             .collect();
         for name in RETRY_ON_CONFLICT {
-            let generated = crate::OPERATIONS.iter().any(|o| o.name == *name);
+            let generated = crate::generated::OPERATIONS.iter().any(|o| o.name == *name);
             assert!(
                 generated || hand_written.contains(name),
                 "{name} is not an operation"

@@ -19,7 +19,8 @@ impl Client {
         operation: &str,
         limit: BodyLimit,
     ) -> Result<Response, Error> {
-        self.inner.apply_headers(&mut request);
+        self.apply_headers(&mut request)
+            .map_err(Error::InvalidRequest)?;
         match self.execute(request, operation, limit).await {
             Ok(response) => crate::error::checked(Ok(response)).await,
             Err(failure) => Err(failure.into()),
@@ -38,9 +39,10 @@ impl Client {
     }
 
     /// A request builder for `path` (which starts with `/api/v1`).
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.baseurl))
+    pub(crate) fn http_request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.inner
+            .http
+            .request(method, format!("{}{path}", self.inner.base_url))
     }
 }
 

@@ -15,23 +15,43 @@ use crate::client::{Client, ClientState};
 use crate::error::{answer_error, carry, read_bounded, retry_after, ApiError};
 use crate::Error;
 
+/// What the generated builders read off their client.
+impl ClientInfo<ClientState> for Client {
+    fn api_version() -> &'static str {
+        crate::API_VERSION
+    }
+
+    fn baseurl(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    fn inner(&self) -> &ClientState {
+        &self.inner
+    }
+}
+
 impl ClientHooks<ClientState> for Client {
-    /// Adds the API key, the API version, the user agent and the caller's
-    /// extra headers, so they go out whichever `reqwest::Client` sends.
+    /// Adds the credentials, the workspace, the API version, the user agent
+    /// and the caller's extra headers (the client's, then the call's), so
+    /// they go out whichever `reqwest::Client` sends.
     async fn pre<E>(
         &self,
         request: &mut Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        self.inner().apply_headers(request);
-        Ok(())
+        self.apply_headers(request)
+            .map_err(progenitor_client::Error::InvalidRequest)
     }
 
     /// A failure the transport reports as a typed [`Error`] (a limit, a
     /// spent budget) comes back as the `reqwest::Error` that carries it;
     /// `crate::error::from_generated` takes it out.
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let limit = self.inner().response_limit();
+        let limit = self.inner.response_limit();
         match self.execute(request, info.operation_id, limit).await {
             Ok(response) => Ok(response),
             Err(Failure::Reqwest(error)) => Err(error),
@@ -91,13 +111,20 @@ impl Client {
         operation: &str,
         limit: BodyLimit,
     ) -> Result<Response, Failure> {
-        let state = self.inner();
-        let policy = &state.retry;
+        let state = &*self.inner;
+        let options = self.options();
+        let policy = options
+            .and_then(|o| o.retry_override())
+            .unwrap_or(&state.retry);
         let method = request.method().clone();
         let started = Instant::now();
         let after = policy.call_deadline();
         let deadline = started.checked_add(after).map(|at| Deadline { at, after });
-        let timeout = *request.timeout_mut().get_or_insert(state.timeout);
+        let timeout = *request.timeout_mut().get_or_insert(
+            options
+                .and_then(|o| o.timeout_override())
+                .unwrap_or(state.timeout),
+        );
         let mut attempt = 1;
         // What the call's last retry cost: given back if it succeeds.
         let mut spent = None;
@@ -106,8 +133,12 @@ impl Client {
                 .then(|| request.try_clone())
                 .flatten();
             let more = next.is_some();
+            #[cfg(feature = "mock")]
+            let target = state.mock_server.then(|| request.url().clone());
             let attempt_done = async {
-                let result = self.client().execute(request).await;
+                let result = state.http.execute(request).await;
+                #[cfg(feature = "mock")]
+                let result = mock_unmatched(target, &method, result).await?;
                 Attempted::read(result, policy, operation, &method, more).await
             };
             // The deadline needs a timer of its own only when the attempt's
@@ -163,7 +194,7 @@ impl Client {
         record(attempt, started, status);
         let response = attempted.outcome.map_err(Failure::Reqwest)?;
         if !is_transient(response.status()) {
-            self.inner().budget.refill(spent.unwrap_or(SUCCESS_REFILL));
+            self.inner.budget.refill(spent.unwrap_or(SUCCESS_REFILL));
         }
         Ok(guard(response, limit, deadline))
     }
@@ -179,9 +210,9 @@ struct Template<'a> {
 
 impl std::fmt::Display for Template<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let known = crate::OPERATIONS
+        let known = crate::generated::OPERATIONS
             .iter()
-            .chain(crate::HAND_WRITTEN_OPERATIONS)
+            .chain(crate::generated::HAND_WRITTEN_OPERATIONS)
             .find(|o| o.name == self.operation);
         f.write_str(known.map_or(self.path, |o| o.path))
     }
@@ -285,16 +316,56 @@ impl Attempted {
 /// conflict) or not (another operation in progress), and gives the answer
 /// back with its body (at most the error body limit) intact.
 async fn read_conflict(response: Response) -> reqwest::Result<(Response, bool)> {
+    let (response, body) = with_error_body(response).await?;
+    let has_error_code = ApiError::new(response.status(), response.headers().clone(), body)
+        .error_code()
+        .is_some();
+    Ok((response, has_error_code))
+}
+
+/// An error answer's body (at most the error body limit), and the answer
+/// rebuilt around it, so that it reads the same once more.
+async fn with_error_body(response: Response) -> reqwest::Result<(Response, bytes::Bytes)> {
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
     let body = read_bounded(Box::pin(response.bytes_stream())).await?;
-    let has_error_code = ApiError::new(status, headers.clone(), body.clone())
-        .error_code()
-        .is_some();
-    let mut rebuilt = http::Response::new(body);
+    let mut rebuilt = http::Response::new(body.clone());
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    Ok((Response::from(rebuilt), has_error_code))
+    Ok((Response::from(rebuilt), body))
+}
+
+/// For a client of [`crate::mock`] (`target` is then the request's URL):
+/// httpmock's answer to a request that no mock matched, as
+/// [`Error::MockUnmatched`] rather than a 404 the code under test could
+/// take for the API's.
+#[cfg(feature = "mock")]
+async fn mock_unmatched(
+    target: Option<reqwest::Url>,
+    method: &Method,
+    result: reqwest::Result<Response>,
+) -> Result<reqwest::Result<Response>, Failure> {
+    let (Some(url), Ok(response)) = (target, &result) else {
+        return Ok(result);
+    };
+    if response.status() != StatusCode::NOT_FOUND {
+        return Ok(result);
+    }
+    let Ok(response) = result else {
+        return Ok(result);
+    };
+    let (response, body) = with_error_body(response).await.map_err(Failure::Reqwest)?;
+    if !crate::mock::is_unmatched_answer(&body) {
+        return Ok(Ok(response));
+    }
+    let path = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    };
+    Err(Failure::Typed(Error::MockUnmatched {
+        method: method.to_string(),
+        path,
+    }))
 }

@@ -70,7 +70,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn update_docker_compose(&self) -> UpdateCvmFile<'_> {
+    pub fn update_docker_compose(&self) -> UpdateCvmFile {
         UpdateCvmFile::new(self, &DOCKER_COMPOSE)
     }
 
@@ -90,7 +90,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn update_pre_launch_script(&self) -> UpdateCvmFile<'_> {
+    pub fn update_pre_launch_script(&self) -> UpdateCvmFile {
         UpdateCvmFile::new(self, &PRE_LAUNCH_SCRIPT)
     }
 }
@@ -100,8 +100,8 @@ impl Client {
 /// [`Client::update_pre_launch_script`].
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct UpdateCvmFile<'a> {
-    client: &'a Client,
+pub struct UpdateCvmFile {
+    client: Client,
     file: &'static CvmFile,
     cvm_id: Option<Result<CvmRef, String>>,
     content: Option<Bytes>,
@@ -109,10 +109,12 @@ pub struct UpdateCvmFile<'a> {
     transaction_hash: Option<String>,
 }
 
-impl<'a> UpdateCvmFile<'a> {
-    fn new(client: &'a Client, file: &'static CvmFile) -> Self {
+crate::options::with_options!(UpdateCvmFile);
+
+impl UpdateCvmFile {
+    fn new(client: &Client, file: &'static CvmFile) -> Self {
         Self {
-            client,
+            client: client.clone(),
             file,
             cvm_id: None,
             content: None,
@@ -189,7 +191,7 @@ impl<'a> UpdateCvmFile<'a> {
         );
         let mut builder = self
             .client
-            .request(Method::PATCH, &path)
+            .http_request(Method::PATCH, &path)
             .header(reqwest::header::ACCEPT, "application/json")
             .header(CONTENT_TYPE, form.content_type)
             .body(form.body);

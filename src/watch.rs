@@ -568,7 +568,7 @@ impl Watch {
         );
         let mut request = self
             .client
-            .request(Method::GET, &path)
+            .http_request(Method::GET, &path)
             .query(&query)
             .header(ACCEPT, "text/event-stream")
             .header(CACHE_CONTROL, "no-cache")

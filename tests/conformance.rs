@@ -64,11 +64,13 @@ fn every_operation_has_a_conformance_case() {
     for op in Spec::get().operations() {
         let covered = match &op.coverage {
             Coverage::Generated(name) => {
-                let listed = phala_cloud::OPERATIONS.iter().find(|o| o.name == name);
+                let listed = phala_cloud::__private::OPERATIONS
+                    .iter()
+                    .find(|o| o.name == name);
                 assert_eq!(
                     listed.map(|o| (o.method, o.path)),
                     Some((op.method.to_ascii_uppercase().as_str(), op.path)),
-                    "phala_cloud::OPERATIONS lists {name} as the spec does"
+                    "phala_cloud::__private::OPERATIONS lists {name} as the spec does"
                 );
                 CALLABLE.contains(&name.as_str())
             }

@@ -132,9 +132,9 @@ fn every_operation_of_the_spec_is_listed_once() {
             in_spec.push((method.to_uppercase(), path.clone()));
         }
     }
-    let mut listed: Vec<(String, String)> = phala_cloud::OPERATIONS
+    let mut listed: Vec<(String, String)> = phala_cloud::__private::OPERATIONS
         .iter()
-        .chain(phala_cloud::HAND_WRITTEN_OPERATIONS)
+        .chain(phala_cloud::__private::HAND_WRITTEN_OPERATIONS)
         .map(|o| (o.method.to_string(), o.path.to_string()))
         .collect();
     in_spec.sort();

@@ -12,6 +12,8 @@ use common::{json, ScriptedServer};
 use phala_cloud::Client;
 
 const KEY: &str = "phak_very_secret_key_4f9a";
+const TOKEN: &str = "oidc_very_secret_token_77c1";
+const WORKSPACE: &str = "very-secret-workspace-a0e2";
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -27,7 +29,7 @@ impl Write for Captured {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn debug_output_and_traces_never_show_the_key() {
+async fn debug_output_and_traces_never_show_the_credentials() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -39,6 +41,10 @@ async fn debug_output_and_traces_never_show_the_key() {
 
     let server = ScriptedServer::start(vec![
         json(503, r#"{"detail": "busy"}"#),
+        json(
+            200,
+            r#"{"items": [], "total": 0, "page": 1, "page_size": 10, "pages": 0}"#,
+        ),
         json(
             200,
             r#"{"items": [], "total": 0, "page": 1, "page_size": 10, "pages": 0}"#,
@@ -55,6 +61,15 @@ async fn debug_output_and_traces_never_show_the_key() {
     let client = builder.build().unwrap();
     assert!(!format!("{client:?}").contains(KEY));
     client.list_kms().page(1).send().await.unwrap();
+    let oidc = Client::builder()
+        .bearer_token(TOKEN)
+        .workspace(WORKSPACE)
+        .base_url(&server.url)
+        .build()
+        .unwrap();
+    assert!(!format!("{oidc:?}").contains("very_secret"));
+    assert!(!format!("{oidc:?}").contains(WORKSPACE));
+    oidc.list_kms().send().await.unwrap();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("phala_cloud.request"), "{logs}");
@@ -63,5 +78,10 @@ async fn debug_output_and_traces_never_show_the_key() {
     assert!(logs.contains("retrying"), "{logs}");
     assert!(logs.contains("attempt=2"), "{logs}");
     assert!(logs.contains("status=200"), "{logs}");
-    assert!(!logs.contains(KEY), "the key leaked into the logs: {logs}");
+    for secret in [KEY, TOKEN, WORKSPACE] {
+        assert!(
+            !logs.contains(secret),
+            "{secret} leaked into the logs: {logs}"
+        );
+    }
 }

@@ -135,7 +135,10 @@ async fn path_parameters_match_literally() {
         .family("gpuXh200")
         .send()
         .await;
-    assert!(unmatched.is_err());
+    assert!(
+        matches!(unmatched, Err(phala_cloud::Error::MockUnmatched { .. })),
+        "{unmatched:?}"
+    );
     let matched = client
         .list_family_instance_types()
         .family("gpu.h200")
@@ -215,7 +218,7 @@ fn samples_are_valid_against_the_spec() {
         ),
     ];
     for (name, body) in answers {
-        let op = phala_cloud::OPERATIONS
+        let op = phala_cloud::__private::OPERATIONS
             .iter()
             .find(|op| op.name == name)
             .unwrap();
@@ -378,5 +381,85 @@ fn the_validator_catches_what_it_checks() {
     assert_eq!(
         check(serde_json::json!({"id": "cvm_a", "vcpu": true, "x": 1})),
         2
+    );
+}
+
+#[tokio::test]
+async fn a_request_no_mock_matches_is_a_test_error_not_a_not_found() {
+    let server = MockServer::start_async().await;
+    server.get_cvm(|when, then| {
+        when.cvm_id("cvm_missing");
+        then.client_error(404, &sample::error("CVM not found"));
+    });
+    let client = mock::client(&server);
+    let err = client
+        .get_cvm()
+        .cvm_id("cvm_other")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!err.is_not_found(), "{err:?}");
+    assert_eq!(err.status(), None);
+    match &err {
+        phala_cloud::Error::MockUnmatched { method, path } => {
+            assert_eq!(
+                (method.as_str(), path.as_str()),
+                ("GET", "/api/v1/cvms/cvm_other")
+            )
+        }
+        other => panic!("not an unmatched request: {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with("no mock matched the request GET /api/v1/cvms/cvm_other"),
+        "{err}"
+    );
+    // A mocked 404 stays the API's
+    // (`error_answers_are_typed_and_reach_the_client_classified`); an
+    // unmatched raw request is reported as unmatched too.
+    let raw = client
+        .get("/auth/me")
+        .query(&[("x", "1")])
+        .send_raw()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(raw, phala_cloud::Error::MockUnmatched { ref path, .. } if path == "/api/v1/auth/me?x=1"),
+        "{raw:?}"
+    );
+}
+
+#[test]
+fn errors_are_built_from_a_status_and_a_body_without_a_server() {
+    use phala_cloud::error::ApiError;
+    use phala_cloud::reqwest::{header::HeaderMap, StatusCode};
+
+    let body = serde_json::to_vec(&sample::coded_error("ERR-03-001", "CVM not found")).unwrap();
+    let err = phala_cloud::Error::from_parts(StatusCode::NOT_FOUND, HeaderMap::new(), &body);
+    assert!(err.is_not_found());
+    assert_eq!(err.error_code(), Some("ERR-03-001"));
+    assert_eq!(err.message(), "CVM not found");
+
+    let mut headers = HeaderMap::new();
+    headers.insert("retry-after", "3".parse().unwrap());
+    let err = phala_cloud::Error::from_parts(
+        StatusCode::TOO_MANY_REQUESTS,
+        headers,
+        b"<html>slow</html>",
+    );
+    assert!(err.is_rate_limited() && err.is_retryable());
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(3)));
+
+    let err = phala_cloud::Error::from_parts(StatusCode::FOUND, HeaderMap::new(), b"");
+    assert!(matches!(err, phala_cloud::Error::Unexpected(_)), "{err:?}");
+
+    let api = ApiError::from_parts(
+        StatusCode::CONFLICT,
+        HeaderMap::new(),
+        br#"{"detail": "busy"}"#,
+    );
+    assert_eq!(
+        (api.status(), api.message()),
+        (StatusCode::CONFLICT, "busy".to_string())
     );
 }

@@ -580,7 +580,7 @@ fn usage_page(offset: u64, limit: u64, total: u64) -> String {
 
 async fn usage_ids(
     server: &RoutedServer,
-    configure: fn(GetAppUsage<'_>) -> GetAppUsage<'_>,
+    configure: fn(GetAppUsage) -> GetAppUsage,
     concurrency: usize,
 ) -> Vec<Result<u64, Error>> {
     let client = client(&server.url);
@@ -728,7 +728,7 @@ async fn operations_server(pages: fn(Option<&str>) -> Option<OperationsPage>) ->
 
 async fn operation_ids(
     server: &RoutedServer,
-    configure: fn(ListCvmOperations<'_>) -> ListCvmOperations<'_>,
+    configure: fn(ListCvmOperations) -> ListCvmOperations,
 ) -> Vec<Result<u64, Error>> {
     let client = client(&server.url);
     configure(client.list_cvm_operations().cvm_id("cvm_ykL5lbAn"))
@@ -876,7 +876,7 @@ fn every_paginated_operation_of_the_spec_has_a_stream() {
     let mut problems = Vec::new();
     for op in &found {
         let method = op.method.to_uppercase();
-        let Some(generated) = phala_cloud::OPERATIONS
+        let Some(generated) = phala_cloud::__private::OPERATIONS
             .iter()
             .find(|g| g.method == method && g.path == op.path)
         else {
@@ -922,7 +922,7 @@ fn every_paginated_operation_of_the_spec_has_a_stream() {
     }
     for stream in paginate::OPERATIONS {
         let known = found.iter().any(|op| {
-            phala_cloud::OPERATIONS.iter().any(|g| {
+            phala_cloud::__private::OPERATIONS.iter().any(|g| {
                 g.name == stream.name && g.method == op.method.to_uppercase() && g.path == op.path
             })
         });

@@ -130,6 +130,51 @@ fn a_pending_approval_event_decodes_every_field() {
 }
 
 #[test]
+fn a_pending_approval_event_is_the_approval_a_prepare_only_update_gives() {
+    use phala_cloud::onchain::OnChainApprovalRequired;
+
+    let event = parse(PENDING, PENDING_SIG).unwrap();
+    let EventData::CvmUpdatePendingApproval(pending) = &event.data else {
+        panic!("not a pending-approval event: {event:?}");
+    };
+    let approval = OnChainApprovalRequired::from(&**pending);
+    assert_eq!(approval.compose_hash, pending.compose_hash);
+    assert_eq!(approval.app_id, pending.app_id);
+    assert_eq!(
+        approval.device_id.as_deref(),
+        Some(pending.device_id.as_str())
+    );
+    assert_eq!(
+        approval.commit_token.as_deref(),
+        Some(pending.commit_token.as_str())
+    );
+    assert_eq!(
+        approval.api_commit_url.as_deref(),
+        Some(pending.api_commit_url.as_str())
+    );
+    let kms = approval.kms_info.as_ref().unwrap();
+    assert_eq!(kms.chain_id, Some(8453));
+    assert_eq!(
+        kms.kms_contract_address.as_deref(),
+        Some("0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C")
+    );
+    let action = approval.onchain_action.as_ref().unwrap();
+    assert_eq!(action.method.as_deref(), Some("addComposeHash(bytes32)"));
+    assert_eq!(
+        action.calldata.as_deref(),
+        Some(pending.onchain_action.calldata.as_str())
+    );
+    assert_eq!(
+        approval.expires_at.as_deref(),
+        Some("2026-04-24T12:34:56.789+00:00")
+    );
+    // Nothing the event said is lost: the rest travels in `other`.
+    assert_eq!(approval.other["cvm_name"], "payments-api");
+    assert_eq!(approval.other["cvm_id"], pending.cvm_id.as_str());
+    assert_eq!(approval.other["initiated_by"]["username"], "alice");
+}
+
+#[test]
 fn a_failure_event_carries_its_error() {
     let event = parse(FAILED, FAILED_SIG).unwrap();
     let EventData::CvmCreateFailed(cvm) = &event.data else {

@@ -52,6 +52,7 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
         )
     })?;
     Shape.visit_file_mut(&mut file);
+    crate::owned_builders::own_the_client(&mut file);
     ExplainConversions.visit_file_mut(&mut file);
     add_paging_fields(&mut file);
     shape_types(&mut file)?;
@@ -176,10 +177,10 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// The edits to progenitor's output:
 /// - no `api-version` header (this API versions by `X-Phala-Version`, which
 ///   the client sets itself);
-/// - the constructors that bypass `Client::builder()` go (`new`, which builds
-///   a client without credentials) or become crate-private
-///   (`new_with_client`), and so does progenitor's `Error`, which never
-///   reaches the public API;
+/// - the constructor that bypasses `Client::builder()` goes (`new`, which
+///   builds a client without credentials; `crate::owned_builders` replaces
+///   the rest of progenitor's `Client`), and progenitor's `Error` becomes
+///   crate-private: it never reaches the public API;
 /// - each builder's `send` is renamed `send_unmapped` and wrapped by a `send`
 ///   that returns `crate::Error`.
 struct Shape;
@@ -216,10 +217,7 @@ impl VisitMut for Shape {
             let syn::ImplItem::Fn(f) = impl_item else {
                 continue;
             };
-            let name = f.sig.ident.to_string();
-            if self_ty == "Client" && name == "new_with_client" {
-                f.vis = syn::parse_quote!(pub(crate));
-            } else if name == "send" {
+            if f.sig.ident == "send" {
                 if let Some(wrapper) = mapped_send(f) {
                     wrappers.push(wrapper);
                 }
@@ -263,7 +261,7 @@ fn add_paging_fields(file: &mut syn::File) {
         }
         let ident = &builder.ident;
         impls.push(syn::parse_quote! {
-            impl crate::paginate::PagingFields for #ident<'_> {
+            impl crate::paginate::PagingFields for #ident {
                 fn paging_number(&self, field: &str) -> Option<Result<Option<u64>, String>> {
                     match field {
                         #(#arms,)*
@@ -483,7 +481,7 @@ mod tests {
             1,
             "{code}"
         );
-        assert!(code.contains("for ListKms<'_>"), "{code}");
+        assert!(code.contains("for ListKms {"), "{code}");
         assert!(
             code.contains(r#"crate::paginate::paging_number("page_size", &self.page_size)"#),
             "{code}"

@@ -25,6 +25,7 @@ pub mod inspect;
 mod mock;
 pub mod normalize;
 pub mod overlay;
+mod owned_builders;
 mod passes;
 mod pointer;
 mod walk;

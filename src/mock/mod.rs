@@ -68,7 +68,10 @@ pub fn client(server: &MockServer) -> Client {
 
 /// A [`ClientBuilder`] for `server`: a placeholder API key, the server's
 /// URL, and no retries, so that each call is one request to the mock
-/// (set a [`RetryPolicy`] to test retries).
+/// (set a [`RetryPolicy`] to test retries). A request that no mock
+/// matches fails with [`Error::MockUnmatched`](crate::Error::MockUnmatched),
+/// not with httpmock's 404, which the code under test could take for the
+/// API's "not found".
 ///
 /// ```
 /// use phala_cloud::RetryPolicy;
@@ -84,4 +87,18 @@ pub fn client_builder(server: &MockServer) -> ClientBuilder {
         .api_key("phak_mock")
         .base_url(server.base_url())
         .retry_policy(RetryPolicy::none())
+        .for_mock_server()
+}
+
+/// The body of httpmock's 404 for a request that no mock matched.
+const UNMATCHED_MESSAGE: &str = "Request did not match any route or mock";
+
+/// Whether `body` is httpmock's answer to a request that no mock matched.
+pub(crate) fn is_unmatched_answer(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Unmatched {
+        message: String,
+    }
+    serde_json::from_slice::<Unmatched>(body).is_ok_and(|u| u.message == UNMATCHED_MESSAGE)
 }

@@ -21,6 +21,11 @@
 //!   before signing, the receipt waited for), `deploy_app_auth`, and
 //!   `approval.register(&provider)`, which closes the two-phase update.
 //!
+//! With the default TLS feature (`rustls-ring`), call
+//! [`install_tls_provider`](crate::install_tls_provider) (or build a
+//! [`Client`](crate::Client)) before alloy's `connect_http`: the reqwest
+//! both use has no crypto provider of its own then.
+//!
 //! ```
 //! use phala_cloud::onchain::eth::{AppContract, Address, B256, BASE_CHAIN_ID};
 //!

@@ -11,14 +11,14 @@ use crate::{builder, types, Error};
 
 /// Every operation with `items()` and `pages()` streams.
 pub const OPERATIONS: &[PaginatedOperation] = &[
-    <builder::ListKms<'static> as Paginated>::OPERATION,
-    <builder::ListCvmsPaginated<'static> as Paginated>::OPERATION,
-    <builder::ListApps<'static> as Paginated>::OPERATION,
-    <builder::ListAppRevisions<'static> as Paginated>::OPERATION,
-    <builder::GetAppUsage<'static> as Paginated>::OPERATION,
-    <builder::ListWebhookDeliveries<'static> as Paginated>::OPERATION,
-    <builder::ListRecentAttestations<'static> as Paginated>::OPERATION,
-    <builder::ListCvmOperations<'static> as Paginated>::OPERATION,
+    <builder::ListKms as Paginated>::OPERATION,
+    <builder::ListCvmsPaginated as Paginated>::OPERATION,
+    <builder::ListApps as Paginated>::OPERATION,
+    <builder::ListAppRevisions as Paginated>::OPERATION,
+    <builder::GetAppUsage as Paginated>::OPERATION,
+    <builder::ListWebhookDeliveries as Paginated>::OPERATION,
+    <builder::ListRecentAttestations as Paginated>::OPERATION,
+    <builder::ListCvmOperations as Paginated>::OPERATION,
 ];
 
 /// Implements [`Paginated`] for a builder and gives it `items()` and
@@ -31,13 +31,13 @@ macro_rules! paginated {
         $page:ty => |$p:ident| $items:expr => $item:ty,
         signal: |$s:ident| $signal:expr $(,)?
     ) => {
-        impl sealed::Sealed for builder::$builder<'_> {}
+        impl sealed::Sealed for builder::$builder {}
 
-        impl<'a> Paginated for builder::$builder<'a> {
+        impl Paginated for builder::$builder {
             type Style = $style;
             type Page = $page;
             type Item = $item;
-            type Fetch = BoxFuture<'a, Result<$page, Error>>;
+            type Fetch = BoxFuture<'static, Result<$page, Error>>;
 
             const OPERATION: PaginatedOperation = PaginatedOperation {
                 name: stringify!($method),
@@ -68,7 +68,7 @@ macro_rules! paginated {
             }
         }
 
-        impl<'a> builder::$builder<'a> {
+        impl builder::$builder {
             #[doc = concat!("Every ", $what, " across all pages, in order: see [`Items`](crate::paginate::Items) and the [`paginate`](crate::paginate) module.")]
             pub fn items(self) -> Items<Self> {
                 Pages::new(self).items()

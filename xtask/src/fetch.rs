@@ -151,6 +151,9 @@ fn download(url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
             detail: format!("cannot start the async runtime: {e}"),
         })?;
     let classify = |e: reqwest::Error| classify(url, timeout, &e);
+    // reqwest's rustls comes without a crypto provider here; an error means
+    // one is installed already, which serves as well.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     runtime.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(timeout)
