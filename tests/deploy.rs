@@ -62,12 +62,7 @@ fn sse(states: &[(&str, Option<&str>)], complete: bool) -> String {
 }
 
 fn running_cvm() -> types::CvmInfoDetail {
-    let mut cvm = phala_cloud::mock::sample::cvm_detail(&phala_cloud::mock::sample::cvms()[0]);
-    cvm.endpoints = Some(vec![serde_json::from_value(
-        json!({"app": "https://app.example", "instance": "https://instance.example"}),
-    )
-    .unwrap()]);
-    cvm
+    flows::running_cvm(&flows::committed_vm("my-web-app", APP_ID))
 }
 
 fn uuid_path(tail: &str) -> String {
@@ -170,7 +165,10 @@ async fn an_off_chain_deploy_sends_exactly_what_was_set_and_verifies_the_key() {
     assert_eq!(deployment.cvm_id.as_str(), flows::VM_UUID.replace('-', ""));
     assert_eq!(deployment.app_id.as_str(), APP_ID);
     assert_eq!(deployment.compose_hash.as_str(), flows::COMPOSE_HASH);
-    assert_eq!(deployment.endpoints, ["https://app.example"]);
+    assert_eq!(
+        deployment.endpoints,
+        [format!("https://{APP_ID}-80.dstack-prod6.phala.network")]
+    );
     assert_eq!(deployment.state.unwrap().status, "running");
     assert_eq!(
         deployment.key_verification,

@@ -272,6 +272,33 @@ pub fn approval_required(
     )
 }
 
+/// The 202 of an accepted update (`patch_cvm`, `update_cvm_envs`,
+/// `commit_cvm_update`), followed by `correlation_id`.
+pub fn update_started(correlation_id: &str) -> types::CvmUpdateResponse {
+    decode(
+        "update",
+        json!({"status": "in_progress", "message": "Update started", "correlation_id": correlation_id}),
+    )
+}
+
+/// `GET /cvms/{VM_UUID}` once [`committed_vm`] runs: on Phala's KMS, with
+/// its endpoints.
+pub fn running_cvm(vm: &types::Vm) -> types::CvmInfoDetail {
+    let mut cvm = sample::cvm_detail(&sample::cvms()[0]);
+    cvm.name = vm.name.clone();
+    cvm.app_id = Some(vm.app_id.clone());
+    cvm.vm_uuid = vm.vm_uuid.clone();
+    let instance = format!(
+        "https://{}.dstack-prod6.phala.network",
+        VM_UUID.replace('-', "")
+    );
+    cvm.endpoints = Some(vec![decode(
+        "endpoint",
+        json!({"app": vm.app_url, "instance": instance}),
+    )]);
+    cvm
+}
+
 /// A state event's state: `status`, and the CVM's name.
 pub fn state(status: &str) -> CvmState {
     CvmState {
@@ -346,11 +373,7 @@ impl MockDeployExt for MockServer {
         let provisioned = provision(kms);
         let vm = committed_vm("my-web-app", APP_ID);
         let uuid = VM_UUID.replace('-', "");
-        let mut cvm = sample::cvm_detail(&sample::cvms()[0]);
-        cvm.endpoints = Some(vec![decode(
-            "endpoint",
-            json!({"app": vm.app_url, "instance": format!("https://{uuid}.dstack-prod6.phala.network")}),
-        )]);
+        let cvm = running_cvm(&vm);
         DeployMocks {
             provision: self.provision_cvm(|_, then| {
                 then.ok(&provisioned);
