@@ -14,8 +14,10 @@
 use std::time::{Duration, Instant};
 
 use phala_cloud::deploy::Deployment;
+use phala_cloud::env_encryption::KeyVerification;
 use phala_cloud::mock::deploy::{self as flows, MockDeployExt, TestKms};
 use phala_cloud::mock::{self, sample, MockServer, MockServerExt};
+use phala_cloud::onchain::Applied;
 use phala_cloud::Client;
 
 const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n";
@@ -61,7 +63,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         deployment.cvm_id, deployment.app_id
     );
     println!("  compose hash {}", deployment.compose_hash);
-    println!("  key verified: {:?}", deployment.key_verification);
+    if let Some(KeyVerification::Verified { signer, anchor }) = &deployment.key_verification {
+        println!("  env vars encrypted to a key signed by {signer} ({anchor})");
+    }
     for url in &deployment.endpoints {
         println!("  {url}");
     }
@@ -81,7 +85,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .update_env_vars(deployment.cvm_id.clone(), [("GREETING", "hello again")])
         .send()
         .await?;
-    println!("\nEnv vars updated: {applied:?}");
+    match applied {
+        Applied::Started(update) => println!(
+            "\nEnv vars updating (operation {:?}).",
+            update.correlation_id
+        ),
+        other => println!("\nEnv vars: {other:?}"),
+    }
 
     client
         .delete_cvm()
