@@ -1,7 +1,7 @@
 //! The everyday flows in one call each: deploy an app
-//! ([`Client::deploy`]), change its environment
-//! ([`Client::update_env_vars`]) or its compose
-//! ([`Client::update_compose`]).
+//! ([`Client::deploy`](crate::Client::deploy)), change its environment
+//! ([`Client::update_env_vars`](crate::Client::update_env_vars)) or its compose
+//! ([`Client::update_compose`](crate::Client::update_compose)).
 //!
 //! A deploy is the API's own two steps, provision then commit, with what
 //! goes between done for you: the app's env-encryption key is fetched and

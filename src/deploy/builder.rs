@@ -18,23 +18,7 @@ use crate::{Client, Error};
 impl Client {
     /// Deploys an app: `compose` is a docker-compose file as text, or a
     /// whole [`types::AppCompose`]. See [`Deploy`] for the settings and
-    /// the [`deploy` module](crate::deploy) for the flow.
-    ///
-    /// ```no_run
-    /// use std::time::{Duration, Instant};
-    ///
-    /// # async fn run(client: phala_cloud::Client) -> Result<(), phala_cloud::Error> {
-    /// let deployment = client
-    ///     .deploy(std::fs::read_to_string("docker-compose.yml").unwrap_or_default())
-    ///     .name("my-app")
-    ///     .env_file(".env")
-    ///     .wait_until_running(Instant::now() + Duration::from_secs(600))
-    ///     .send()
-    ///     .await?;
-    /// println!("{} {:?}", deployment.cvm_id, deployment.state);
-    /// # Ok(())
-    /// # }
-    /// ```
+    /// the [`deploy` module](crate::deploy) for the flow and an example.
     pub fn deploy(&self, compose: impl Into<Compose>) -> Deploy<'_> {
         Deploy {
             client: self,
@@ -497,7 +481,7 @@ pub struct PendingDeployment<'a> {
 impl PendingDeployment<'_> {
     /// What to register: the compose hash on the app's contract (and, with
     /// the `onchain-eth-calldata` feature,
-    /// [`calldata`](OnChainApprovalRequired::calldata) for a Safe).
+    /// `calldata()` for a Safe).
     pub fn approval(&self) -> &OnChainApprovalRequired {
         &self.approval
     }

@@ -145,8 +145,8 @@ impl<'a> Target<'a> {
     async fn propose(self, phase_1: Phase1<'a>) -> Result<Proposal<'a>, Error> {
         let cvm = self.cvm()?;
         let outcome = match &phase_1 {
-            Phase1::Envs(request) => request.clone().propose().await?,
-            Phase1::Patch(request) => request.clone().propose().await?,
+            Phase1::Envs(request) => (**request).clone().propose().await?,
+            Phase1::Patch(request) => (**request).clone().propose().await?,
         };
         Ok(match outcome {
             UpdateOutcome::Applied(applied) => Proposal::Applied(applied),
@@ -240,7 +240,7 @@ impl<'a> UpdateEnvVars<'a> {
             .update_cvm_envs()
             .cvm_id(self.target.cvm()?)
             .body(body.encrypted_env(encrypted.encrypted_env));
-        self.target.propose(Phase1::Envs(request)).await
+        self.target.propose(Phase1::Envs(Box::new(request))).await
     }
 }
 
@@ -331,15 +331,15 @@ impl<'a> UpdateCompose<'a> {
         if self.prepare_only {
             request = request.prepare_only();
         }
-        self.target.propose(Phase1::Patch(request)).await
+        self.target.propose(Phase1::Patch(Box::new(request))).await
     }
 }
 
 /// The phase-1 request, sent again in phase 2.
 #[derive(Debug, Clone)]
 enum Phase1<'a> {
-    Envs(UpdateCvmEnvs<'a>),
-    Patch(PatchCvm<'a>),
+    Envs(Box<UpdateCvmEnvs<'a>>),
+    Patch(Box<PatchCvm<'a>>),
 }
 
 /// What an update's phase 1 led to.
@@ -374,7 +374,7 @@ pub struct PendingUpdate<'a> {
 
 impl PendingUpdate<'_> {
     /// What to register (with the `onchain-eth-calldata` feature,
-    /// [`calldata`](OnChainApprovalRequired::calldata) gives the calls for
+    /// `calldata()` gives the calls for
     /// a Safe). It serializes, to keep while the signers act.
     pub fn approval(&self) -> &OnChainApprovalRequired {
         &self.approval
@@ -398,8 +398,8 @@ impl PendingUpdate<'_> {
                 .await;
         }
         match self.phase_1 {
-            Phase1::Envs(request) => request.confirm(&self.approval, transaction_hash).await,
-            Phase1::Patch(request) => request.confirm(&self.approval, transaction_hash).await,
+            Phase1::Envs(request) => (*request).confirm(&self.approval, transaction_hash).await,
+            Phase1::Patch(request) => (*request).confirm(&self.approval, transaction_hash).await,
         }
     }
 }
