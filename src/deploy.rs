@@ -42,6 +42,56 @@
 //! [`Proposal`], and [`PendingUpdate::confirm`] sends phase 2 (see
 //! [`crate::onchain`]).
 
+/// The setters every flow has: its env vars and how their key is checked.
+/// `$check` is the path of the flow's [`key::KeyCheck`].
+macro_rules! env_setters {
+    ($flow:ident, $($check:ident).+) => {
+        impl $flow<'_> {
+            /// An env var, encrypted so that only the app's TEE can read
+            /// it. A later value of the same key replaces an earlier one.
+            pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+                self.env.set(crate::env_encryption::EnvVar::new(key, value));
+                self
+            }
+
+            /// Several env vars: [`EnvVar`](crate::env_encryption::EnvVar)s
+            /// or `(key, value)` pairs.
+            pub fn envs<I>(mut self, vars: I) -> Self
+            where
+                I: IntoIterator,
+                I::Item: Into<crate::env_encryption::EnvVar>,
+            {
+                vars.into_iter().for_each(|var| self.env.set(var.into()));
+                self
+            }
+
+            /// The env vars of a dotenv file (the format of
+            /// [`parse_dotenv`](crate::deploy::parse_dotenv)). A file that
+            /// cannot be read or parsed is
+            /// [`DeployError::EnvFile`](crate::deploy::DeployError::EnvFile)
+            /// before anything is sent.
+            pub fn env_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+                self.env.read_file(path.as_ref());
+                self
+            }
+
+            /// The root key the app's env-encryption key must be signed by
+            /// (default [`KmsTrust::from_api`](crate::kms_trust::KmsTrust::from_api)).
+            pub fn trust(mut self, trust: crate::kms_trust::KmsTrust) -> Self {
+                self.$($check).+ = crate::deploy::key::KeyCheck::Verify(trust);
+                self
+            }
+
+            /// **Turns off the key's signature check**; see
+            /// [`AppEnvKeyRequest::skip_key_verification`](crate::env_encryption::AppEnvKeyRequest::skip_key_verification).
+            pub fn skip_key_verification(mut self) -> Self {
+                self.$($check).+ = crate::deploy::key::KeyCheck::Skip;
+                self
+            }
+        }
+    };
+}
+
 mod builder;
 mod compose;
 mod env;
@@ -120,5 +170,12 @@ pub enum DeployError {
     /// An on-chain step failed (feature `onchain-eth-calldata`).
     #[cfg(feature = "onchain-eth-calldata")]
     #[error(transparent)]
-    OnChain(#[from] crate::onchain::eth::EthError),
+    OnChain(Box<crate::onchain::eth::EthError>),
+}
+
+#[cfg(feature = "onchain-eth-calldata")]
+impl From<crate::onchain::eth::EthError> for DeployError {
+    fn from(e: crate::onchain::eth::EthError) -> Self {
+        DeployError::OnChain(Box::new(e))
+    }
 }

@@ -1,7 +1,6 @@
 //! `client.deploy(compose)`: provision, verify the key, encrypt, commit,
 //! and optionally wait.
 
-use std::path::Path;
 use std::time::Instant;
 
 use super::env::{check_allowed, keys, EnvSet};
@@ -9,7 +8,6 @@ use super::key::{self, KeyCheck};
 use super::{Compose, DeployError, DEFAULT_INSTANCE_TYPE};
 use crate::env_encryption::{EnvVar, KeyVerification};
 use crate::ids::{AppId, ComposeHash, CvmRef, KmsRef, LegacyCvmId};
-use crate::kms_trust::KmsTrust;
 use crate::onchain::OnChainApprovalRequired;
 use crate::types::{self, KmsType, ProvisionCvmResponse};
 use crate::watch::CvmState;
@@ -58,6 +56,8 @@ pub struct Deploy<'a> {
     check: KeyCheck,
     deadline: Option<Instant>,
 }
+
+env_setters!(Deploy, check);
 
 impl<'a> Deploy<'a> {
     /// The CVM's name, also its hostname: 5–63 letters, digits and hyphens,
@@ -123,45 +123,6 @@ impl<'a> Deploy<'a> {
     /// sent with the commit as `deployer_address`.
     pub fn deployer(mut self, address: impl Into<String>) -> Self {
         self.deployer = Some(address.into());
-        self
-    }
-
-    /// An env var, encrypted so that only the app's TEE can read it. A
-    /// later value of the same key replaces an earlier one.
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.set(EnvVar::new(key, value));
-        self
-    }
-
-    /// Several env vars: [`EnvVar`]s or `(key, value)` pairs.
-    pub fn envs<I>(mut self, vars: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<EnvVar>,
-    {
-        vars.into_iter().for_each(|var| self.env.set(var.into()));
-        self
-    }
-
-    /// The env vars of a dotenv file (see [`super::parse_dotenv`] for the
-    /// format). A file that cannot be read or parsed fails the deploy with
-    /// [`DeployError::EnvFile`] before anything is sent.
-    pub fn env_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.env.read_file(path.as_ref());
-        self
-    }
-
-    /// The root key the app's env-encryption key must be signed by
-    /// (default [`KmsTrust::from_api`]).
-    pub fn trust(mut self, trust: KmsTrust) -> Self {
-        self.check = KeyCheck::Verify(trust);
-        self
-    }
-
-    /// **Turns off the key's signature check**; see
-    /// [`AppEnvKeyRequest::skip_key_verification`](crate::env_encryption::AppEnvKeyRequest::skip_key_verification).
-    pub fn skip_key_verification(mut self) -> Self {
-        self.check = KeyCheck::Skip;
         self
     }
 

@@ -2,15 +2,12 @@
 //! compose)`: the key found from the CVM's KMS, verified, the update sent,
 //! and the on-chain approval (HTTP 465) handed back typed.
 
-use std::path::Path;
-
 use super::env::{check_allowed, keys, EnvSet};
 use super::key::{self, KeyCheck};
 use super::{Compose, DeployError};
 use crate::builder::{PatchCvm, UpdateCvmEnvs};
 use crate::env_encryption::{EncryptedEnv, EnvVar};
 use crate::ids::CvmRef;
-use crate::kms_trust::KmsTrust;
 use crate::onchain::{
     Applied, ConfirmUpdate, OnChainApprovalRequired, ProposeUpdate, UpdateOutcome,
 };
@@ -171,39 +168,15 @@ pub struct UpdateEnvVars<'a> {
     allow_new_keys: bool,
 }
 
+env_setters!(UpdateEnvVars, target.check);
+
 impl<'a> UpdateEnvVars<'a> {
-    /// One more env var (a later value of the same key replaces an earlier one).
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.set(EnvVar::new(key, value));
-        self
-    }
-
-    /// The env vars of a dotenv file, as [`Deploy::env_file`](super::Deploy::env_file).
-    pub fn env_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.env.read_file(path.as_ref());
-        self
-    }
-
     /// Adds the keys not yet in `allowed_envs` to it (sent as `env_keys`)
     /// instead of refusing them. This changes the compose hash: on an
     /// on-chain KMS the update then needs approval
     /// ([`UpdateEnvVars::propose`]).
     pub fn allow_new_keys(mut self) -> Self {
         self.allow_new_keys = true;
-        self
-    }
-
-    /// The root key the CVM's env-encryption key must be signed by
-    /// (default [`KmsTrust::from_api`]).
-    pub fn trust(mut self, trust: KmsTrust) -> Self {
-        self.target.check = KeyCheck::Verify(trust);
-        self
-    }
-
-    /// **Turns off the key's signature check**; see
-    /// [`AppEnvKeyRequest::skip_key_verification`](crate::env_encryption::AppEnvKeyRequest::skip_key_verification).
-    pub fn skip_key_verification(mut self) -> Self {
-        self.target.check = KeyCheck::Skip;
         self
     }
 
@@ -254,33 +227,9 @@ pub struct UpdateCompose<'a> {
     prepare_only: bool,
 }
 
+env_setters!(UpdateCompose, target.check);
+
 impl<'a> UpdateCompose<'a> {
-    /// An env var to set in the same update.
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.set(EnvVar::new(key, value));
-        self
-    }
-
-    /// The env vars of a dotenv file, to set in the same update.
-    pub fn env_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.env.read_file(path.as_ref());
-        self
-    }
-
-    /// The root key the CVM's env-encryption key must be signed by
-    /// (default [`KmsTrust::from_api`]).
-    pub fn trust(mut self, trust: KmsTrust) -> Self {
-        self.target.check = KeyCheck::Verify(trust);
-        self
-    }
-
-    /// **Turns off the key's signature check**; see
-    /// [`AppEnvKeyRequest::skip_key_verification`](crate::env_encryption::AppEnvKeyRequest::skip_key_verification).
-    pub fn skip_key_verification(mut self) -> Self {
-        self.target.check = KeyCheck::Skip;
-        self
-    }
-
     /// Phase 1 of a multisig update (`X-Prepare-Only: true`): the 465 then
     /// carries a commit token, and [`PendingUpdate::confirm`] commits with
     /// it (`commit_cvm_update`) once the signers have registered the hash.
