@@ -22,7 +22,8 @@ use serde_json::{json, Value};
 const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n";
 
 /// The user-style test the crate docs promise: deploy code tested on the
-/// mock helpers in a few lines (this function is 15 lines).
+/// mock helpers in a few lines (this test is 17, attribute and braces
+/// included).
 #[tokio::test]
 async fn a_users_deploy_code_is_tested_in_a_few_lines() {
     use phala_cloud::mock::{self, deploy::MockDeployExt, MockServer};
