@@ -3,21 +3,15 @@
 
 use crate::watch::CvmState;
 
-/// The statuses a CVM does not leave by itself. The API's lifecycle
-/// vocabulary has `exited` and `deleting`; the others are what the CVM
-/// events and the official SDKs call a failed creation.
-const TERMINAL: [&str; 6] = [
-    "exited",
-    "deleting",
-    "deleted",
-    "error",
-    "failed",
-    "create_failed",
-];
+/// The statuses a CVM does not leave by itself, whatever is waited for:
+/// `deleting` is in the API's lifecycle vocabulary, the others are what the
+/// CVM events and the official SDKs call a failed creation.
+const TERMINAL: [&str; 5] = ["deleting", "deleted", "error", "failed", "create_failed"];
 
 /// A CVM reported a boot error, or a status it does not leave by itself
-/// (`exited`, `deleting`, `deleted`, `error`, `failed`, `create_failed`,
-/// unless that is the status waited for), while
+/// (`deleting`, `deleted`, `error`, `failed`, `create_failed`, and
+/// `exited` while `running` is waited for; never the status waited for),
+/// while
 /// [`Client::wait_for_cvm_state`](crate::Client::wait_for_cvm_state) or a
 /// deploy waited for another: waiting longer would not change it.
 ///
@@ -45,7 +39,7 @@ impl CvmFailure {
     pub(crate) fn of(state: &CvmState, target: &str) -> Option<Self> {
         let reason = match state.boot_error.as_deref().map(str::trim) {
             Some(error) if !error.is_empty() => format!("boot error: {error}"),
-            _ if state.status != target && TERMINAL.contains(&state.status.as_str()) => {
+            _ if terminal(&state.status, target) => {
                 format!("it is `{}`", state.status)
             }
             _ => return None,
@@ -56,6 +50,12 @@ impl CvmFailure {
             state: state.clone(),
         })
     }
+}
+
+/// Whether `status` ends a wait for `target`: an app that exited does not
+/// come back to `running` by itself, but `exited` may be where a stop ends.
+fn terminal(status: &str, target: &str) -> bool {
+    status != target && (TERMINAL.contains(&status) || (status == "exited" && target == "running"))
 }
 
 #[cfg(test)]
@@ -83,6 +83,7 @@ mod tests {
             ("starting", None, "running"),
             ("starting", Some(" "), "running"),
             ("exited", None, "exited"),
+            ("exited", None, "stopped"),
             ("stopped", None, "running"),
         ] {
             assert_eq!(CvmFailure::of(&state(status, boot_error), target), None);

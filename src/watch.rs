@@ -347,7 +347,8 @@ impl Client {
     /// earlier, as an error); see [`Client::watch_cvm_state`] for the errors.
     ///
     /// A state with a boot error, or a status the CVM does not leave by
-    /// itself (`exited`, `deleting`, …; see [`CvmFailure`]), ends the wait
+    /// itself (`deleting`, a failed creation, `exited` while `running` is
+    /// waited for; see [`CvmFailure`]), ends the wait
     /// at once with [`Error::CvmFailed`], which carries that state: `None`
     /// means only that the deadline passed.
     ///

@@ -475,3 +475,24 @@ async fn a_compose_update_on_chain_is_proposed_then_confirmed() {
     assert_eq!(requests[1].path, "/api/v1/cvms/cvm_ykL5lbAn/commit-update");
     assert_eq!(body(&requests[1])["token"], "tok-1");
 }
+
+#[tokio::test]
+async fn the_mocked_state_stream_reports_a_boot_error() {
+    use phala_cloud::mock::{self, deploy::MockDeployExt, MockServer};
+    let server = MockServer::start_async().await;
+    let states = [
+        flows::state("starting"),
+        flows::boot_error("starting", "image pull failed"),
+    ];
+    let stream = server.cvm_state_stream(flows::VM_UUID, "running", &states);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let err = mock::client(&server)
+        .wait_for_cvm_state(flows::VM_UUID, "running", deadline)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.cvm_failure().map(|f| f.state.clone()),
+        Some(states[1].clone())
+    );
+    stream.assert_async().await;
+}

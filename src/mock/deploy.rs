@@ -37,7 +37,7 @@ use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
 use super::sample::{self, decode};
 use super::MockServerExt;
 use crate::env_encryption::EnvEncryptPublicKey;
-use crate::ids::AppId;
+use crate::ids::{AppId, CvmRef};
 use crate::kms_signature::K256PublicKey;
 use crate::types;
 use crate::watch::CvmState;
@@ -336,8 +336,13 @@ pub struct DeployMocks<'a> {
 pub trait MockDeployExt {
     /// Mocks `GET /api/v1/cvms/{cvm_id}/state?target={target}` answering
     /// `states` as `state` events, then `complete` if the last is `target`
-    /// without a boot error.
-    fn cvm_state_stream(&self, cvm_id: &str, target: &str, states: &[CvmState]) -> Mock<'_>;
+    /// without a boot error. `cvm_id` is any CVM reference the client
+    /// takes (a `Deployment::cvm_id`, [`VM_UUID`]); one that is not panics,
+    /// as a misconfigured mock does.
+    fn cvm_state_stream<V>(&self, cvm_id: V, target: &str, states: &[CvmState]) -> Mock<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display;
 
     /// Mocks a whole deploy on Phala's KMS: [`provision`] (whatever the
     /// body), `kms`'s signed key, the commit ([`committed_vm`]), a state
@@ -346,7 +351,13 @@ pub trait MockDeployExt {
 }
 
 impl MockDeployExt for MockServer {
-    fn cvm_state_stream(&self, cvm_id: &str, target: &str, states: &[CvmState]) -> Mock<'_> {
+    fn cvm_state_stream<V>(&self, cvm_id: V, target: &str, states: &[CvmState]) -> Mock<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
+        let cvm: CvmRef =
+            crate::ids::param("cvm_id", cvm_id).unwrap_or_else(|e| panic!("cvm_state_stream: {e}"));
         let mut body = String::new();
         for state in states {
             let data = serde_json::to_string(state).unwrap_or_default();
@@ -361,7 +372,7 @@ impl MockDeployExt for MockServer {
         }
         self.mock(|when, then| {
             when.method(httpmock::Method::GET)
-                .path(format!("/api/v1/cvms/{cvm_id}/state"))
+                .path(format!("/api/v1/cvms/{}/state", cvm.as_str()))
                 .query_param("target", target);
             then.status(200)
                 .header("content-type", "text/event-stream")
@@ -382,7 +393,11 @@ impl MockDeployExt for MockServer {
             commit: self.commit_cvm_provision(|_, then| {
                 then.ok(&vm);
             }),
-            state: self.cvm_state_stream(&uuid, "running", &[state("starting"), state("running")]),
+            state: self.cvm_state_stream(
+                VM_UUID,
+                "running",
+                &[state("starting"), state("running")],
+            ),
             cvm: self.get_cvm(|when, then| {
                 when.cvm_id(uuid.as_str());
                 then.ok(&cvm);
