@@ -96,6 +96,27 @@ pub enum Error {
         /// Its path and query.
         path: String,
     },
+    /// A CVM being waited for reported a boot error or a state it does not
+    /// leave by itself; [`Error::cvm_failure`] has its last state.
+    #[error(transparent)]
+    CvmFailed(Box<crate::watch::CvmFailure>),
+    /// A deploy or update flow stopped before sending (an env var the
+    /// compose does not allow, an unreadable dotenv file) or needs an
+    /// on-chain step first; [`Error::deploy_error`] says which.
+    #[error(transparent)]
+    Deploy(Box<crate::deploy::DeployError>),
+}
+
+impl From<crate::watch::CvmFailure> for Error {
+    fn from(e: crate::watch::CvmFailure) -> Self {
+        Error::CvmFailed(Box::new(e))
+    }
+}
+
+impl From<crate::deploy::DeployError> for Error {
+    fn from(e: crate::deploy::DeployError) -> Self {
+        Error::Deploy(Box::new(e))
+    }
 }
 
 impl From<crate::kms_trust::KeyVerificationError> for Error {
@@ -685,6 +706,27 @@ impl Error {
     pub fn key_verification_error(&self) -> Option<&crate::kms_trust::KeyVerificationError> {
         match self {
             Error::KeyVerification(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The CVM reported a boot error or a terminal failure while waited for.
+    pub fn is_cvm_failed(&self) -> bool {
+        matches!(self, Error::CvmFailed(_))
+    }
+
+    /// The failure and the CVM's last state, for [`Error::CvmFailed`].
+    pub fn cvm_failure(&self) -> Option<&crate::watch::CvmFailure> {
+        match self {
+            Error::CvmFailed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// What stopped a deploy or update flow, for [`Error::Deploy`].
+    pub fn deploy_error(&self) -> Option<&crate::deploy::DeployError> {
+        match self {
+            Error::Deploy(e) => Some(e),
             _ => None,
         }
     }

@@ -19,6 +19,26 @@
 //! # }
 //! ```
 //!
+//! The everyday flow, deploying an app, is one call: provision, the app's
+//! key verified against its KMS, env vars encrypted to it, commit, and the
+//! wait until it runs (a boot error ends it at once); see [`deploy`]:
+//!
+//! ```no_run
+//! use std::time::{Duration, Instant};
+//!
+//! # async fn run(client: phala_cloud::Client) -> Result<(), phala_cloud::Error> {
+//! let deployment = client
+//!     .deploy("services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n")
+//!     .name("my-web-app")
+//!     .env("API_TOKEN", "s3cr3t")
+//!     .wait_until_running(Instant::now() + Duration::from_secs(15 * 60))
+//!     .send()
+//!     .await?;
+//! println!("{} runs at {:?}", deployment.cvm_id, deployment.endpoints);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Paginated operations also list everything in one line, every filter kept
 //! on every page; see [`paginate`]:
 //!
@@ -42,6 +62,8 @@ mod body;
 mod budget;
 pub mod client;
 pub mod compose_hash;
+mod cvm_failure;
+pub mod deploy;
 pub mod env_encryption;
 pub mod error;
 mod generated;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::body::BodyLimit;
+pub use crate::cvm_failure::CvmFailure;
 use crate::error::{DecodeError, LimitExceeded};
 use crate::ids::CvmRef;
 use crate::send::build;
@@ -345,6 +346,12 @@ impl Client {
     /// own [`deadline`](WatchOptions::deadline), when set, can end the wait
     /// earlier, as an error); see [`Client::watch_cvm_state`] for the errors.
     ///
+    /// A state with a boot error, or a status the CVM does not leave by
+    /// itself (`deleting`, a failed creation, `exited` while `running` is
+    /// waited for; see [`CvmFailure`]), ends the wait
+    /// at once with [`Error::CvmFailed`], which carries that state: `None`
+    /// means only that the deadline passed.
+    ///
     /// ```no_run
     /// use std::time::{Duration, Instant};
     ///
@@ -370,12 +377,18 @@ impl Client {
         let mut options = options.into();
         // `deadline` bounds the watch, and ends it as `None`, not an error.
         options.deadline.get_or_insert(Duration::MAX);
+        let target = options.target.clone();
         let wait = async {
             let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id, options));
             let mut last = None;
             loop {
                 match events.next().await {
-                    Some(Ok(CvmStateEvent::State(state))) => last = Some(*state),
+                    Some(Ok(CvmStateEvent::State(state))) => {
+                        if let Some(failure) = CvmFailure::of(&state, &target) {
+                            return Err(failure.into());
+                        }
+                        last = Some(*state)
+                    }
                     Some(Ok(CvmStateEvent::Complete(done))) => {
                         return Ok(match last {
                             Some(state) if state.status == done.status => state,

@@ -11,7 +11,9 @@
 //! respectively 5xx, panics, as httpmock does on any misconfigured mock).
 //! `into_inner()` on either gives the plain `httpmock` value, to send what
 //! the spec does not allow. [`client`] returns a [`Client`] pointed at the
-//! server, and [`sample`] has realistic objects to serve.
+//! server, and [`sample`] has realistic objects to serve; [`deploy`] mocks
+//! the deploy flows (a test KMS, provision and commit answers, 465 bodies,
+//! state streams).
 //!
 //! Everything is generated from the same spec as the client, so a mock
 //! that compiles asks for paths, parameters and bodies the client sends.
@@ -42,6 +44,7 @@
 //! # }
 //! ```
 
+pub mod deploy;
 mod generated;
 mod query;
 pub mod sample;

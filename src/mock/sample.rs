@@ -428,7 +428,7 @@ fn integer<N: TryInto<i64>>(n: N) -> i64 {
 ///
 /// The samples are constants of this module, checked against the spec by
 /// `tests/mock.rs`: a failure here means the spec changed under them.
-fn decode<T: DeserializeOwned>(what: &str, value: Value) -> T {
+pub(super) fn decode<T: DeserializeOwned>(what: &str, value: Value) -> T {
     serde_json::from_value(value)
         .unwrap_or_else(|e| panic!("the sample {what} no longer matches the spec's types: {e}"))
 }

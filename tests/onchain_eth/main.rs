@@ -2,11 +2,13 @@
 //! decode, a write is a signed EIP-1559 transaction for the right chain and
 //! contract, a non-owner or a wrong chain is refused before anything is
 //! signed, a reverted or missing receipt is a typed error, `deploy_app_auth`
-//! reads the app id from its event, and `register` then `confirm` carries
-//! the registering transaction into phase 2.
+//! reads the app id from its event, `register` then `confirm` carries
+//! the registering transaction into phase 2, and a deploy registers (or
+//! deploys the app contract) before it commits (`deploy`).
 
 #[path = "../common/mod.rs"]
 mod common;
+mod deploy;
 mod fake_chain;
 
 use std::time::Duration;

@@ -1,0 +1,181 @@
+//! The everyday flows in one call each: deploy an app
+//! ([`Client::deploy`](crate::Client::deploy)), change its environment
+//! ([`Client::update_env_vars`](crate::Client::update_env_vars)) or its compose
+//! ([`Client::update_compose`](crate::Client::update_compose)).
+//!
+//! A deploy is the API's own two steps, provision then commit, with what
+//! goes between done for you: the app's env-encryption key is fetched and
+//! its KMS signature verified ([`crate::kms_trust`], the API's root key by
+//! default), the env vars are checked against the compose's `allowed_envs`
+//! and encrypted to it, the deployment is committed and, with
+//! [`Deploy::wait_until_running`], waited for until it runs or fails.
+//!
+//! ```no_run
+//! use std::time::{Duration, Instant};
+//!
+//! # async fn run(client: phala_cloud::Client) -> Result<(), phala_cloud::Error> {
+//! let deployment = client
+//!     .deploy("services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n")
+//!     .name("my-web-app")
+//!     .env("API_TOKEN", "s3cr3t")
+//!     .wait_until_running(Instant::now() + Duration::from_secs(15 * 60))
+//!     .send()
+//!     .await?;
+//! println!("{} runs at {:?}", deployment.cvm_id, deployment.endpoints);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! An app whose KMS is on chain (Base, Ethereum) boots only what its
+//! `DstackApp` contract allows, so its compose hash must be registered
+//! there between the two steps. [`Deploy::propose`] stops at that point
+//! with a [`PendingDeployment`] whose [`approval`](PendingDeployment::approval)
+//! says what to register (and, with the `onchain-eth-calldata` feature,
+//! gives the calldata for a Safe); [`PendingDeployment::commit`] finishes
+//! once it is. With the `onchain-eth` feature, `Deploy::register(&provider)`
+//! does it all with an alloy provider's signer: it deploys the app's
+//! contract, or registers the hash on the one you name with
+//! [`Deploy::app_id`].
+//!
+//! Updates of a CVM whose KMS is on chain answer HTTP 465 in the same way:
+//! [`UpdateEnvVars::propose`] and [`UpdateCompose::propose`] give a
+//! [`Proposal`], and [`PendingUpdate::confirm`] sends phase 2 (see
+//! [`crate::onchain`]).
+
+/// The setters every flow has: its env vars and how their key is checked.
+/// `$check` is the path of the flow's [`key::KeyCheck`].
+macro_rules! env_setters {
+    ($flow:ident, $($check:ident).+) => {
+        impl $flow {
+            /// An env var, encrypted so that only the app's TEE can read
+            /// it. A later value of the same key replaces an earlier one.
+            pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+                self.env.set(crate::env_encryption::EnvVar::new(key, value));
+                self
+            }
+
+            /// Several env vars: [`EnvVar`](crate::env_encryption::EnvVar)s
+            /// or `(key, value)` pairs.
+            pub fn envs<I>(mut self, vars: I) -> Self
+            where
+                I: IntoIterator,
+                I::Item: Into<crate::env_encryption::EnvVar>,
+            {
+                vars.into_iter().for_each(|var| self.env.set(var.into()));
+                self
+            }
+
+            /// The env vars of a dotenv file (the format of
+            /// [`parse_dotenv`](crate::deploy::parse_dotenv)). A file that
+            /// cannot be read or parsed is
+            /// [`DeployError::EnvFile`](crate::deploy::DeployError::EnvFile)
+            /// before anything is sent.
+            pub fn env_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+                self.env.read_file(path.as_ref());
+                self
+            }
+
+            /// The root key the app's env-encryption key must be signed by
+            /// (default [`KmsTrust::from_api`](crate::kms_trust::KmsTrust::from_api)).
+            pub fn trust(mut self, trust: crate::kms_trust::KmsTrust) -> Self {
+                self.$($check).+ = crate::deploy::key::KeyCheck::Verify(trust);
+                self
+            }
+
+            /// **Turns off the key's signature check**; see
+            /// [`AppEnvKeyRequest::skip_key_verification`](crate::env_encryption::AppEnvKeyRequest::skip_key_verification).
+            pub fn skip_key_verification(mut self) -> Self {
+                self.$($check).+ = crate::deploy::key::KeyCheck::Skip;
+                self
+            }
+        }
+    };
+}
+
+mod builder;
+mod compose;
+mod env;
+mod key;
+#[cfg(feature = "onchain-eth")]
+mod register;
+mod update;
+
+pub use builder::{Deploy, DeployProposal, Deployment, PendingDeployment};
+pub use compose::Compose;
+pub use env::parse_dotenv;
+pub use update::{PendingUpdate, Proposal, UpdateCompose, UpdateEnvVars};
+
+use crate::onchain::OnChainApprovalRequired;
+
+/// The instance type of a deploy that sets none, as the official SDKs
+/// choose it.
+pub const DEFAULT_INSTANCE_TYPE: &str = "tdx.small";
+
+/// Why a deploy or update flow stopped; nothing was sent unless said so.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeployError {
+    /// Env vars the compose's `allowed_envs` does not list: the CVM would
+    /// never see them. Nothing was sent.
+    #[error(
+        "env vars {keys:?} are not in the compose's allowed_envs {allowed:?}: the CVM would \
+         not receive them (add them to allowed_envs, or use allow_new_keys() on an update)"
+    )]
+    EnvNotAllowed {
+        /// The keys not allowed.
+        keys: Vec<String>,
+        /// What the compose allows.
+        allowed: Vec<String>,
+    },
+    /// A dotenv file that cannot be read or parsed. Nothing was sent.
+    #[error("cannot read env vars from {source_name}: {message}")]
+    EnvFile {
+        /// The file, or `dotenv text`.
+        source_name: String,
+        /// What went wrong, with the line when the parser says it.
+        message: String,
+    },
+    /// The step needs the compose hash registered on the app's contract
+    /// first: register it, then use the flow's `propose()` and
+    /// `confirm`/`commit`, or `register(&provider)` (feature `onchain-eth`).
+    #[error(
+        "the compose hash {} must be registered on the app contract {} first; use propose() \
+         to get the approval", .0.compose_hash, .0.app_id
+    )]
+    ApprovalRequired(Box<OnChainApprovalRequired>),
+    /// An on-chain deploy without an app contract: name an existing one
+    /// with [`Deploy::app_id`], or let `Deploy::register(&provider)`
+    /// deploy one. Nothing was committed.
+    #[error(
+        "an on-chain KMS deploy needs the app's contract: set Deploy::app_id to a DstackApp \
+         you control, or deploy one with Deploy::register(&provider) (feature onchain-eth)"
+    )]
+    NoAppContract,
+    /// The key the provision answer names is not the one the KMS signed.
+    /// Nothing was encrypted.
+    #[error(
+        "the provision answer's env-encryption key {provisioned} is not the key the KMS signed \
+         ({signed}); refusing to encrypt to either"
+    )]
+    KeyMismatch {
+        /// The key in the provision answer.
+        provisioned: String,
+        /// The key the KMS signed.
+        signed: String,
+    },
+    /// An answer without what the next step needs (the provision's
+    /// `app_id`, a CVM's KMS).
+    #[error("cannot go on: {0}")]
+    Incomplete(String),
+    /// An on-chain step failed (feature `onchain-eth-calldata`).
+    #[cfg(feature = "onchain-eth-calldata")]
+    #[error(transparent)]
+    OnChain(Box<crate::onchain::eth::EthError>),
+}
+
+#[cfg(feature = "onchain-eth-calldata")]
+impl From<crate::onchain::eth::EthError> for DeployError {
+    fn from(e: crate::onchain::eth::EthError) -> Self {
+        DeployError::OnChain(Box::new(e))
+    }
+}

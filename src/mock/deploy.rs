@@ -1,0 +1,407 @@
+//! Mocks of the deploy flows ([`crate::deploy`]): a test KMS that signs
+//! its app key as a real one does and reads back what was encrypted to it,
+//! the answers of provision and commit, HTTP 465 bodies, and the CVM state
+//! stream; [`MockDeployExt::mock_deploy`] sets up a whole deploy at once.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use phala_cloud::mock::{self, deploy::{MockDeployExt, TestKms}, MockServer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), phala_cloud::Error> {
+//! let server = MockServer::start_async().await;
+//! let kms = TestKms::new();
+//! let mocks = server.mock_deploy(&kms);
+//!
+//! let deployment = mock::client(&server)
+//!     .deploy("services:\n  web:\n    image: nginx:1.27\n")
+//!     .name("my-web-app")
+//!     .env("API_TOKEN", "s3cr3t")
+//!     .wait_until_running(Instant::now() + Duration::from_secs(60))
+//!     .send()
+//!     .await?;
+//! assert_eq!(deployment.state.map(|s| s.status).as_deref(), Some("running"));
+//! mocks.commit.assert_async().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use httpmock::{Mock, MockServer};
+use k256::ecdsa::SigningKey;
+use serde_json::{json, Value};
+use sha3::{Digest, Keccak256};
+use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
+
+use super::sample::{self, decode};
+use super::MockServerExt;
+use crate::env_encryption::EnvEncryptPublicKey;
+use crate::ids::{AppId, CvmRef};
+use crate::kms_signature::K256PublicKey;
+use crate::types;
+use crate::watch::CvmState;
+
+/// The app [`provision`] provisions.
+pub const APP_ID: &str = "9f3c2b1a8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
+/// The compose hash [`provision`] answers.
+pub const COMPOSE_HASH: &str = "5d1a9e3f7b2c8d4e6f0a1b3c5d7e9f2a4b6c8d0e1f3a5b7c9d2e4f6a8b0c1d3e";
+/// The device [`provision`] picks.
+pub const DEVICE_ID: &str = "7c3e9a1f5b8d2e4a6c0f1b3d5e7a9c2e4f6b8d0a1c3e5f7a9b2d4c6e8f0a1b3c";
+/// Phala's KMS in [`sample::kms_instances`], which [`provision`] names.
+pub const PHALA_KMS: &str = "kms_dA2M76mq";
+/// The Base KMS in [`sample::kms_instances`], which
+/// [`provision_on_chain`] names.
+pub const BASE_KMS: &str = "kms_B7x2Lp0Q";
+/// The VM UUID of [`committed_vm`]: the CVM's reference once committed.
+pub const VM_UUID: &str = "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80";
+
+/// A KMS for tests: a secp256k1 root key that signs the app's
+/// env-encryption key as dstack's KMS does, and the app key's private half,
+/// to read back what a deploy encrypted. Fixed keys: tests are
+/// reproducible.
+#[derive(Clone)]
+pub struct TestKms {
+    root: SigningKey,
+    app_secret: [u8; 32],
+}
+
+impl std::fmt::Debug for TestKms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestKms")
+            .field("root_key", &self.root_key())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TestKms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestKms {
+    /// The test KMS.
+    pub fn new() -> Self {
+        Self {
+            // A fixed non-zero scalar below the curve order.
+            root: SigningKey::from_bytes(&[0x4b; 32].into())
+                .unwrap_or_else(|e| panic!("a fixed test key is a valid scalar: {e}")),
+            app_secret: [0x5a; 32],
+        }
+    }
+
+    /// Its root key: what a pinned [`KmsTrust`](crate::kms_trust::KmsTrust)
+    /// or the API's KMS info names.
+    pub fn root_key(&self) -> K256PublicKey {
+        let point = self.root.verifying_key().to_encoded_point(true);
+        K256PublicKey::from_sec1_bytes(point.as_bytes())
+            .unwrap_or_else(|e| panic!("k256 gives a valid key: {e}"))
+    }
+
+    /// The app's env-encryption key (one for every app).
+    pub fn app_public_key(&self) -> EnvEncryptPublicKey {
+        EnvEncryptPublicKey::from_bytes(x25519(self.app_secret, X25519_BASEPOINT_BYTES))
+            .unwrap_or_else(|e| panic!("a clamped scalar gives a usable key: {e}"))
+    }
+
+    /// `GET /kms/{kms_id}/pubkey/{app_id}`: the app key, signed (the legacy
+    /// form the API relays).
+    pub fn pubkey_answer(&self, app_id: &AppId) -> types::AppEnvEncryptPubkey {
+        let key = self.app_public_key();
+        let mut message = b"dstack-env-encrypt-pubkey:".to_vec();
+        message.extend(app_id.to_bytes());
+        message.extend(key.as_bytes());
+        let (signature, recovery) = self
+            .root
+            .sign_prehash_recoverable(&Keccak256::digest(&message))
+            .unwrap_or_else(|e| panic!("signing a digest cannot fail: {e}"));
+        let mut bytes = signature.to_bytes().to_vec();
+        bytes.push(recovery.to_byte());
+        decode(
+            "pubkey",
+            json!({"public_key": format!("0x{key}"), "signature": format!("0x{}", hex::encode(bytes))}),
+        )
+    }
+
+    /// `GET /kms/{kms_id}/info`: the KMS, reporting this root key as its
+    /// bootstrap key.
+    pub fn kms_answer(&self, kms_id: &str) -> types::KmsInspectResponse {
+        decode(
+            "kms info",
+            json!({
+                "id": kms_id, "slug": "phala-prod6", "db_version": "0.5.3",
+                "endpoint": "https://kms.phala-prod6.phala.network", "kms_type": "phala",
+                "rpc": {
+                    "bootstrap_info": {
+                        "ca_pubkey": "3059", "eventlog_length": 0, "quote_length": 0,
+                        "k256_pubkey": self.root_key().to_string(),
+                    },
+                    "is_dev": false, "version": "0.5.3", "version_synced": true,
+                },
+            }),
+        )
+    }
+
+    /// Mocks the two reads that fetch and verify `app_id`'s key on
+    /// `kms_id`: the signed key and the KMS's root key.
+    pub fn serve<'a>(&self, server: &'a MockServer, kms_id: &str, app_id: &str) -> [Mock<'a>; 2] {
+        let app: AppId = app_id
+            .parse()
+            .unwrap_or_else(|e| panic!("TestKms::serve: {e}"));
+        let answer = self.pubkey_answer(&app);
+        let info = self.kms_answer(kms_id);
+        [
+            server.get_app_env_encrypt_pubkey(|when, then| {
+                when.kms_id(kms_id).app_id(app_id);
+                then.ok(&answer);
+            }),
+            server.inspect_kms(|when, then| {
+                when.kms_id(kms_id);
+                then.ok(&info);
+            }),
+        ]
+    }
+
+    /// What the CVM reads from `encrypted_env`: the `(key, value)` pairs,
+    /// or why it cannot open it.
+    pub fn decrypt(&self, encrypted_env: &str) -> Result<Vec<(String, String)>, String> {
+        let sealed = hex::decode(encrypted_env).map_err(|e| format!("not hex: {e}"))?;
+        if sealed.len() < 32 + 12 + 16 {
+            return Err(format!("{} bytes is too short", sealed.len()));
+        }
+        let (ephemeral, rest) = sealed.split_at(32);
+        let (nonce, ciphertext) = rest.split_at(12);
+        let mut public = [0u8; 32];
+        public.copy_from_slice(ephemeral);
+        let mut iv = [0u8; 12];
+        iv.copy_from_slice(nonce);
+        let shared = x25519(self.app_secret, public);
+        let cipher = Aes256Gcm::new_from_slice(&shared).map_err(|e| e.to_string())?;
+        let plaintext = cipher
+            .decrypt(&Nonce::from(iv), ciphertext)
+            .map_err(|_| "the box does not open with the app key".to_string())?;
+        let document: Value = serde_json::from_slice(&plaintext).map_err(|e| e.to_string())?;
+        let entries = document["env"].as_array().ok_or("no `env` list")?;
+        entries
+            .iter()
+            .map(
+                |entry| match (entry["key"].as_str(), entry["value"].as_str()) {
+                    (Some(key), Some(value)) => Ok((key.to_string(), value.to_string())),
+                    _ => Err(format!("not a key and a value: {entry}")),
+                },
+            )
+            .collect()
+    }
+}
+
+/// `POST /cvms/provision` on Phala's KMS: [`APP_ID`], the test KMS's app
+/// key, [`COMPOSE_HASH`], [`PHALA_KMS`].
+pub fn provision(kms: &TestKms) -> types::ProvisionCvmResponse {
+    let mut answer = provision_on_chain();
+    answer.app_id = Some(APP_ID.into());
+    answer.app_env_encrypt_pubkey = Some(kms.app_public_key().to_string());
+    answer.kms_info = Some(sample::kms_instances()[0].clone());
+    answer.kms_id = Some(PHALA_KMS.into());
+    answer
+}
+
+/// `POST /cvms/provision` on the Base KMS ([`BASE_KMS`]): no app id (the
+/// app's contract gives it) and no key.
+pub fn provision_on_chain() -> types::ProvisionCvmResponse {
+    decode(
+        "provision",
+        json!({
+            "compose_hash": COMPOSE_HASH, "device_id": DEVICE_ID,
+            "fmspc": "B0C06F000000", "os_image_hash": "a1b2c3d4",
+            "instance_type": "tdx.small", "teepod_id": 11, "node_id": 11,
+            "kms_id": BASE_KMS,
+            "kms_info": serde_json::to_value(&sample::kms_instances()[3]).unwrap_or_default(),
+        }),
+    )
+}
+
+/// `POST /cvms`: the CVM `name` of `app_id`, committed and `starting`,
+/// [`VM_UUID`].
+pub fn committed_vm(name: &str, app_id: &str) -> types::Vm {
+    decode(
+        "vm",
+        json!({
+            "id": 4821, "name": name, "status": "starting", "teepod_id": 11,
+            "app_id": app_id, "vm_uuid": VM_UUID,
+            "app_url": format!("https://{app_id}-80.dstack-prod6.phala.network"),
+            "vcpu": 1, "memory": 2048, "disk_size": 20,
+            "created_at": "2026-12-01T10:00:00Z",
+            "encrypted_env_pubkey": null,
+        }),
+    )
+}
+
+/// The HTTP 465 an update of an on-chain CVM answers: register
+/// `compose_hash` on `app_id`'s contract (chain 8453); with
+/// `commit_token`, the answer to a prepare-only update.
+pub fn approval_required(
+    compose_hash: &str,
+    app_id: &str,
+    commit_token: Option<&str>,
+) -> types::ApiErrorBody {
+    let mut details = vec![
+        json!({"field": "compose_hash", "value": compose_hash}),
+        json!({"field": "app_id", "value": app_id}),
+        json!({"field": "device_id", "value": format!("0x{DEVICE_ID}")}),
+        json!({"field": "kms_info", "value": {
+            "id": BASE_KMS, "slug": "base-prod", "chain_id": 8453,
+            "kms_contract_address": sample::kms_instances()[3].kms_contract_address,
+        }}),
+        json!({"field": "onchain_status", "value": {
+            "compose_hash_allowed": false, "device_id_allowed": true, "is_allowed": false,
+        }}),
+    ];
+    if let Some(token) = commit_token {
+        details.push(json!({"field": "commit_token", "value": token}));
+        details.push(json!({"field": "commit_url",
+            "value": format!("https://cloud.phala.com/commit?token={token}")}));
+    }
+    decode(
+        "465",
+        json!({
+            "error_code": "ERR-01-005",
+            "message": "Compose hash registration required on-chain",
+            "details": details,
+        }),
+    )
+}
+
+/// The 202 of an accepted update (`patch_cvm`, `update_cvm_envs`,
+/// `commit_cvm_update`), followed by `correlation_id`.
+pub fn update_started(correlation_id: &str) -> types::CvmUpdateResponse {
+    decode(
+        "update",
+        json!({"status": "in_progress", "message": "Update started", "correlation_id": correlation_id}),
+    )
+}
+
+/// `GET /cvms/{VM_UUID}` once [`committed_vm`] runs: on Phala's KMS, with
+/// its endpoints.
+pub fn running_cvm(vm: &types::Vm) -> types::CvmInfoDetail {
+    let mut cvm = sample::cvm_detail(&sample::cvms()[0]);
+    cvm.name = vm.name.clone();
+    cvm.app_id = Some(vm.app_id.clone());
+    cvm.vm_uuid = vm.vm_uuid.clone();
+    let instance = format!(
+        "https://{}.dstack-prod6.phala.network",
+        VM_UUID.replace('-', "")
+    );
+    cvm.endpoints = Some(vec![decode(
+        "endpoint",
+        json!({"app": vm.app_url, "instance": instance}),
+    )]);
+    cvm
+}
+
+/// A state event's state: `status`, and the CVM's name.
+pub fn state(status: &str) -> CvmState {
+    CvmState {
+        status: status.into(),
+        name: Some("my-web-app".into()),
+        ..CvmState::default()
+    }
+}
+
+/// A state that reports a boot error.
+pub fn boot_error(status: &str, error: &str) -> CvmState {
+    CvmState {
+        boot_error: Some(error.into()),
+        ..state(status)
+    }
+}
+
+/// The mocks [`MockDeployExt::mock_deploy`] sets up, to check their hits.
+#[non_exhaustive]
+pub struct DeployMocks<'a> {
+    /// `POST /cvms/provision`.
+    pub provision: Mock<'a>,
+    /// The app key and the KMS's root key.
+    pub key: [Mock<'a>; 2],
+    /// `POST /cvms`.
+    pub commit: Mock<'a>,
+    /// The state stream, `starting` then `running`.
+    pub state: Mock<'a>,
+    /// `GET /cvms/{VM_UUID}`, for the endpoints.
+    pub cvm: Mock<'a>,
+}
+
+/// Mocks of the flows that the per-operation mocks take several calls to
+/// set up.
+pub trait MockDeployExt {
+    /// Mocks `GET /api/v1/cvms/{cvm_id}/state?target={target}` answering
+    /// `states` as `state` events, then `complete` if the last is `target`
+    /// without a boot error. `cvm_id` is any CVM reference the client
+    /// takes (a `Deployment::cvm_id`, [`VM_UUID`]); one that is not panics,
+    /// as a misconfigured mock does.
+    fn cvm_state_stream<V>(&self, cvm_id: V, target: &str, states: &[CvmState]) -> Mock<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display;
+
+    /// Mocks a whole deploy on Phala's KMS: [`provision`] (whatever the
+    /// body), `kms`'s signed key, the commit ([`committed_vm`]), a state
+    /// stream to `running` and the running CVM.
+    fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_>;
+}
+
+impl MockDeployExt for MockServer {
+    fn cvm_state_stream<V>(&self, cvm_id: V, target: &str, states: &[CvmState]) -> Mock<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
+        let cvm: CvmRef =
+            crate::ids::param("cvm_id", cvm_id).unwrap_or_else(|e| panic!("cvm_state_stream: {e}"));
+        let mut body = String::new();
+        for state in states {
+            let data = serde_json::to_string(state).unwrap_or_default();
+            body.push_str(&format!("event: state\ndata: {data}\n\n"));
+        }
+        let reached = states
+            .last()
+            .is_some_and(|last| last.status == target && last.boot_error.is_none());
+        if reached {
+            let done = json!({"status": target, "target": target, "elapsed": 1.0});
+            body.push_str(&format!("event: complete\ndata: {done}\n\n"));
+        }
+        self.mock(|when, then| {
+            when.method(httpmock::Method::GET)
+                .path(format!("/api/v1/cvms/{}/state", cvm.as_str()))
+                .query_param("target", target);
+            then.status(200)
+                .header("content-type", "text/event-stream")
+                .body(body);
+        })
+    }
+
+    fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_> {
+        let provisioned = provision(kms);
+        let vm = committed_vm("my-web-app", APP_ID);
+        let uuid = VM_UUID.replace('-', "");
+        let cvm = running_cvm(&vm);
+        DeployMocks {
+            provision: self.provision_cvm(|_, then| {
+                then.ok(&provisioned);
+            }),
+            key: kms.serve(self, PHALA_KMS, APP_ID),
+            commit: self.commit_cvm_provision(|_, then| {
+                then.ok(&vm);
+            }),
+            state: self.cvm_state_stream(
+                VM_UUID,
+                "running",
+                &[state("starting"), state("running")],
+            ),
+            cvm: self.get_cvm(|when, then| {
+                when.cvm_id(uuid.as_str());
+                then.ok(&cvm);
+            }),
+        }
+    }
+}
