@@ -59,8 +59,9 @@ use serde_json::{Map, Value};
 #[cfg(feature = "onchain-eth-calldata")]
 pub mod eth;
 
-use crate::builder::{CommitCvmUpdate, PatchCvm, UpdateCvmEnvs};
-use crate::uploads::UpdateCvmFile;
+use crate::builder::{
+    CommitCvmUpdate, PatchCvm, UpdateCvmEnvs, UpdateDockerCompose, UpdatePreLaunchScript,
+};
 use crate::Error;
 
 /// The transaction hash that tells `commit-update` the compose hash is
@@ -325,7 +326,8 @@ mod sealed {
     impl Sealed for crate::builder::PatchCvm<'_> {}
     impl Sealed for crate::builder::UpdateCvmEnvs<'_> {}
     impl Sealed for crate::builder::CommitCvmUpdate<'_> {}
-    impl Sealed for crate::uploads::UpdateCvmFile<'_> {}
+    impl Sealed for crate::builder::UpdateDockerCompose<'_> {}
+    impl Sealed for crate::builder::UpdatePreLaunchScript<'_> {}
 }
 
 /// Phase 1: send an update that may need on-chain approval.
@@ -374,7 +376,12 @@ macro_rules! propose_by_sending {
     )+};
 }
 
-propose_by_sending!(PatchCvm<'_>, UpdateCvmEnvs<'_>, UpdateCvmFile<'_>);
+propose_by_sending!(
+    PatchCvm<'_>,
+    UpdateCvmEnvs<'_>,
+    UpdateDockerCompose<'_>,
+    UpdatePreLaunchScript<'_>
+);
 
 /// `confirm()` for the builders that take phase 2 as the `X-Compose-Hash`
 /// and `X-Transaction-Hash` headers: the same request again, with both.
@@ -397,7 +404,11 @@ macro_rules! confirm_with_headers {
     )+};
 }
 
-confirm_with_headers!(PatchCvm<'_>, UpdateCvmFile<'_>);
+confirm_with_headers!(
+    PatchCvm<'_>,
+    UpdateDockerCompose<'_>,
+    UpdatePreLaunchScript<'_>
+);
 
 impl PatchCvm<'_> {
     /// Sends `X-Prepare-Only: true`: phase 1 of a multisig update. The 465

@@ -73,6 +73,24 @@ async fn a_hex_quote_goes_as_the_hex_field_without_0x() {
 }
 
 #[tokio::test]
+async fn both_fields_go_in_the_specs_order_whatever_the_setters_order() {
+    let server = ScriptedServer::start(vec![json(200, &fixture(VERIFIED))]).await;
+    client(&server.url, RetryPolicy::none())
+        .verify_attestation()
+        .quote_hex("0xabcd")
+        .quote(b"\x04\x00".to_vec())
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    let parts = parse_multipart(request.header("content-type").unwrap(), &request.body);
+    let names: Vec<_> = parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["file", "hex"]);
+    assert_eq!(parts[0].filename.as_deref(), Some("quote.bin"));
+    assert_eq!(parts[1].body, b"abcd");
+}
+
+#[tokio::test]
 async fn a_bad_quote_is_refused_before_sending() {
     let server = ScriptedServer::start(vec![]).await;
     let client = client(&server.url, RetryPolicy::none());
@@ -84,12 +102,7 @@ async fn a_bad_quote_is_refused_before_sending() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid request: the quote's hex has 'n' at offset 0, which is not a hex digit"
-    );
-    let err = client.verify_attestation().send().await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid request: no quote: set quote or quote_hex"
+        "invalid request: hex: the quote's hex has 'n' at offset 0, which is not a hex digit"
     );
     let err = client
         .verify_attestation()
@@ -97,7 +110,7 @@ async fn a_bad_quote_is_refused_before_sending() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "invalid request: the quote is empty");
+    assert_eq!(err.to_string(), "invalid request: file: the file is empty");
     assert!(server.requests().is_empty());
 }
 

@@ -138,9 +138,26 @@ async fn bad_input_sends_nothing() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid request: no pre-launch script: set a non-empty content"
+    assert_eq!(err.to_string(), "invalid request: no value supplied for file");
+    let err = client(&server.url, RetryPolicy::none())
+        .update_docker_compose()
+        .cvm_id("cvm_ykL5lbAn")
+        .content("")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "invalid request: file: the file is empty");
+    let err = client(&server.url, RetryPolicy::none())
+        .update_docker_compose()
+        .cvm_id("cvm_ykL5lbAn")
+        .file("x: 1", "compose\".yml", "application/yaml")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid request: file: the file name \"compose\\\".yml\" has '\"'"),
+        "{err}"
     );
     assert!(server.requests().is_empty());
 }

@@ -134,10 +134,12 @@ impl VisitMut for MockShape {
 
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         let name = f.sig.ident.to_string();
-        if self.self_ty.ends_with("Then")
-            && matches!(name.as_str(), "client_error" | "server_error")
-        {
-            type_error_body(f);
+        if self.self_ty.ends_with("Then") {
+            if matches!(name.as_str(), "client_error" | "server_error") {
+                type_error_body(f);
+            } else {
+                bytes_answer(f);
+            }
         }
         if self.self_ty.ends_with("When") {
             accept_id_text(f);
@@ -180,6 +182,32 @@ impl VisitMut for MockShape {
         if changed {
             mac.tokens = args.into_token_stream();
         }
+    }
+}
+
+/// A success answer progenitor sends as JSON although the operation answers
+/// bytes (`Raw`: the byte answers of `normalize::answers`) takes the bytes
+/// and their content type: `fn ok(self, value: ::serde_json::Value)` →
+/// `fn ok(self, content_type: &str, value: impl AsRef<[u8]>)`, sent with
+/// `.body(value)`.
+fn bytes_answer(f: &mut syn::ImplItemFn) {
+    let Some(value) = f.sig.inputs.iter_mut().find_map(|input| match input {
+        syn::FnArg::Typed(arg) if arg.ty.to_token_stream().to_string() == ":: serde_json :: Value" => {
+            Some(arg)
+        }
+        _ => None,
+    }) else {
+        return;
+    };
+    *value.ty = syn::parse_quote!(impl AsRef<[u8]>);
+    let at = f.sig.inputs.len() - 1;
+    f.sig.inputs.insert(at, syn::parse_quote!(content_type: &str));
+    let block = f.block.to_token_stream().to_string();
+    let block = block
+        .replace("\"application/json\"", "content_type")
+        .replace("json_body (value)", "body (value)");
+    if let Ok(edited) = syn::parse_str(&block) {
+        f.block = edited;
     }
 }
 
@@ -406,10 +434,15 @@ mod tests {
             !code.contains(".query_param("),
             "a query parameter compared by to_string"
         );
-        // Raw answers (`*/*`) take owned JSON; only the error ranges are raw.
+        // Raw answers (`*/*`) take owned JSON; only the error ranges are raw,
+        // and the byte answers, which take bytes.
         assert!(
             !code.contains("value: ::serde_json::Value"),
             "a raw answer is left"
+        );
+        assert!(
+            code.contains("pub fn ok(self, content_type: &str, value: impl AsRef<[u8]>) -> Self"),
+            "the raw quote's answer takes bytes"
         );
     }
 
