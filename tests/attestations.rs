@@ -190,3 +190,62 @@ async fn a_missing_quote_download_is_not_found() {
     assert!(err.is_not_found());
     assert_eq!(err.message(), "Quote not found");
 }
+
+/// The raw quote's answer is offered as JSON or as bytes: `send()` asks for
+/// the bytes, `send_json()` for the JSON, each decoded as what it asked for.
+#[tokio::test]
+async fn a_multi_content_answer_is_bytes_or_json_as_asked() {
+    let server = ScriptedServer::start(vec![
+        response(200, &[("content-type", "application/octet-stream")], "\u{4}\u{0}"),
+        json(200, r#"{"checksum": "9aa0", "size": 2}"#),
+        json(200, "not json"),
+    ])
+    .await;
+    let client = client(&server.url, RetryPolicy::none());
+    let raw = client
+        .get_raw_attestation()
+        .checksum(CHECKSUM)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["content-type"], "application/octet-stream");
+    assert_eq!(raw.into_inner(), b"\x04\x00".as_slice());
+    let answer = client
+        .get_raw_attestation()
+        .checksum(CHECKSUM)
+        .send_json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.into_inner(),
+        serde_json::json!({"checksum": "9aa0", "size": 2})
+    );
+    let err = client
+        .get_raw_attestation()
+        .checksum(CHECKSUM)
+        .send_json()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, phala_cloud::Error::Decode(_)), "{err}");
+    let accepts: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("accept").map(str::to_string))
+        .collect();
+    assert_eq!(
+        accepts,
+        [
+            Some("application/octet-stream".to_string()),
+            Some("application/json".to_string()),
+            Some("application/json".to_string())
+        ]
+    );
+    let err = client
+        .get_raw_attestation()
+        .checksum("not a checksum")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, phala_cloud::Error::InvalidRequest(_)), "{err}");
+    assert_eq!(server.requests().len(), 3, "an invalid checksum sends nothing");
+}
