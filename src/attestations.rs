@@ -60,7 +60,10 @@ impl Client {
         V: TryInto<QuoteChecksum>,
         V::Error: std::fmt::Display,
     {
-        self.check_raw_attestation().checksum(checksum).exists().await
+        self.check_raw_attestation()
+            .checksum(checksum)
+            .exists()
+            .await
     }
 }
 

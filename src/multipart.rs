@@ -46,7 +46,9 @@ impl File {
         }
         for (what, value) in [("file name", &file_name), ("content type", &content_type)] {
             if let Some(c) = value.chars().find(|c| c.is_control() || *c == '"') {
-                return Err(format!("the {what} {value:?} has {c:?}, which a form part's header cannot carry"));
+                return Err(format!(
+                    "the {what} {value:?} has {c:?}, which a form part's header cannot carry"
+                ));
             }
         }
         if content_type.is_empty() {
@@ -97,7 +99,10 @@ pub(crate) trait FormFields {
 
 /// `builder` with `body` as its `multipart/form-data` body (in place of
 /// progenitor's `.json(&body)`).
-pub(crate) fn attach(builder: reqwest::RequestBuilder, body: &impl FormFields) -> reqwest::RequestBuilder {
+pub(crate) fn attach(
+    builder: reqwest::RequestBuilder,
+    body: &impl FormFields,
+) -> reqwest::RequestBuilder {
     let form = Form::new(&body.parts());
     builder
         .header(reqwest::header::CONTENT_TYPE, form.content_type)

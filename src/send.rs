@@ -59,7 +59,10 @@ pub(crate) fn build(builder: RequestBuilder) -> Result<Request, Error> {
 /// within the limit the transport set on its body, with its status and
 /// headers (`Content-Type` says what they are).
 pub(crate) async fn bytes_answer(
-    result: Result<ResponseValue<progenitor_client::ByteStream>, progenitor_client::Error<progenitor_client::ByteStream>>,
+    result: Result<
+        ResponseValue<progenitor_client::ByteStream>,
+        progenitor_client::Error<progenitor_client::ByteStream>,
+    >,
 ) -> Result<ResponseValue<Bytes>, Error> {
     use futures::TryStreamExt;
 

@@ -196,7 +196,11 @@ async fn a_missing_quote_download_is_not_found() {
 #[tokio::test]
 async fn a_multi_content_answer_is_bytes_or_json_as_asked() {
     let server = ScriptedServer::start(vec![
-        response(200, &[("content-type", "application/octet-stream")], "\u{4}\u{0}"),
+        response(
+            200,
+            &[("content-type", "application/octet-stream")],
+            "\u{4}\u{0}",
+        ),
         json(200, r#"{"checksum": "9aa0", "size": 2}"#),
         json(200, "not json"),
     ])
@@ -246,6 +250,13 @@ async fn a_multi_content_answer_is_bytes_or_json_as_asked() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, phala_cloud::Error::InvalidRequest(_)), "{err}");
-    assert_eq!(server.requests().len(), 3, "an invalid checksum sends nothing");
+    assert!(
+        matches!(err, phala_cloud::Error::InvalidRequest(_)),
+        "{err}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "an invalid checksum sends nothing"
+    );
 }

@@ -140,7 +140,14 @@ fn every_operation_of_the_spec_is_listed_once() {
     listed.sort();
     assert_eq!(listed, in_spec);
     for hand_written in phala_cloud::HAND_WRITTEN_OPERATIONS {
-        let on = (hand_written.method.to_string(), hand_written.path.to_string());
-        assert!(in_spec.contains(&on), "{} is on no operation", hand_written.name);
+        let on = (
+            hand_written.method.to_string(),
+            hand_written.path.to_string(),
+        );
+        assert!(
+            in_spec.contains(&on),
+            "{} is on no operation",
+            hand_written.name
+        );
     }
 }

@@ -138,7 +138,10 @@ async fn bad_input_sends_nothing() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "invalid request: no value supplied for file");
+    assert_eq!(
+        err.to_string(),
+        "invalid request: no value supplied for file"
+    );
     let err = client(&server.url, RetryPolicy::none())
         .update_docker_compose()
         .cvm_id("cvm_ykL5lbAn")

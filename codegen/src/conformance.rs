@@ -237,8 +237,7 @@ fn not_json(file: &syn::File, builders: &[syn::Item]) -> Vec<String> {
     for item in builders {
         match item {
             syn::Item::Struct(s)
-                if s
-                    .fields
+                if s.fields
                     .iter()
                     .any(|f| form_bodies.iter().any(|b| text(&f.ty).contains(b.as_str()))) =>
             {

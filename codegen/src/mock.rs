@@ -192,7 +192,9 @@ impl VisitMut for MockShape {
 /// `.body(value)`.
 fn bytes_answer(f: &mut syn::ImplItemFn) {
     let Some(value) = f.sig.inputs.iter_mut().find_map(|input| match input {
-        syn::FnArg::Typed(arg) if arg.ty.to_token_stream().to_string() == ":: serde_json :: Value" => {
+        syn::FnArg::Typed(arg)
+            if arg.ty.to_token_stream().to_string() == ":: serde_json :: Value" =>
+        {
             Some(arg)
         }
         _ => None,
@@ -201,7 +203,9 @@ fn bytes_answer(f: &mut syn::ImplItemFn) {
     };
     *value.ty = syn::parse_quote!(impl AsRef<[u8]>);
     let at = f.sig.inputs.len() - 1;
-    f.sig.inputs.insert(at, syn::parse_quote!(content_type: &str));
+    f.sig
+        .inputs
+        .insert(at, syn::parse_quote!(content_type: &str));
     let block = f.block.to_token_stream().to_string();
     let block = block
         .replace("\"application/json\"", "content_type")

@@ -482,8 +482,14 @@ mod tests {
         assert_eq!(unnecessary.len(), 5, "{unnecessary:?}");
         assert!(unnecessary.iter().all(|u| u.why == Why::TargetGone));
         assert_eq!(doc, spec(), "nothing applied");
-        assert_eq!(subject("$.paths['/a/{x}'].get.responses"), Some("$.paths['/a/{x}'].get".into()));
-        assert_eq!(subject("$.components.schemas.S.required"), Some("$.components.schemas.S".into()));
+        assert_eq!(
+            subject("$.paths['/a/{x}'].get.responses"),
+            Some("$.paths['/a/{x}'].get".into())
+        );
+        assert_eq!(
+            subject("$.components.schemas.S.required"),
+            Some("$.components.schemas.S".into())
+        );
         assert_eq!(subject("$.info"), None);
     }
 

@@ -268,15 +268,27 @@ mod tests {
             body["avatar"],
             json!({"type": "string", "format": FILE_FORMAT, "description": "image"})
         );
-        assert_eq!(body["quote"], json!({"type": "string", "format": FILE_FORMAT}));
+        assert_eq!(
+            body["quote"],
+            json!({"type": "string", "format": FILE_FORMAT})
+        );
         let [form] = cx.forms.as_slice() else {
             panic!("{:?}", cx.forms)
         };
         assert_eq!(form.operation_id, "upload_avatar");
-        let fields: Vec<_> = form.fields.iter().map(|f| (f.name.as_str(), f.file)).collect();
+        let fields: Vec<_> = form
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.file))
+            .collect();
         assert_eq!(
             fields,
-            [("caption", false), ("avatar", true), ("quote", true), ("size", false)]
+            [
+                ("caption", false),
+                ("avatar", true),
+                ("quote", true),
+                ("size", false)
+            ]
         );
     }
 
@@ -294,7 +306,10 @@ mod tests {
         );
         let err = form_bodies(&mut s, &mut Context::default()).unwrap_err();
         assert_eq!(err.pointer, "/components/schemas/Body/properties/meta");
-        let mut s = spec(MULTIPART, json!({"type": "object", "properties": {"body": {"type": "string"}}}));
+        let mut s = spec(
+            MULTIPART,
+            json!({"type": "object", "properties": {"body": {"type": "string"}}}),
+        );
         let err = form_bodies(&mut s, &mut Context::default()).unwrap_err();
         assert!(err.message.contains("builder method"), "{err}");
     }

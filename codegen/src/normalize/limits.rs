@@ -97,7 +97,10 @@ fn check_path_parameters(
             continue;
         }
         let at = join(&join(at, "parameters"), &i.to_string());
-        let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = param
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !template.contains(&name) {
             return Err(SpecError::at(
                 at,
@@ -155,7 +158,9 @@ fn check_body(op: &serde_json::Map<String, Value>, at: &str) -> Result<(), SpecE
         if raw && body.get("required").and_then(Value::as_bool) != Some(true) {
             return Err(SpecError::at(
                 at,
-                format!("an optional `{media}` body is not generated; make it required in the overlay"),
+                format!(
+                    "an optional `{media}` body is not generated; make it required in the overlay"
+                ),
             ));
         }
     }
@@ -192,7 +197,10 @@ mod tests {
             "/x",
             json!({"responses": {"200": {"content": {"application/json": {}}}}}),
         );
-        assert_eq!(e.pointer, "/paths/~1x/get/responses/200/content/application~1json");
+        assert_eq!(
+            e.pointer,
+            "/paths/~1x/get/responses/200/content/application~1json"
+        );
         let e = refused(
             "/x",
             json!({"requestBody": {"content": {"application/json": {}, "text/plain": {}}}, "responses": {}}),
@@ -207,7 +215,10 @@ mod tests {
             "/x",
             json!({"requestBody": {"content": {"application/json": {"encoding": {"a": {}}}}}, "responses": {}}),
         );
-        assert_eq!(e.pointer, "/paths/~1x/get/requestBody/content/application~1json/encoding");
+        assert_eq!(
+            e.pointer,
+            "/paths/~1x/get/requestBody/content/application~1json/encoding"
+        );
     }
 
     #[test]

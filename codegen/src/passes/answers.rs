@@ -91,15 +91,26 @@ pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), S
         if !arm.replaced {
             return Err(SpecError::at(
                 "",
-                format!("`{name}`: progenitor's output has no arm for status {}", empty.status),
+                format!(
+                    "`{name}`: progenitor's output has no arm for status {}",
+                    empty.status
+                ),
             ));
         }
     }
     Ok(())
 }
 
-fn builder_impl<'a>(file: &'a mut syn::File, name: &str) -> Result<&'a mut syn::ItemImpl, SpecError> {
-    let missing = || SpecError::at("", format!("progenitor's output has no builder for `{name}`"));
+fn builder_impl<'a>(
+    file: &'a mut syn::File,
+    name: &str,
+) -> Result<&'a mut syn::ItemImpl, SpecError> {
+    let missing = || {
+        SpecError::at(
+            "",
+            format!("progenitor's output has no builder for `{name}`"),
+        )
+    };
     let builder = builder_of(file, name).ok_or_else(missing)?;
     impl_of_mut(file, &builder).ok_or_else(missing)
 }
@@ -111,7 +122,12 @@ fn send_unmapped(imp: &syn::ItemImpl, name: &str) -> Result<syn::ImplItemFn, Spe
             syn::ImplItem::Fn(f) if f.sig.ident == "send_unmapped" => Some(f.clone()),
             _ => None,
         })
-        .ok_or_else(|| SpecError::at("", format!("the builder of `{name}` has no `send_unmapped`")))
+        .ok_or_else(|| {
+            SpecError::at(
+                "",
+                format!("the builder of `{name}` has no `send_unmapped`"),
+            )
+        })
 }
 
 /// Asks for the given media types: `….build()` → `….header(ACCEPT, …).build()`.
@@ -226,7 +242,11 @@ mod tests {
     #[test]
     fn bytes_json_exists_and_empty_answers() {
         let cx = Context {
-            operations: vec![op("export", "get"), op("check", "head"), op("put_compose", "put")],
+            operations: vec![
+                op("export", "get"),
+                op("check", "head"),
+                op("put_compose", "put"),
+            ],
             byte_answers: vec![ByteAnswer {
                 operation_id: "export_api".into(),
                 media_types: vec!["application/zip".into(), "application/pdf".into()],

@@ -120,7 +120,8 @@ pub(crate) fn finish_form_operations(file: &mut syn::File, cx: &Context) -> Resu
             return Err(missing("`.json(&body)` in `send`"));
         }
         for setter in setters {
-            imp.items.push(syn::parse2(setter).map_err(|e| missing(&format!("setter ({e})")))?);
+            imp.items
+                .push(syn::parse2(setter).map_err(|e| missing(&format!("setter ({e})")))?);
         }
     }
     file.items.extend(impls);
@@ -263,9 +264,18 @@ mod tests {
                 operation_id: "upload_api".into(),
                 pointer: "/paths/~1upload/put".into(),
                 fields: vec![
-                    FormField { name: "avatar".into(), file: true },
-                    FormField { name: "caption".into(), file: false },
-                    FormField { name: "x-size".into(), file: false },
+                    FormField {
+                        name: "avatar".into(),
+                        file: true,
+                    },
+                    FormField {
+                        name: "caption".into(),
+                        file: false,
+                    },
+                    FormField {
+                        name: "x-size".into(),
+                        file: false,
+                    },
                 ],
             }],
             ..Context::default()
@@ -298,7 +308,10 @@ mod tests {
     fn a_field_progenitor_did_not_generate_is_an_error_with_the_pointer() {
         let mut file = generated();
         let mut cx = context();
-        cx.forms[0].fields.push(FormField { name: "gone".into(), file: false });
+        cx.forms[0].fields.push(FormField {
+            name: "gone".into(),
+            file: false,
+        });
         let err = finish_form_operations(&mut file, &cx).unwrap_err();
         assert_eq!(err.pointer, "/paths/~1upload/put");
         assert!(err.message.contains("`gone`"), "{err}");
