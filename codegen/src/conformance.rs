@@ -13,6 +13,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
+use crate::passes::{builder_name, struct_fields};
 use crate::SpecError;
 
 /// One setter of a builder: the argument name and the type the setter takes.
@@ -262,27 +263,9 @@ fn not_json(file: &syn::File, builders: &[syn::Item]) -> Vec<String> {
     skipped
 }
 
-/// `X` for a method `fn name(&self) -> builder::X<'_>`.
-fn builder_name(sig: &syn::Signature) -> Option<syn::Ident> {
-    let syn::ReturnType::Type(_, ty) = &sig.output else {
-        return None;
-    };
-    let syn::Type::Path(path) = &**ty else {
-        return None;
-    };
-    let segments: Vec<_> = path.path.segments.iter().collect();
-    match segments.as_slice() {
-        [module, builder] if module.ident == "builder" => Some(builder.ident.clone()),
-        _ => None,
-    }
-}
-
 /// The setters of the builder struct `name`: every field but `client`.
 fn setters(builders: &[syn::Item], name: &syn::Ident) -> Option<Vec<Setter>> {
-    let fields = builders.iter().find_map(|item| match item {
-        syn::Item::Struct(s) if s.ident == *name => Some(&s.fields),
-        _ => None,
-    })?;
+    let fields = struct_fields(builders, name)?;
     Some(
         fields
             .iter()

@@ -81,12 +81,7 @@ pub fn byte_answers(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError>
             }
         }
         cx.byte_answers.push(ByteAnswer {
-            operation_id: op
-                .op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            operation_id: op.operation_id(),
             media_types,
             json,
         });
@@ -108,12 +103,7 @@ enum Kind {
 /// the second, before progenitor would assert.
 pub fn one_success_type(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
     operations(spec, &mut |op| {
-        let operation_id = op
-            .op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let operation_id = op.operation_id();
         let Some(responses) = op.op.get_mut("responses").and_then(Value::as_object_mut) else {
             return Ok(());
         };

@@ -62,12 +62,7 @@ pub fn form_bodies(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> 
         else {
             return Ok(());
         };
-        let operation_id = op
-            .op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let operation_id = op.operation_id();
         for media in [MULTIPART, URLENCODED] {
             if let Some(media_type) = content.get(media) {
                 let at = join(&join(&join(&op.pointer, "requestBody"), "content"), media);

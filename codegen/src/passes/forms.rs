@@ -8,7 +8,7 @@
 use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 
-use super::{builder_of, generic_of, impl_of_mut, module};
+use super::{builder_of, generic_of, impl_of_mut, module, struct_fields};
 use crate::normalize::Context;
 use crate::SpecError;
 
@@ -32,7 +32,7 @@ pub(crate) fn finish_form_operations(file: &mut syn::File, cx: &Context) -> Resu
         };
         let builder = builder_of(file, name).ok_or_else(|| missing("builder"))?;
         let body_type = body_type(file, &builder).ok_or_else(|| missing("builder body"))?;
-        let body_fields = struct_fields(file, &body_type).ok_or_else(|| missing("body type"))?;
+        let body_fields = body_fields(file, &body_type).ok_or_else(|| missing("body type"))?;
         let mut parts = Vec::new();
         let mut setters = Vec::new();
         for field in &form.fields {
@@ -149,11 +149,7 @@ impl VisitMut for SendAsForm {
 
 /// `X` of a builder's `body: Result<types::builder::X, String>`.
 fn body_type(file: &syn::File, builder: &syn::Ident) -> Option<syn::Ident> {
-    let builders = module(&file.items, "builder")?;
-    let fields = builders.iter().find_map(|item| match item {
-        syn::Item::Struct(s) if s.ident == *builder => Some(&s.fields),
-        _ => None,
-    })?;
+    let fields = struct_fields(module(&file.items, "builder")?, builder)?;
     let body = fields
         .iter()
         .find(|f| f.ident.as_ref().is_some_and(|i| i == "body"))?;
@@ -171,15 +167,11 @@ fn body_type(file: &syn::File, builder: &syn::Ident) -> Option<syn::Ident> {
 }
 
 /// The fields of `types::name`: ident, type, doc attributes, wire name.
-fn struct_fields(
+fn body_fields(
     file: &syn::File,
     name: &syn::Ident,
 ) -> Option<Vec<(String, syn::Type, Vec<syn::Attribute>, String)>> {
-    let types = module(&file.items, "types")?;
-    let fields = types.iter().find_map(|item| match item {
-        syn::Item::Struct(s) if s.ident == *name => Some(&s.fields),
-        _ => None,
-    })?;
+    let fields = struct_fields(module(&file.items, "types")?, name)?;
     Some(
         fields
             .iter()

@@ -124,21 +124,35 @@ fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
             return None;
         }
         imp.items.iter().find_map(|i| match i {
-            syn::ImplItem::Fn(f) if f.sig.ident == name => {
-                let syn::ReturnType::Type(_, ty) = &f.sig.output else {
-                    return None;
-                };
-                let syn::Type::Path(path) = &**ty else {
-                    return None;
-                };
-                let segments: Vec<_> = path.path.segments.iter().collect();
-                match segments.as_slice() {
-                    [module, builder] if module.ident == "builder" => Some(builder.ident.clone()),
-                    _ => None,
-                }
-            }
+            syn::ImplItem::Fn(f) if f.sig.ident == name => builder_name(&f.sig),
             _ => None,
         })
+    })
+}
+
+/// `X` for a method `fn name(&self) -> builder::X<'_>`.
+pub(crate) fn builder_name(sig: &syn::Signature) -> Option<syn::Ident> {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let segments: Vec<_> = path.path.segments.iter().collect();
+    match segments.as_slice() {
+        [module, builder] if module.ident == "builder" => Some(builder.ident.clone()),
+        _ => None,
+    }
+}
+
+/// The fields of the struct `name` among `items`.
+pub(crate) fn struct_fields<'a>(
+    items: &'a [syn::Item],
+    name: &syn::Ident,
+) -> Option<&'a syn::Fields> {
+    items.iter().find_map(|item| match item {
+        syn::Item::Struct(s) if s.ident == *name => Some(&s.fields),
+        _ => None,
     })
 }
 
