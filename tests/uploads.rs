@@ -212,9 +212,9 @@ async fn a_url_encoded_form_carries_every_field_type_as_text() {
         grant_type: GrantType::RefreshToken,
         extra: serde_json::Map::from_iter([("x-new".to_string(), serde_json::json!("ü"))]),
     };
-    phala_cloud::reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/token", server.url))
-        .form_urlencoded(&form)
+    let request =
+        phala_cloud::reqwest::Client::new().post(format!("{}/api/v1/auth/token", server.url));
+    RequestBuilderExt::<()>::form_urlencoded(request, &form)
         .unwrap()
         .send()
         .await
