@@ -173,7 +173,7 @@ impl VisitMut for EmptyAsNull {
     fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
         let pattern = arm.pat.to_token_stream().to_string();
         if pattern == format!("{}u16", self.status) {
-            arm.body = Box::new(syn::parse_quote!({
+            *arm.body = syn::parse_quote!({
                 let status = response.status();
                 let headers = response.headers().clone();
                 let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
@@ -182,7 +182,7 @@ impl VisitMut for EmptyAsNull {
                     Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
                     Err(e) => Err(Error::InvalidResponsePayload(body, e)),
                 }
-            }));
+            });
             self.replaced = true;
             return;
         }

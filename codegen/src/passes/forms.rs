@@ -38,8 +38,8 @@ pub(crate) fn finish_form_operations(file: &mut syn::File, cx: &Context) -> Resu
         for field in &form.fields {
             let Some((ident, ty, mut docs)) = body_fields
                 .iter()
-                .find(|(ident, _, _, wire)| *wire == field.name || *ident == field.name)
-                .map(|(ident, ty, docs, _)| (format_ident!("{ident}"), ty.clone(), docs.clone()))
+                .find(|f| f.wire == field.name || f.ident == field.name)
+                .map(|f| (format_ident!("{}", f.ident), f.ty.clone(), f.docs.clone()))
             else {
                 return Err(missing(&format!("body field `{}`", field.name)));
             };
@@ -166,11 +166,17 @@ fn body_type(file: &syn::File, builder: &syn::Ident) -> Option<syn::Ident> {
     path.path.segments.last().map(|s| s.ident.clone())
 }
 
-/// The fields of `types::name`: ident, type, doc attributes, wire name.
-fn body_fields(
-    file: &syn::File,
-    name: &syn::Ident,
-) -> Option<Vec<(String, syn::Type, Vec<syn::Attribute>, String)>> {
+/// A field of a body type.
+struct BodyField {
+    ident: String,
+    ty: syn::Type,
+    docs: Vec<syn::Attribute>,
+    /// Its name on the wire.
+    wire: String,
+}
+
+/// The fields of `types::name`.
+fn body_fields(file: &syn::File, name: &syn::Ident) -> Option<Vec<BodyField>> {
     let fields = struct_fields(module(&file.items, "types")?, name)?;
     Some(
         fields
@@ -185,7 +191,12 @@ fn body_fields(
                     .cloned()
                     .collect();
                 let wire = serde_rename(&f.attrs).unwrap_or_else(|| ident.clone());
-                Some((ident, f.ty.clone(), docs, wire))
+                Some(BodyField {
+                    ident,
+                    ty: f.ty.clone(),
+                    docs,
+                    wire,
+                })
             })
             .collect(),
     )
