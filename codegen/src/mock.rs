@@ -64,6 +64,8 @@ struct MockShape {
     requests: HashMap<String, String>,
     /// The `impl` block being visited: `ListKmsWhen`, `MockServerExt`, …
     self_ty: String,
+    /// The `multipart/form-data` operations, by name.
+    forms: Vec<String>,
 }
 
 impl MockShape {
@@ -77,9 +79,22 @@ impl MockShape {
                 (op.name.clone(), request)
             })
             .collect();
+        let context = &normalized.context;
+        let forms = context
+            .forms
+            .iter()
+            .filter_map(|form| {
+                let op = context
+                    .operations
+                    .iter()
+                    .find(|o| o.operation_id == form.operation_id)?;
+                Some(op.name.clone())
+            })
+            .collect();
         MockShape {
             requests,
             self_ty: String::new(),
+            forms,
         }
     }
 
@@ -113,6 +128,16 @@ impl VisitMut for MockShape {
 
     fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
         self.self_ty = item.self_ty.to_token_stream().to_string();
+        // A multipart body is no JSON: progenitor's JSON body matcher would
+        // never match it, so a form operation's `When` has none.
+        let form = self
+            .self_ty
+            .strip_suffix("When")
+            .is_some_and(|pascal| self.forms.contains(&snake_case(pascal)));
+        if form {
+            item.items
+                .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "body"));
+        }
         syn::visit_mut::visit_item_impl_mut(self, item);
     }
 
@@ -323,6 +348,7 @@ mod tests {
         let mut shape = MockShape {
             requests: HashMap::from([("list_apps".to_string(), "GET /api/v1/apps".to_string())]),
             self_ty: String::new(),
+            forms: Vec::new(),
         };
         shape.visit_file_mut(file);
         prettyplease::unparse(file)
@@ -447,6 +473,12 @@ mod tests {
         assert!(
             code.contains("pub fn ok(self, content_type: &str, value: impl AsRef<[u8]>) -> Self"),
             "the raw quote's answer takes bytes"
+        );
+        let when = code.find("impl VerifyAttestationWhen {").unwrap();
+        let end = when + code[when..].find("\n    }\n").unwrap();
+        assert!(
+            !code[when..end].contains("pub fn body("),
+            "a form has no JSON body matcher"
         );
     }
 
