@@ -7,8 +7,9 @@
 //! parts are a few kilobytes of YAML, script or quote.
 //!
 //! The generator (`codegen`'s multipart pass) gives each form body type an
-//! implementation of [`FormFields`], listing its fields in the spec's order,
-//! and sends it with [`attach`] in place of a JSON body.
+//! implementation of the crate's `FormFields`, listing its fields in the
+//! spec's order, and sends it in place of a JSON body. A file field takes a
+//! [`File`].
 
 use std::borrow::Cow;
 
