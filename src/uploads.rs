@@ -19,7 +19,7 @@
 //!     .content(yaml)
 //!     .send()
 //!     .await?;
-//! println!("{}", accepted["correlation_id"]);
+//! println!("follow it as {:?}", accepted.correlation_id);
 //! client
 //!     .update_pre_launch_script()
 //!     .cvm_id("cvm_ykL5lbAn")

@@ -31,7 +31,7 @@ async fn a_docker_compose_file_is_one_file_field() {
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 202);
-    assert_eq!(answer["correlation_id"], "c");
+    assert_eq!(answer.correlation_id.as_deref(), Some("c"));
 
     let requests = server.requests();
     let request = &requests[0];

@@ -11,11 +11,12 @@
 //! other value replaced) or removes them (`remove: true`). Two checks keep a
 //! spec change from silently disabling a fix:
 //! - an action whose target matches nothing is an error naming the action's
-//!   index and target — unless what it is about is gone from the spec
-//!   altogether (the operation `$.paths['…'].<method>` or the schema
-//!   `$.components.schemas['…']` its target starts with), or it selects by
-//!   a filter that nothing passes: then the spec no longer needs it, and it
-//!   is reported as [`Unnecessary`] ([`Why::TargetGone`]);
+//!   index and target — unless the operation it is about
+//!   (`$.paths['…'].<method>`, what its target starts with) is gone from the
+//!   spec altogether, or it selects by a filter that nothing passes: then the
+//!   spec no longer needs it, and it is reported as [`Unnecessary`]
+//!   ([`Why::TargetGone`]). A named schema that is gone is still an error:
+//!   it is more likely renamed than dropped, and the fix must follow it;
 //! - an update whose every match already holds what it supplies (the spec
 //!   now says it itself) is reported as [`Unnecessary`], for `update-spec`
 //!   to list. A type keyword (`$ref`, `type`, `format`, `enum`) or a text
@@ -91,8 +92,8 @@ pub enum Why {
     /// The spec already has everything the update supplies, at every node
     /// it selects.
     SaysTheSame,
-    /// The operation or schema it is about is not in the spec, or its
-    /// filter selects nothing.
+    /// The operation it is about is not in the spec, or its filter selects
+    /// nothing.
     TargetGone,
 }
 
@@ -277,9 +278,9 @@ impl Action {
     }
 
     /// Whether what the action is about is gone: it selects by a filter, or
-    /// its target starts with an operation or a named schema the spec does
-    /// not have. An action whose operation or schema is there but whose
-    /// node is not fails instead: the spec changed where the fix applies.
+    /// its target starts with an operation the spec does not have. An
+    /// action whose operation is there but whose node is not fails instead:
+    /// the spec changed where the fix applies.
     fn subject_gone(&self, spec: &Value) -> bool {
         if self.target.contains("[?") {
             return true;
@@ -301,28 +302,15 @@ impl Action {
 }
 
 /// An error in the overlay document itself, at `pointer` into it.
-/// The operation (`$.paths['/x'].get`) or named schema
-/// (`$.components.schemas['X']`) a target starts with.
+/// The operation a target starts with (`$.paths['/x'].get`).
 fn subject(target: &str) -> Option<String> {
-    let quoted = |rest: &str| rest.find("']").map(|end| end + 2);
-    if let Some(rest) = target.strip_prefix("$.paths['") {
-        let path_end = "$.paths['".len() + quoted(rest)?;
-        let method = target[path_end..].strip_prefix('.')?;
-        let method_len = method
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(method.len());
-        return Some(target[..path_end + 1 + method_len].to_string());
-    }
-    let rest = target.strip_prefix("$.components.schemas")?;
-    if let Some(quoted_name) = rest.strip_prefix("['") {
-        let end = "$.components.schemas['".len() + quoted(quoted_name)?;
-        return Some(target[..end].to_string());
-    }
-    let name = rest.strip_prefix('.')?;
-    let len = name
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(name.len());
-    (len > 0).then(|| target[.."$.components.schemas.".len() + len].to_string())
+    let rest = target.strip_prefix("$.paths['")?;
+    let path_end = "$.paths['".len() + rest.find("']")? + 2;
+    let method = target[path_end..].strip_prefix('.')?;
+    let method_len = method
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(method.len());
+    Some(target[..path_end + 1 + method_len].to_string())
 }
 
 fn refuse(pointer: &str, what: impl std::fmt::Display) -> SpecError {
@@ -468,29 +456,27 @@ mod tests {
     }
 
     #[test]
-    fn an_action_about_an_operation_or_schema_that_is_gone_is_reported() {
+    fn an_action_about_an_operation_that_is_gone_is_reported() {
         let mut doc = spec();
         let unnecessary = overlay(json!([
             {"target": "$.paths['/gone'].get.responses['200']", "update": {"description": "s"}},
             {"target": "$.paths['/a'].post", "update": {"summary": "s"}},
-            {"target": "$.components.schemas['Gone'].properties.x", "update": {"title": "x"}},
-            {"target": "$.components.schemas.Gone", "update": {"title": "x"}},
             {"target": "$.components.schemas[?@.properties.nothing]", "update": {"title": "x"}}
         ]))
         .apply(&mut doc)
         .unwrap();
-        assert_eq!(unnecessary.len(), 5, "{unnecessary:?}");
+        assert_eq!(unnecessary.len(), 3, "{unnecessary:?}");
         assert!(unnecessary.iter().all(|u| u.why == Why::TargetGone));
         assert_eq!(doc, spec(), "nothing applied");
         assert_eq!(
             subject("$.paths['/a/{x}'].get.responses"),
             Some("$.paths['/a/{x}'].get".into())
         );
-        assert_eq!(
-            subject("$.components.schemas.S.required"),
-            Some("$.components.schemas.S".into())
-        );
-        assert_eq!(subject("$.info"), None);
+        assert_eq!(subject("$.components.schemas.S.required"), None);
+        // A schema that is gone is more likely renamed: the fix must follow.
+        let renamed = json!([{"target": "$.components.schemas['Gone'].properties.x", "update": {"title": "x"}}]);
+        let err = overlay(renamed).apply(&mut spec()).unwrap_err();
+        assert!(err.message.contains("matches nothing"), "{err}");
     }
 
     #[test]

@@ -247,6 +247,11 @@ pub const FIXTURES: &[Fixture] = &[
     ),
     // The Python SDK answers /envs and /pre-launch-script with the same
     // body; so do the other updates that answer 202 (`CvmUpdateResponse`).
+    Fixture {
+        file: "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json",
+        target: Target::WireTested("update_docker_compose"),
+        expect: Expect::Decodes,
+    },
     answer(
         "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json",
         "update_cvm_envs",

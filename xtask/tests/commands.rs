@@ -203,7 +203,7 @@ fn checking_the_2026_03_25_revision_against_the_current_one_reports_and_exits_1(
         "{out}"
     );
     assert!(
-        out.contains("actions the new spec makes unnecessary (the operation or schema they are about is gone; remove them)"),
+        out.contains("actions the new spec makes unnecessary (the operation they are about is gone, or their filter selects nothing; remove them)"),
         "{out}"
     );
     assert!(

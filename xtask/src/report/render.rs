@@ -55,7 +55,7 @@ pub fn unnecessary_overlay_actions(unnecessary: &[Unnecessary], markdown: bool) 
         (Why::SaysTheSame, "it says the same; remove them"),
         (
             Why::TargetGone,
-            "the operation or schema they are about is gone; remove them",
+            "the operation they are about is gone, or their filter selects nothing; remove them",
         ),
     ] {
         let actions: Vec<_> = unnecessary.iter().filter(|a| a.why == why).collect();
