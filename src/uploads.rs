@@ -1,6 +1,7 @@
 //! Replacing a CVM's docker compose file or pre-launch script: the two
 //! generated `multipart/form-data` uploads of a CVM
-//! ([`Client::update_docker_compose`], [`Client::update_pre_launch_script`]),
+//! ([`Client::update_docker_compose`](crate::Client::update_docker_compose),
+//! [`Client::update_pre_launch_script`](crate::Client::update_pre_launch_script)),
 //! whose phase-2 headers serve the on-chain update flow (see
 //! [`crate::onchain`]).
 //!
