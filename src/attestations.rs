@@ -1,47 +1,26 @@
-//! Attestation quotes: verifying one (a `multipart/form-data` upload), and
-//! the raw quote file (bytes, and whether it exists).
+//! Attestation quotes: what the hand-written layer adds to the generated
+//! operations — a quote to verify given as bytes or as hex, and the raw
+//! quote file by its checksum (bytes, and whether it exists).
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::ids::QuoteChecksum;
-use crate::multipart::{Form, Part};
-use crate::send::build;
-use crate::{Client, Error};
+use crate::{builder, Client, Error};
+
+/// The generated operation that downloads a raw quote: its answer's limit
+/// is [`ClientBuilder::max_quote_size`](crate::ClientBuilder::max_quote_size).
+pub(crate) const RAW_QUOTE_OPERATION: &str = "get_raw_attestation";
+
+/// The answer of [`Client::verify_attestation`].
+pub type AttestationVerification = crate::types::VerificationResponse;
 
 impl Client {
-    /// Verifies a TDX quote and stores it (`POST /api/v1/attestations/verify`,
-    /// a `multipart/form-data` upload): give the quote's bytes
-    /// ([`VerifyAttestation::quote`]) or its hex text
-    /// ([`VerifyAttestation::quote_hex`], with or without `0x`).
-    ///
-    /// No official SDK wraps this endpoint.
-    ///
-    /// ```no_run
-    /// # async fn run(client: phala_cloud::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// let quote = std::fs::read("quote.bin")?;
-    /// let verification = client.verify_attestation().quote(quote).send().await?;
-    /// println!("verified: {}", verification.success);
-    /// if let Some(checksum) = &verification.checksum {
-    ///     println!("stored as {checksum}");
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn verify_attestation(&self) -> VerifyAttestation {
-        VerifyAttestation {
-            client: self.clone(),
-            quote: None,
-        }
-    }
-
     /// Downloads a stored quote's raw bytes
-    /// (`GET /api/v1/attestations/raw/{checksum}`, `application/octet-stream`).
-    /// The headers of the answer (`content-disposition`, …) come with it.
+    /// (`GET /api/v1/attestations/raw/{checksum}`, `application/octet-stream`,
+    /// the generated [`Client::get_raw_attestation`]), at most
+    /// [`max_quote_size`](crate::ClientBuilder::max_quote_size) bytes. The
+    /// headers of the answer (`content-disposition`, …) come with it.
     ///
     /// ```no_run
     /// # async fn run(client: phala_cloud::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -59,19 +38,13 @@ impl Client {
         V: TryInto<QuoteChecksum>,
         V::Error: std::fmt::Display,
     {
-        let request = self.raw_attestation_request(Method::GET, checksum)?;
-        let limit = self.inner.quote_limit();
-        let response = self
-            .send_checked(request, "download_raw_attestation", limit)
-            .await?;
-        let (status, headers) = (response.status(), response.headers().clone());
-        let body = response.bytes().await.map_err(Error::from_reqwest)?;
-        Ok(ResponseValue::new(body, status, headers))
+        self.get_raw_attestation().checksum(checksum).send().await
     }
 
     /// Whether a raw quote is stored
-    /// (`HEAD /api/v1/attestations/raw/{checksum}`): `false` on a 404, an
-    /// [`Error`] on any other failure.
+    /// (`HEAD /api/v1/attestations/raw/{checksum}`, the generated
+    /// [`Client::check_raw_attestation`]): `false` on a 404, an [`Error`] on
+    /// any other failure.
     ///
     /// ```no_run
     /// # async fn run(client: phala_cloud::Client) -> Result<(), phala_cloud::Error> {
@@ -87,105 +60,51 @@ impl Client {
         V: TryInto<QuoteChecksum>,
         V::Error: std::fmt::Display,
     {
-        let request = self.raw_attestation_request(Method::HEAD, checksum)?;
-        let limit = self.inner.response_limit();
-        match self
-            .send_checked(request, "raw_attestation_exists", limit)
+        self.check_raw_attestation()
+            .checksum(checksum)
+            .exists()
             .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn raw_attestation_request<V>(
-        &self,
-        method: Method,
-        checksum: V,
-    ) -> Result<reqwest::Request, Error>
-    where
-        V: TryInto<QuoteChecksum>,
-        V::Error: std::fmt::Display,
-    {
-        let checksum: QuoteChecksum =
-            crate::ids::param("checksum", checksum).map_err(Error::InvalidRequest)?;
-        let path = format!(
-            "/api/v1/attestations/raw/{}",
-            progenitor_client::encode_path(checksum.as_str())
-        );
-        build(
-            self.http_request(method, &path)
-                .header(ACCEPT, "application/octet-stream"),
-        )
     }
 }
 
-/// The quote to verify.
+/// A quote in hex, with or without `0x`, as [`builder::VerifyAttestation::hex`]
+/// takes it: checked, and sent without `0x`.
 #[derive(Debug, Clone)]
-enum Quote {
-    Bytes(Bytes),
-    Hex(String),
+struct QuoteHex<'a>(&'a str);
+
+impl TryFrom<QuoteHex<'_>> for String {
+    type Error = String;
+
+    fn try_from(hex: QuoteHex<'_>) -> Result<Self, Self::Error> {
+        normalize_hex(hex.0)
+    }
 }
 
-/// A quote verification request; see [`Client::verify_attestation`].
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct VerifyAttestation {
-    client: Client,
-    quote: Option<Result<Quote, String>>,
-}
-
-crate::options::with_options!(VerifyAttestation);
-
-impl VerifyAttestation {
+impl builder::VerifyAttestation {
     /// The quote's bytes, sent as the `file` field (`quote.bin`,
-    /// `application/octet-stream`).
-    pub fn quote(mut self, quote: impl Into<Bytes>) -> Self {
-        self.quote = Some(Ok(Quote::Bytes(quote.into())));
-        self
+    /// `application/octet-stream`). An empty quote fails at `send()`,
+    /// before anything is sent (as any empty file does).
+    ///
+    /// ```no_run
+    /// # async fn run(client: phala_cloud::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let quote = std::fs::read("quote.bin")?;
+    /// let verification = client.verify_attestation().quote(quote).send().await?;
+    /// println!("verified: {}", verification.success);
+    /// if let Some(checksum) = &verification.checksum {
+    ///     println!("stored as {checksum}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn quote(self, quote: impl Into<Bytes>) -> Self {
+        self.file(quote, "quote.bin", "application/octet-stream")
     }
 
     /// The quote as hex text, with or without `0x`, sent as the `hex` field
     /// (without `0x`). Text that is not hex fails at `send()`, before
     /// anything is sent.
-    pub fn quote_hex(mut self, hex: impl AsRef<str>) -> Self {
-        self.quote = Some(normalize_hex(hex.as_ref()).map(Quote::Hex));
-        self
-    }
-
-    /// Sends the quote and decodes the verification.
-    pub async fn send(self) -> Result<ResponseValue<AttestationVerification>, Error> {
-        let part = match self.quote {
-            None => {
-                return Err(Error::InvalidRequest(
-                    "no quote: set quote or quote_hex".into(),
-                ))
-            }
-            Some(Err(message)) => return Err(Error::InvalidRequest(message)),
-            Some(Ok(Quote::Bytes(bytes))) if bytes.is_empty() => {
-                return Err(Error::InvalidRequest("the quote is empty".into()))
-            }
-            Some(Ok(Quote::Bytes(bytes))) => Part {
-                name: "file",
-                file: Some(("quote.bin", "application/octet-stream")),
-                body: bytes,
-            },
-            Some(Ok(Quote::Hex(hex))) => Part {
-                name: "hex",
-                file: None,
-                body: Bytes::from(hex),
-            },
-        };
-        let form = Form::new(&[part]);
-        let request = build(
-            self.client
-                .http_request(Method::POST, "/api/v1/attestations/verify")
-                .header(ACCEPT, "application/json")
-                .header(CONTENT_TYPE, form.content_type)
-                .body(form.body),
-        )?;
-        self.client.send_json(request, "verify_attestation").await
+    pub fn quote_hex(self, hex: impl AsRef<str>) -> Self {
+        self.hex(QuoteHex(hex.as_ref()))
     }
 }
 
@@ -212,51 +131,6 @@ fn normalize_hex(hex: &str) -> Result<String, String> {
         ));
     }
     Ok(digits.to_string())
-}
-
-/// The answer of [`Client::verify_attestation`] (the spec's
-/// `VerificationResponse`).
-///
-/// Only `success` is required: the API's documentation shows answers without
-/// `id` and `proof_of_cloud`, which the spec marks required. The parsed quote,
-/// its collateral and the node provider are kept as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttestationVerification {
-    /// Whether the quote verified.
-    pub success: bool,
-    /// The quote's checksum identifier.
-    #[serde(default)]
-    pub id: Option<String>,
-    /// Whether the quote comes from a Phala Cloud TEE.
-    #[serde(default)]
-    pub proof_of_cloud: Option<bool>,
-    /// The parsed quote (`header`, `body`, `cert_data`, `verified`).
-    #[serde(default)]
-    pub quote: Option<Value>,
-    /// SHA-256 of the quote bytes, the key of the other attestation
-    /// operations.
-    #[serde(default)]
-    pub checksum: Option<String>,
-    /// Whether the raw quote can be downloaded
-    /// ([`Client::download_raw_attestation`]).
-    #[serde(default)]
-    pub can_download: Option<bool>,
-    /// When the quote was uploaded (ISO 8601).
-    #[serde(default)]
-    pub uploaded_at: Option<String>,
-    /// When the verification was computed (ISO 8601).
-    #[serde(default)]
-    pub verified_at: Option<String>,
-    /// The TCB collateral.
-    #[serde(default)]
-    pub quote_collateral: Option<Value>,
-    /// The node provider.
-    #[serde(default)]
-    pub node_provider: Option<Value>,
-    /// Fields this version of the client does not know.
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
 }
 
 #[cfg(test)]

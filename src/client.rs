@@ -98,8 +98,18 @@ impl ClientState {
         }
     }
 
+    /// The limit on the success answer of the generated operation
+    /// `operation`: the raw quote has its own.
+    pub(crate) fn answer_limit(&self, operation: &str) -> BodyLimit {
+        if operation == crate::attestations::RAW_QUOTE_OPERATION {
+            self.quote_limit()
+        } else {
+            self.response_limit()
+        }
+    }
+
     /// The limit on a raw quote's body.
-    pub(crate) fn quote_limit(&self) -> BodyLimit {
+    fn quote_limit(&self) -> BodyLimit {
         BodyLimit::Bytes {
             limit: self.max_quote_size,
             what: "the raw quote",

@@ -849,12 +849,19 @@ pub(crate) async fn carry(error: Error) -> reqwest::Error {
 pub(crate) async fn from_generated<T: DeserializeOwned>(
     result: Result<ResponseValue<T>, progenitor_client::Error<ByteStream>>,
 ) -> Result<ResponseValue<T>, Error> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(err) => Err(generated_error::<T>(err).await),
+    }
+}
+
+/// A generated operation's failure as an [`Error`]; an answer that does not
+/// decode is located in `T`.
+pub(crate) async fn generated_error<T: DeserializeOwned>(
+    err: progenitor_client::Error<ByteStream>,
+) -> Error {
     use progenitor_client::Error as E;
-    let err = match result {
-        Ok(value) => return Ok(value),
-        Err(err) => err,
-    };
-    Err(match err {
+    match err {
         E::ErrorResponse(response) => {
             let (status, headers) = (response.status(), response.headers().clone());
             let body = response.into_inner().into_inner();
@@ -868,7 +875,7 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
             Error::from_reqwest(e)
         }
         E::InvalidRequest(message) | E::Custom(message) => Error::InvalidRequest(message),
-    })
+    }
 }
 
 /// A hand-written operation's answer: a success answer as it came, an error

@@ -77,7 +77,7 @@ pub mod local_attestation;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod mr_config;
-mod multipart;
+pub mod multipart;
 pub mod onchain;
 mod options;
 pub mod paginate;

@@ -59,8 +59,9 @@ use serde_json::{Map, Value};
 #[cfg(feature = "onchain-eth-calldata")]
 pub mod eth;
 
-use crate::builder::{CommitCvmUpdate, PatchCvm, UpdateCvmEnvs};
-use crate::uploads::UpdateCvmFile;
+use crate::builder::{
+    CommitCvmUpdate, PatchCvm, UpdateCvmEnvs, UpdateDockerCompose, UpdatePreLaunchScript,
+};
 use crate::Error;
 
 /// The transaction hash that tells `commit-update` the compose hash is
@@ -384,7 +385,8 @@ mod sealed {
     impl Sealed for crate::builder::PatchCvm {}
     impl Sealed for crate::builder::UpdateCvmEnvs {}
     impl Sealed for crate::builder::CommitCvmUpdate {}
-    impl Sealed for crate::uploads::UpdateCvmFile {}
+    impl Sealed for crate::builder::UpdateDockerCompose {}
+    impl Sealed for crate::builder::UpdatePreLaunchScript {}
 }
 
 /// Phase 1: send an update that may need on-chain approval.
@@ -433,7 +435,12 @@ macro_rules! propose_by_sending {
     )+};
 }
 
-propose_by_sending!(PatchCvm, UpdateCvmEnvs, UpdateCvmFile);
+propose_by_sending!(
+    PatchCvm,
+    UpdateCvmEnvs,
+    UpdateDockerCompose,
+    UpdatePreLaunchScript
+);
 
 /// `confirm()` for the builders that take phase 2 as the `X-Compose-Hash`
 /// and `X-Transaction-Hash` headers: the same request again, with both.
@@ -456,7 +463,11 @@ macro_rules! confirm_with_headers {
     )+};
 }
 
-confirm_with_headers!(PatchCvm, UpdateCvmFile);
+confirm_with_headers!(
+    PatchCvm,
+    UpdateDockerCompose,
+    UpdatePreLaunchScript
+);
 
 impl PatchCvm {
     /// Sends `X-Prepare-Only: true`: phase 1 of a multisig update. The 465

@@ -157,7 +157,9 @@ impl RawRequest {
     /// answer that does not decode is [`Error::Decode`], saying where.
     pub async fn send<T: DeserializeOwned>(self) -> Result<ResponseValue<T>, Error> {
         let (client, request) = self.build()?;
-        client.send_json(request, OPERATION).await
+        let limit = client.inner.response_limit();
+        let response = client.send_checked(request, OPERATION, limit).await?;
+        crate::error::from_generated(ResponseValue::from_response(response).await).await
     }
 
     /// Sends the request and gives the answer's status, headers and body

@@ -51,7 +51,7 @@ impl ClientHooks<ClientState> for Client {
     /// spent budget) comes back as the `reqwest::Error` that carries it;
     /// `crate::error::from_generated` takes it out.
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let limit = self.inner.response_limit();
+        let limit = self.inner.answer_limit(info.operation_id);
         match self.execute(request, info.operation_id, limit).await {
             Ok(response) => Ok(response),
             Err(Failure::Reqwest(error)) => Err(error),

@@ -73,6 +73,24 @@ async fn a_hex_quote_goes_as_the_hex_field_without_0x() {
 }
 
 #[tokio::test]
+async fn both_fields_go_in_the_specs_order_whatever_the_setters_order() {
+    let server = ScriptedServer::start(vec![json(200, &fixture(VERIFIED))]).await;
+    client(&server.url, RetryPolicy::none())
+        .verify_attestation()
+        .quote_hex("0xabcd")
+        .quote(b"\x04\x00".to_vec())
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    let parts = parse_multipart(request.header("content-type").unwrap(), &request.body);
+    let names: Vec<_> = parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["file", "hex"]);
+    assert_eq!(parts[0].filename.as_deref(), Some("quote.bin"));
+    assert_eq!(parts[1].body, b"abcd");
+}
+
+#[tokio::test]
 async fn a_bad_quote_is_refused_before_sending() {
     let server = ScriptedServer::start(vec![]).await;
     let client = client(&server.url, RetryPolicy::none());
@@ -84,12 +102,7 @@ async fn a_bad_quote_is_refused_before_sending() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid request: the quote's hex has 'n' at offset 0, which is not a hex digit"
-    );
-    let err = client.verify_attestation().send().await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "invalid request: no quote: set quote or quote_hex"
+        "invalid request: hex: the quote's hex has 'n' at offset 0, which is not a hex digit"
     );
     let err = client
         .verify_attestation()
@@ -97,7 +110,7 @@ async fn a_bad_quote_is_refused_before_sending() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "invalid request: the quote is empty");
+    assert_eq!(err.to_string(), "invalid request: file: the file is empty");
     assert!(server.requests().is_empty());
 }
 
@@ -176,4 +189,74 @@ async fn a_missing_quote_download_is_not_found() {
         .unwrap_err();
     assert!(err.is_not_found());
     assert_eq!(err.message(), "Quote not found");
+}
+
+/// The raw quote's answer is offered as JSON or as bytes: `send()` asks for
+/// the bytes, `send_json()` for the JSON, each decoded as what it asked for.
+#[tokio::test]
+async fn a_multi_content_answer_is_bytes_or_json_as_asked() {
+    let server = ScriptedServer::start(vec![
+        response(
+            200,
+            &[("content-type", "application/octet-stream")],
+            "\u{4}\u{0}",
+        ),
+        json(200, r#"{"checksum": "9aa0", "size": 2}"#),
+        json(200, "not json"),
+    ])
+    .await;
+    let client = client(&server.url, RetryPolicy::none());
+    let raw = client
+        .get_raw_attestation()
+        .checksum(CHECKSUM)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["content-type"], "application/octet-stream");
+    assert_eq!(raw.into_inner(), b"\x04\x00".as_slice());
+    let answer = client
+        .get_raw_attestation()
+        .checksum(CHECKSUM)
+        .send_json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.into_inner(),
+        serde_json::json!({"checksum": "9aa0", "size": 2})
+    );
+    let err = client
+        .get_raw_attestation()
+        .checksum(CHECKSUM)
+        .send_json()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, phala_cloud::Error::Decode(_)), "{err}");
+    let accepts: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("accept").map(str::to_string))
+        .collect();
+    assert_eq!(
+        accepts,
+        [
+            Some("application/octet-stream".to_string()),
+            Some("application/json".to_string()),
+            Some("application/json".to_string())
+        ]
+    );
+    let err = client
+        .get_raw_attestation()
+        .checksum("not a checksum")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, phala_cloud::Error::InvalidRequest(_)),
+        "{err}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "an invalid checksum sends nothing"
+    );
 }

@@ -13,6 +13,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
+use crate::passes::{builder_name, struct_fields};
 use crate::SpecError;
 
 /// One setter of a builder: the argument name and the type the setter takes.
@@ -177,6 +178,7 @@ fn callables(file: &syn::File) -> Result<Vec<Callable>, SpecError> {
         })
         .map(|(_, items)| items.as_slice())
         .ok_or_else(|| SpecError::at("", "the generated client has no `builder` module"))?;
+    let not_json = not_json(file, builders);
     let mut callables = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
@@ -190,6 +192,9 @@ fn callables(file: &syn::File) -> Result<Vec<Callable>, SpecError> {
             let Some(builder) = builder_name(&f.sig) else {
                 continue;
             };
+            if not_json.contains(&builder.to_string()) {
+                continue;
+            }
             let setters = setters(builders, &builder).ok_or_else(|| {
                 SpecError::at(
                     "",
@@ -208,27 +213,59 @@ fn callables(file: &syn::File) -> Result<Vec<Callable>, SpecError> {
     Ok(callables)
 }
 
-/// `X` for a method `fn name(&self) -> builder::X<'_>`.
-fn builder_name(sig: &syn::Signature) -> Option<syn::Ident> {
-    let syn::ReturnType::Type(_, ty) = &sig.output else {
-        return None;
-    };
-    let syn::Type::Path(path) = &**ty else {
-        return None;
-    };
-    let segments: Vec<_> = path.path.segments.iter().collect();
-    match segments.as_slice() {
-        [module, builder] if module.ident == "builder" => Some(builder.ident.clone()),
-        _ => None,
+/// The builders that do not speak JSON, which the driver leaves to their
+/// own wire tests: those of a `multipart/form-data` body (the generator
+/// implements `FormFields` for their body type) and those whose `send()`
+/// answers bytes.
+fn not_json(file: &syn::File, builders: &[syn::Item]) -> Vec<String> {
+    let text = |t: &dyn quote::ToTokens| t.to_token_stream().to_string().replace(' ', "");
+    let form_bodies: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(imp)
+                if imp
+                    .trait_
+                    .as_ref()
+                    .is_some_and(|(_, t, _)| text(t) == "crate::multipart::FormFields") =>
+            {
+                Some(text(&imp.self_ty).replace("types::", "types::builder::"))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut skipped = Vec::new();
+    for item in builders {
+        match item {
+            syn::Item::Struct(s)
+                if s.fields
+                    .iter()
+                    .any(|f| form_bodies.iter().any(|b| text(&f.ty).contains(b.as_str()))) =>
+            {
+                skipped.push(s.ident.to_string());
+            }
+            syn::Item::Impl(imp) => {
+                let answers_bytes = imp.items.iter().any(|i| {
+                    matches!(i, syn::ImplItem::Fn(f)
+                        if f.sig.ident == "send" && text(&f.sig.output).contains("::bytes::Bytes"))
+                });
+                if answers_bytes {
+                    if let syn::Type::Path(p) = &*imp.self_ty {
+                        if let Some(last) = p.path.segments.last() {
+                            skipped.push(last.ident.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
+    skipped
 }
 
 /// The setters of the builder struct `name`: every field but `client`.
 fn setters(builders: &[syn::Item], name: &syn::Ident) -> Option<Vec<Setter>> {
-    let fields = builders.iter().find_map(|item| match item {
-        syn::Item::Struct(s) if s.ident == *name => Some(&s.fields),
-        _ => None,
-    })?;
+    let fields = struct_fields(builders, name)?;
     Some(
         fields
             .iter()
@@ -378,6 +415,32 @@ mod tests {
         }
         assert!(!code.contains("baseurl"), "{code}");
         assert!(!code.contains("\"client\""), "{code}");
+    }
+
+    #[test]
+    fn form_and_byte_operations_are_left_to_their_wire_tests() {
+        let client = CLIENT
+            .replace(
+                "pub fn baseurl",
+                "pub fn upload(&self) -> builder::Upload<'_> { todo!() } \
+                 pub fn download(&self) -> builder::Download<'_> { todo!() } \
+                 pub fn baseurl",
+            )
+            .replace(
+                "pub struct PutThing<'a> {",
+                "pub struct Upload<'a> { client: &'a super::Client, body: Result<types::builder::UploadBody, String> }
+                 pub struct Download<'a> { client: &'a super::Client }
+                 impl<'a> Download<'a> {
+                     pub async fn send(self) -> Result<ResponseValue<::bytes::Bytes>, crate::Error> { todo!() }
+                 }
+                 pub struct PutThing<'a> {",
+            )
+            + "impl crate::multipart::FormFields for types::UploadBody {}";
+        let code = squeeze(&driver(&client).unwrap());
+        assert!(
+            code.contains(r#"pub const CALLABLE: &[&str] = &["get_thing", "put_thing"];"#),
+            "{code}"
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
         .map_err(|panic| {
             SpecError::at(
                 "",
-                format!("progenitor panicked on the normalized spec: {panic}"),
+                format!(
+                    "progenitor panicked on the normalized spec: {panic} (a bug of the \
+                     normalizer: a rule of `check_generator_limits` should have refused \
+                     this first; please report it with the spec)"
+                ),
             )
         })?
         .map_err(|e| SpecError::at("", format!("progenitor refused the normalized spec: {e}")))?;
@@ -54,6 +58,8 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
     Shape.visit_file_mut(&mut file);
     crate::owned_builders::own_the_client(&mut file);
     ExplainConversions.visit_file_mut(&mut file);
+    passes::finish_form_operations(&mut file, &normalized.context)?;
+    passes::finish_answers(&mut file, &normalized.context)?;
     add_paging_fields(&mut file);
     shape_types(&mut file)?;
     crate::docs::document_builders(&mut file, &normalized.spec);
@@ -93,9 +99,9 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
         quote!(Operation { name: #name, method: #method, path: #path })
     });
     file.items.push(syn::parse_quote! {
-        /// The operations of the spec that the client implements by hand
-        /// (`multipart/form-data` uploads); with [`OPERATIONS`], every
-        /// operation of the spec.
+        /// The client methods written by hand on an operation of the spec,
+        /// for what the spec cannot describe (a Server-Sent Events stream);
+        /// the operation itself is in [`OPERATIONS`] too.
         pub const HAND_WRITTEN_OPERATIONS: &[Operation] = &[#(#hand_written),*];
     });
     Ok(Generated {
@@ -137,6 +143,12 @@ pub(crate) fn settings() -> GenerationSettings {
         .with_inner_type(quote!(crate::client::ClientState))
         .with_derive("PartialEq");
     with_id_types(&mut settings);
+    let file = SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        format: Some(crate::normalize::FILE_FORMAT.to_string()),
+        ..SchemaObject::default()
+    };
+    settings.with_conversion(file, "crate::multipart::File", std::iter::empty());
     settings
 }
 

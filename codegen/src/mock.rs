@@ -64,6 +64,8 @@ struct MockShape {
     requests: HashMap<String, String>,
     /// The `impl` block being visited: `ListKmsWhen`, `MockServerExt`, …
     self_ty: String,
+    /// The `multipart/form-data` operations, by name.
+    forms: Vec<String>,
 }
 
 impl MockShape {
@@ -77,9 +79,22 @@ impl MockShape {
                 (op.name.clone(), request)
             })
             .collect();
+        let context = &normalized.context;
+        let forms = context
+            .forms
+            .iter()
+            .filter_map(|form| {
+                let op = context
+                    .operations
+                    .iter()
+                    .find(|o| o.operation_id == form.operation_id)?;
+                Some(op.name.clone())
+            })
+            .collect();
         MockShape {
             requests,
             self_ty: String::new(),
+            forms,
         }
     }
 
@@ -113,6 +128,16 @@ impl VisitMut for MockShape {
 
     fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
         self.self_ty = item.self_ty.to_token_stream().to_string();
+        // A multipart body is no JSON: progenitor's JSON body matcher would
+        // never match it, so a form operation's `When` has none.
+        let form = self
+            .self_ty
+            .strip_suffix("When")
+            .is_some_and(|pascal| self.forms.contains(&snake_case(pascal)));
+        if form {
+            item.items
+                .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "body"));
+        }
         syn::visit_mut::visit_item_impl_mut(self, item);
     }
 
@@ -134,10 +159,12 @@ impl VisitMut for MockShape {
 
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         let name = f.sig.ident.to_string();
-        if self.self_ty.ends_with("Then")
-            && matches!(name.as_str(), "client_error" | "server_error")
-        {
-            type_error_body(f);
+        if self.self_ty.ends_with("Then") {
+            if matches!(name.as_str(), "client_error" | "server_error") {
+                type_error_body(f);
+            } else {
+                bytes_answer(f);
+            }
         }
         if self.self_ty.ends_with("When") {
             accept_id_text(f);
@@ -180,6 +207,36 @@ impl VisitMut for MockShape {
         if changed {
             mac.tokens = args.into_token_stream();
         }
+    }
+}
+
+/// A success answer progenitor sends as JSON although the operation answers
+/// bytes (`Raw`: the byte answers of `normalize::answers`) takes the bytes
+/// and their content type: `fn ok(self, value: ::serde_json::Value)` →
+/// `fn ok(self, content_type: &str, value: impl AsRef<[u8]>)`, sent with
+/// `.body(value)`.
+fn bytes_answer(f: &mut syn::ImplItemFn) {
+    let Some(value) = f.sig.inputs.iter_mut().find_map(|input| match input {
+        syn::FnArg::Typed(arg)
+            if arg.ty.to_token_stream().to_string() == ":: serde_json :: Value" =>
+        {
+            Some(arg)
+        }
+        _ => None,
+    }) else {
+        return;
+    };
+    *value.ty = syn::parse_quote!(impl AsRef<[u8]>);
+    let at = f.sig.inputs.len() - 1;
+    f.sig
+        .inputs
+        .insert(at, syn::parse_quote!(content_type: &str));
+    let block = f.block.to_token_stream().to_string();
+    let block = block
+        .replace("\"application/json\"", "content_type")
+        .replace("json_body (value)", "body (value)");
+    if let Ok(edited) = syn::parse_str(&block) {
+        f.block = edited;
     }
 }
 
@@ -291,6 +348,7 @@ mod tests {
         let mut shape = MockShape {
             requests: HashMap::from([("list_apps".to_string(), "GET /api/v1/apps".to_string())]),
             self_ty: String::new(),
+            forms: Vec::new(),
         };
         shape.visit_file_mut(file);
         prettyplease::unparse(file)
@@ -406,10 +464,21 @@ mod tests {
             !code.contains(".query_param("),
             "a query parameter compared by to_string"
         );
-        // Raw answers (`*/*`) take owned JSON; only the error ranges are raw.
+        // Raw answers (`*/*`) take owned JSON; only the error ranges are raw,
+        // and the byte answers, which take bytes.
         assert!(
             !code.contains("value: ::serde_json::Value"),
             "a raw answer is left"
+        );
+        assert!(
+            code.contains("pub fn ok(self, content_type: &str, value: impl AsRef<[u8]>) -> Self"),
+            "the raw quote's answer takes bytes"
+        );
+        let when = code.find("impl VerifyAttestationWhen {").unwrap();
+        let end = when + code[when..].find("\n    }\n").unwrap();
+        assert!(
+            !code[when..end].contains("pub fn body("),
+            "a form has no JSON body matcher"
         );
     }
 

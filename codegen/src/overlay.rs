@@ -11,7 +11,12 @@
 //! other value replaced) or removes them (`remove: true`). Two checks keep a
 //! spec change from silently disabling a fix:
 //! - an action whose target matches nothing is an error naming the action's
-//!   index and target;
+//!   index and target — unless the operation it is about
+//!   (`$.paths['…'].<method>`, what its target starts with) is gone from the
+//!   spec altogether, or it selects by a filter that nothing passes: then the
+//!   spec no longer needs it, and it is reported as [`Unnecessary`]
+//!   ([`Why::TargetGone`]). A named schema that is gone is still an error:
+//!   it is more likely renamed than dropped, and the fix must follow it;
 //! - an update whose every match already holds what it supplies (the spec
 //!   now says it itself) is reported as [`Unnecessary`], for `update-spec`
 //!   to list. A type keyword (`$ref`, `type`, `format`, `enum`) or a text
@@ -68,8 +73,7 @@ enum Change {
     Remove,
 }
 
-/// An update the spec no longer needs: everything it supplies, the spec
-/// already has at every node it selects.
+/// An action the spec no longer needs, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unnecessary {
     /// The action's index in `actions`.
@@ -78,6 +82,19 @@ pub struct Unnecessary {
     pub target: String,
     /// Its description.
     pub description: Option<String>,
+    /// Why the spec does not need it.
+    pub why: Why,
+}
+
+/// Why an overlay action is [`Unnecessary`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The spec already has everything the update supplies, at every node
+    /// it selects.
+    SaysTheSame,
+    /// The operation it is about is not in the spec, or its filter selects
+    /// nothing.
+    TargetGone,
 }
 
 impl Overlay {
@@ -155,10 +172,19 @@ impl Overlay {
                 .map(|l| l.to_json_pointer())
                 .collect();
             if pointers.is_empty() {
-                return Err(action.refuse(
+                if !action.subject_gone(spec) {
+                    return Err(action.refuse(
+                        index,
+                        "matches nothing in the spec: the spec changed there, so update or remove the action",
+                    ));
+                }
+                unnecessary.push(Unnecessary {
                     index,
-                    "matches nothing in the spec: the spec changed there, so update or remove the action",
-                ));
+                    target: action.target.clone(),
+                    description: action.description.clone(),
+                    why: Why::TargetGone,
+                });
+                continue;
             }
             match &action.change {
                 Change::Update(update) => {
@@ -173,6 +199,7 @@ impl Overlay {
                             index,
                             target: action.target.clone(),
                             description: action.description.clone(),
+                            why: Why::SaysTheSame,
                         });
                     }
                     for pointer in &pointers {
@@ -250,6 +277,19 @@ impl Action {
         })
     }
 
+    /// Whether what the action is about is gone: it selects by a filter, or
+    /// its target starts with an operation the spec does not have. An
+    /// action whose operation is there but whose node is not fails instead:
+    /// the spec changed where the fix applies.
+    fn subject_gone(&self, spec: &Value) -> bool {
+        if self.target.contains("[?") {
+            return true;
+        }
+        subject(&self.target)
+            .and_then(|subject| JsonPath::parse(&subject).ok())
+            .is_some_and(|subject| subject.query(spec).is_empty())
+    }
+
     fn refuse(&self, index: usize, what: impl std::fmt::Display) -> SpecError {
         SpecError::at(
             "",
@@ -262,6 +302,17 @@ impl Action {
 }
 
 /// An error in the overlay document itself, at `pointer` into it.
+/// The operation a target starts with (`$.paths['/x'].get`).
+fn subject(target: &str) -> Option<String> {
+    let rest = target.strip_prefix("$.paths['")?;
+    let path_end = "$.paths['".len() + rest.find("']")? + 2;
+    let method = target[path_end..].strip_prefix('.')?;
+    let method_len = method
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(method.len());
+    Some(target[..path_end + 1 + method_len].to_string())
+}
+
 fn refuse(pointer: &str, what: impl std::fmt::Display) -> SpecError {
     SpecError::at("", format!("{OVERLAY_FILE}#{pointer}: {what}"))
 }
@@ -393,15 +444,39 @@ mod tests {
     fn a_target_that_matches_nothing_names_the_action() {
         let err = overlay(json!([
             {"target": "$.components", "update": {}},
-            {"target": "$.paths['/gone'].get", "update": {"summary": "s"}}
+            {"target": "$.paths['/a'].get.responses['201']", "update": {"description": "s"}}
         ]))
         .apply(&mut spec())
         .unwrap_err();
         assert_eq!(
             err.message,
-            "openapi.overlay.json action 1 (target `$.paths['/gone'].get`) matches nothing in the spec: \
+            "openapi.overlay.json action 1 (target `$.paths['/a'].get.responses['201']`) matches nothing in the spec: \
              the spec changed there, so update or remove the action"
         );
+    }
+
+    #[test]
+    fn an_action_about_an_operation_that_is_gone_is_reported() {
+        let mut doc = spec();
+        let unnecessary = overlay(json!([
+            {"target": "$.paths['/gone'].get.responses['200']", "update": {"description": "s"}},
+            {"target": "$.paths['/a'].post", "update": {"summary": "s"}},
+            {"target": "$.components.schemas[?@.properties.nothing]", "update": {"title": "x"}}
+        ]))
+        .apply(&mut doc)
+        .unwrap();
+        assert_eq!(unnecessary.len(), 3, "{unnecessary:?}");
+        assert!(unnecessary.iter().all(|u| u.why == Why::TargetGone));
+        assert_eq!(doc, spec(), "nothing applied");
+        assert_eq!(
+            subject("$.paths['/a/{x}'].get.responses"),
+            Some("$.paths['/a/{x}'].get".into())
+        );
+        assert_eq!(subject("$.components.schemas.S.required"), None);
+        // A schema that is gone is more likely renamed: the fix must follow.
+        let renamed = json!([{"target": "$.components.schemas['Gone'].properties.x", "update": {"title": "x"}}]);
+        let err = overlay(renamed).apply(&mut spec()).unwrap_err();
+        assert!(err.message.contains("matches nothing"), "{err}");
     }
 
     #[test]

@@ -131,6 +131,18 @@ pub struct Operation<'a> {
     pub pointer: String,
 }
 
+impl Operation<'_> {
+    /// Its upstream `operationId` (empty if it has none; `name_operations`
+    /// refuses that).
+    pub fn operation_id(&self) -> String {
+        self.op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
 /// Calls `f` on every operation, in document order.
 pub fn operations(
     doc: &mut Value,

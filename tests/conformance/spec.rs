@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use phala_cloud_codegen::normalize::{normalize, Context, HandWritten, Normalized, RULES};
+use phala_cloud_codegen::normalize::{normalize, Context, Normalized, RULES};
 use phala_cloud_codegen::overlay::Overlay;
 use phala_cloud_codegen::SpecError;
 use serde_json::{Map, Value};
@@ -46,8 +46,6 @@ pub struct Operation<'a> {
 pub enum Coverage {
     /// A generated method, by name.
     Generated(String),
-    /// Left to the hand-written layer.
-    HandWritten(HandWritten),
     /// Neither: a spec change the client has not caught up with.
     Missing,
 }
@@ -111,12 +109,6 @@ impl Spec {
                     .find(|o| o.operation_id == operation_id)
                 {
                     Coverage::Generated(g.name.clone())
-                } else if let Some(h) = context
-                    .hand_written
-                    .iter()
-                    .find(|h| h.method == method && h.path == path)
-                {
-                    Coverage::HandWritten(*h)
                 } else {
                     Coverage::Missing
                 };
@@ -141,7 +133,6 @@ impl Operation<'_> {
     pub fn name(&self) -> String {
         match &self.coverage {
             Coverage::Generated(name) => name.clone(),
-            Coverage::HandWritten(h) => h.name.to_string(),
             Coverage::Missing => format!("{} {} ({})", self.method, self.path, self.operation_id),
         }
     }

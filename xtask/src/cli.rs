@@ -236,7 +236,7 @@ fn update_spec(
 
 fn generated(accepted: &Accepted) -> String {
     format!(
-        "the build generates {} operations from it ({} more are hand-written), {} types, {} lines, pinning X-Phala-Version {}",
+        "the build generates {} operations from it ({} hand-written method(s) beside them), {} types, {} lines, pinning X-Phala-Version {}",
         accepted.operations, accepted.hand_written, accepted.types, accepted.lines, accepted.api_version
     )
 }

@@ -56,7 +56,7 @@ pub fn parse_json(label: &str, bytes: &[u8], content_type: Option<&str>) -> Resu
 pub struct Accepted {
     /// Operations generated as client methods.
     pub operations: usize,
-    /// Operations left to the hand-written layer.
+    /// Hand-written client methods on operations of the spec.
     pub hand_written: usize,
     /// Types generated (component schemas after pruning).
     pub types: usize,

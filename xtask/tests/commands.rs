@@ -166,9 +166,53 @@ fn updating_from_the_2026_03_25_revision_reports_94_removed_and_23_added_operati
         .contains(&("pm".into(), "cvm_port_mappings".into())));
     assert!(report.breaking() >= 94);
     assert!(written);
-    assert_eq!(accepted.operations + accepted.hand_written, 102);
+    assert_eq!(accepted.operations, 102);
+    assert_eq!(
+        accepted.hand_written, 1,
+        "the watch, beside the state it streams"
+    );
     assert_eq!(fs::read(&vendored.spec).unwrap(), fixture(CURRENT));
     assert_no_temporary_files(&vendored.dir);
+}
+
+/// Back to the previous real revision: it generates (its form bodies, its
+/// multipart uploads, its file export), so `--check` reports and exits 1;
+/// the overlay's actions about operations and schemas it lacks are listed,
+/// not refused.
+#[test]
+fn checking_the_2026_03_25_revision_against_the_current_one_reports_and_exits_1() {
+    let vendored = Vendored::new("current-to-old", fixture(CURRENT));
+    let candidate = vendored.dir.join("old.json");
+    fs::write(&candidate, fixture(OLD)).unwrap();
+
+    let (code, out, err) = cli(&[
+        "update-spec",
+        "--from",
+        &candidate.display().to_string(),
+        "--spec",
+        &vendored.path(),
+        "--check",
+    ]);
+
+    assert_eq!(code, DIFFERS, "{err}");
+    assert!(err.is_empty(), "no refusal: {err}");
+    assert!(out.contains("  operations: 23 removed, 94 added"), "{out}");
+    assert!(out.contains("New paginated operations (8)"), "{out}");
+    assert!(
+        out.contains("  + `GET /api/v1/credits/transactions` (`handle_list_transactions_api_v1_credits_transactions_get`): `page` / `page_size`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("actions the new spec makes unnecessary (the operation they are about is gone, or their filter selects nothing; remove them)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "the build generates 173 operations from it (1 hand-written method(s) beside them)"
+        ),
+        "{out}"
+    );
+    vendored.assert_untouched();
 }
 
 #[test]
@@ -399,11 +443,13 @@ fn a_spec_without_an_overlay_target_is_refused_naming_the_action() {
         .iter()
         .position(|a| a.target == target)
         .expect("the overlay types the next app ids");
+    // The operation is still there, its answer is not: the spec changed
+    // where the fix applies.
     let (_server, url) = serve_edited(|spec| {
-        spec["paths"]
+        spec["paths"]["/api/v1/kms/phala/next_app_id"]["get"]["responses"]["200"]
             .as_object_mut()
             .unwrap()
-            .shift_remove("/api/v1/kms/phala/next_app_id");
+            .shift_remove("content");
     });
     fails(
         "overlay-target-gone",

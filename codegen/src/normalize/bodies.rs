@@ -8,9 +8,9 @@ use crate::pointer::join;
 use crate::walk::operations;
 use crate::SpecError;
 
-/// Every request body left after `exclude_hand_written` must be plain JSON:
-/// progenitor panics on multipart ("unexpected content type"), so anything
-/// else is refused here with its pointer.
+/// Every request body left after `form_bodies` must be JSON or a URL-encoded
+/// form, which progenitor encodes: it panics on anything else ("unexpected
+/// content type"), so anything else is refused here with its pointer.
 pub fn reject_unsupported_bodies(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     operations(spec, &mut |op| {
         let Some(content) = op.op.get("requestBody").and_then(|b| b.get("content")) else {
@@ -23,12 +23,13 @@ pub fn reject_unsupported_bodies(spec: &mut Value, _: &mut Context) -> Result<()
             )
         })?;
         for media in content.keys() {
-            if media != "application/json" {
+            if media != "application/json" && media != super::forms::URLENCODED {
                 return Err(SpecError::at(
                     join(&join(&join(&op.pointer, "requestBody"), "content"), media),
                     format!(
-                        "request body content type `{media}` is not generated; \
-                         add the operation to HAND_WRITTEN and write it by hand"
+                        "request body content type `{media}` is not generated \
+                         (JSON, URL-encoded and multipart forms are); declare the body \
+                         as one of those in the overlay"
                     ),
                 ));
             }
@@ -43,11 +44,16 @@ pub fn reject_unsupported_bodies(spec: &mut Value, _: &mut Context) -> Result<()
 /// progenitor sees the named type and generates its builder.
 pub fn flatten_optional_bodies(spec: &mut Value, _: &mut Context) -> Result<(), SpecError> {
     operations(spec, &mut |op| {
-        let Some(schema) = op
-            .op
-            .get_mut("requestBody")
-            .and_then(|b| b.pointer_mut("/content/application~1json/schema"))
-        else {
+        let Some(schema) = op.op.get_mut("requestBody").and_then(|b| {
+            let content = b.get_mut("content")?.as_object_mut()?;
+            content
+                .iter_mut()
+                .find(|(media, _)| {
+                    *media == "application/json" || *media == super::forms::URLENCODED
+                })?
+                .1
+                .get_mut("schema")
+        }) else {
             return Ok(());
         };
         if let Some(target) = single_ref(schema) {

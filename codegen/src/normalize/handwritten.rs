@@ -1,4 +1,6 @@
-//! Operations progenitor cannot generate and the hand-written layer covers.
+//! What the hand-written layer implements on an operation of the spec,
+//! beside what the generator makes of it: only what the spec cannot
+//! describe.
 
 use serde_json::Value;
 
@@ -6,7 +8,8 @@ use super::Context;
 use crate::pointer::operation;
 use crate::SpecError;
 
-/// An operation excluded from generation, and why.
+/// A hand-written client method on an operation of the spec, and why it is
+/// not generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HandWritten {
     /// Lower-case HTTP method.
@@ -15,77 +18,47 @@ pub struct HandWritten {
     pub path: &'static str,
     /// The name of the hand-written client method.
     pub name: &'static str,
-    /// Why progenitor cannot generate it.
+    /// Why it cannot be generated.
     pub reason: &'static str,
 }
 
-/// The operations the hand-written layer implements instead of progenitor:
-/// the `multipart/form-data` uploads and the raw-quote download and check.
+/// The hand-written client methods. The operation each uses is generated
+/// too, as the spec describes it (`GET /cvms/{cvm_id}/state` gives the
+/// current state); the hand-written method uses it in a way the spec does
+/// not describe.
 ///
 /// A listed operation that disappears from the spec is an error rather than
 /// silently ignored: the hand-written method would call an endpoint that no
 /// longer exists.
-pub const HAND_WRITTEN: &[HandWritten] = &[
-    HandWritten {
-        method: "patch",
-        path: "/api/v1/cvms/{cvm_id}/docker-compose",
-        name: "update_docker_compose",
-        reason: "multipart/form-data request body",
-    },
-    HandWritten {
-        method: "patch",
-        path: "/api/v1/cvms/{cvm_id}/pre-launch-script",
-        name: "update_pre_launch_script",
-        reason: "multipart/form-data request body",
-    },
-    HandWritten {
-        method: "post",
-        path: "/api/v1/attestations/verify",
-        name: "verify_attestation",
-        reason: "multipart/form-data request body",
-    },
-    HandWritten {
-        method: "get",
-        path: "/api/v1/attestations/raw/{checksum}",
-        name: "download_raw_attestation",
-        reason:
-            "answers raw bytes (application/octet-stream), which progenitor would decode as JSON",
-    },
-    HandWritten {
-        method: "head",
-        path: "/api/v1/attestations/raw/{checksum}",
-        name: "raw_attestation_exists",
-        reason: "HEAD: no body to decode; the answer is whether the quote exists",
-    },
-];
+pub const HAND_WRITTEN: &[HandWritten] = &[HandWritten {
+    method: "get",
+    path: "/api/v1/cvms/{cvm_id}/state",
+    name: "watch_cvm_state",
+    reason: "with `target`, the answer is a Server-Sent Events stream, which the spec declares \
+             as one JSON answer: the watch reads its events as they come, reconnects, and ends \
+             at the target state",
+}];
 
-/// Removes the [`HAND_WRITTEN`] operations and records them in the context.
-pub fn exclude_hand_written(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
+/// Checks that every [`HAND_WRITTEN`] operation is in the spec and records
+/// it in the context.
+pub fn check_hand_written(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
     for entry in HAND_WRITTEN {
-        let item = spec
-            .get_mut("paths")
-            .and_then(|p| p.get_mut(entry.path))
-            .and_then(Value::as_object_mut);
-        let removed = item.and_then(|item| item.remove(entry.method));
-        if removed.is_none() {
+        let found = spec
+            .get("paths")
+            .and_then(|p| p.get(entry.path))
+            .and_then(|item| item.get(entry.method))
+            .is_some();
+        if !found {
             return Err(SpecError::at(
                 operation(entry.path, entry.method),
                 format!(
-                    "the hand-written operation `{}` is not in the spec any more; \
+                    "the operation of the hand-written `{}` is not in the spec any more; \
                      update HAND_WRITTEN and the hand-written layer",
                     entry.name
                 ),
             ));
         }
         cx.hand_written.push(*entry);
-    }
-    // A path item left without operations would make progenitor emit nothing
-    // for it, but keep the document tidy for `cargo xtask normalized-spec`.
-    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
-        paths.retain(|_, item| {
-            item.as_object()
-                .is_some_and(|i| crate::walk::METHODS.iter().any(|m| i.contains_key(*m)))
-        });
     }
     Ok(())
 }
@@ -110,24 +83,24 @@ mod tests {
     }
 
     #[test]
-    fn removes_every_listed_operation_and_records_it() {
+    fn records_every_listed_operation_and_leaves_it_for_the_generator() {
         let mut spec = spec_with_all();
+        let before = spec.clone();
         let mut cx = Context::default();
-        exclude_hand_written(&mut spec, &mut cx).unwrap();
+        check_hand_written(&mut spec, &mut cx).unwrap();
         assert_eq!(cx.hand_written.len(), HAND_WRITTEN.len());
-        assert_eq!(spec["paths"].as_object().unwrap().len(), 1);
-        assert!(spec["paths"]["/api/v1/kms"]["get"].is_object());
+        assert_eq!(spec, before);
     }
 
     #[test]
     fn a_listed_operation_missing_from_the_spec_is_an_error() {
         let mut spec = spec_with_all();
-        spec["paths"]["/api/v1/attestations/verify"]
+        spec["paths"]["/api/v1/cvms/{cvm_id}/state"]
             .as_object_mut()
             .unwrap()
-            .remove("post");
-        let err = exclude_hand_written(&mut spec, &mut Context::default()).unwrap_err();
-        assert_eq!(err.pointer, "/paths/~1api~1v1~1attestations~1verify/post");
-        assert!(err.message.contains("verify_attestation"));
+            .remove("get");
+        let err = check_hand_written(&mut spec, &mut Context::default()).unwrap_err();
+        assert_eq!(err.pointer, "/paths/~1api~1v1~1cvms~1{cvm_id}~1state/get");
+        assert!(err.message.contains("watch_cvm_state"));
     }
 }

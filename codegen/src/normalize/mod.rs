@@ -11,11 +11,14 @@
 //! and before pruning (legacy shapes become unreachable), and renaming runs
 //! last so every other rule sees upstream names in its messages.
 
+mod answers;
 mod bodies;
 mod defaults;
 mod errors;
+mod forms;
 mod handwritten;
 mod id_formats;
+mod limits;
 mod lower;
 mod names;
 mod params;
@@ -31,6 +34,8 @@ use serde_json::Value;
 use crate::overlay::{Overlay, Unnecessary};
 use crate::SpecError;
 
+pub use answers::{ByteAnswer, EmptyAnswer};
+pub use forms::{FormField, FormOperation, FILE_FORMAT};
 pub use handwritten::{HandWritten, HAND_WRITTEN};
 pub use id_formats::{IdType, ID_TYPES};
 pub use names::{OPERATION_RENAMES, TYPE_RENAMES};
@@ -55,8 +60,12 @@ pub const RULES: &[Rule] = &[
         apply: id_formats::type_id_fields,
     },
     Rule {
-        name: "exclude_hand_written",
-        apply: handwritten::exclude_hand_written,
+        name: "check_hand_written",
+        apply: handwritten::check_hand_written,
+    },
+    Rule {
+        name: "form_bodies",
+        apply: forms::form_bodies,
     },
     Rule {
         name: "reject_unsupported_bodies",
@@ -65,6 +74,14 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "drop_head_response_bodies",
         apply: responses::drop_head_response_bodies,
+    },
+    Rule {
+        name: "byte_answers",
+        apply: answers::byte_answers,
+    },
+    Rule {
+        name: "one_success_type",
+        apply: answers::one_success_type,
     },
     Rule {
         name: "name_operations",
@@ -175,6 +192,10 @@ pub const RULES: &[Rule] = &[
         apply: names::rename_types,
     },
     Rule {
+        name: "check_generator_limits",
+        apply: limits::check_generator_limits,
+    },
+    Rule {
         name: "declare_openapi_3_0",
         apply: declare_openapi_3_0,
     },
@@ -185,8 +206,14 @@ pub const RULES: &[Rule] = &[
 pub struct Context {
     /// The operations left for progenitor, under their final names.
     pub operations: Vec<OperationName>,
-    /// The operations removed because the hand-written layer covers them.
+    /// The hand-written client methods, on operations of the spec.
     pub hand_written: Vec<HandWritten>,
+    /// The `multipart/form-data` operations, which the generator finishes.
+    pub forms: Vec<FormOperation>,
+    /// The operations that answer bytes.
+    pub byte_answers: Vec<ByteAnswer>,
+    /// Success statuses without a body that decode as `null`.
+    pub empty_answers: Vec<EmptyAnswer>,
     /// The API version the client pins with `X-Phala-Version`.
     pub api_version: String,
     /// Every API version found in schema names, oldest first.

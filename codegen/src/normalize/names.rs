@@ -108,6 +108,28 @@ pub const OPERATION_RENAMES: &[(&str, &str)] = &[
         "get_webhook_stats",
     ),
     (
+        "update_cvm_docker_compose_api_v1_cvms__cvm_id__docker_compose_patch",
+        "update_docker_compose",
+    ),
+    (
+        "update_cvm_pre_launch_script_api_v1_cvms__cvm_id__pre_launch_script_patch",
+        "update_pre_launch_script",
+    ),
+    (
+        "handle_upload_and_verify_api_v1_attestations_verify_post",
+        "verify_attestation",
+    ),
+    // The raw quote's client methods, `download_raw_attestation` and
+    // `raw_attestation_exists`, take the checksum and call these.
+    (
+        "handle_get_raw_api_v1_attestations_raw__checksum__get",
+        "get_raw_attestation",
+    ),
+    (
+        "handle_check_raw_file_api_v1_attestations_raw__checksum__head",
+        "check_raw_attestation",
+    ),
+    (
         "get_user_ssh_keys_api_v1_user_ssh_keys_get",
         "list_ssh_keys",
     ),

@@ -2,11 +2,15 @@
 //! part): what a schema cannot tell typify. Each pass is one function, run
 //! by [`crate::generate`] after progenitor, over the whole file.
 
+mod answers;
+mod forms;
 mod open_enums;
 mod setters;
 mod unions;
 mod unknown_fields;
 
+pub(crate) use answers::finish_answers;
+pub(crate) use forms::finish_form_operations;
 pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
@@ -107,4 +111,62 @@ fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
         assert!(squeezed.contains(expected), "missing {expected} in\n{code}");
     }
     code
+}
+
+/// The builder struct of the client method `name` (`X` of
+/// `pub fn name(&self) -> builder::X<'_>`).
+fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
+    file.items.iter().find_map(|item| {
+        let syn::Item::Impl(imp) = item else {
+            return None;
+        };
+        if imp.self_ty.to_token_stream().to_string() != "Client" {
+            return None;
+        }
+        imp.items.iter().find_map(|i| match i {
+            syn::ImplItem::Fn(f) if f.sig.ident == name => builder_name(&f.sig),
+            _ => None,
+        })
+    })
+}
+
+/// `X` for a method `fn name(&self) -> builder::X<'_>`.
+pub(crate) fn builder_name(sig: &syn::Signature) -> Option<syn::Ident> {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let segments: Vec<_> = path.path.segments.iter().collect();
+    match segments.as_slice() {
+        [module, builder] if module.ident == "builder" => Some(builder.ident.clone()),
+        _ => None,
+    }
+}
+
+/// The fields of the struct `name` among `items`.
+pub(crate) fn struct_fields<'a>(
+    items: &'a [syn::Item],
+    name: &syn::Ident,
+) -> Option<&'a syn::Fields> {
+    items.iter().find_map(|item| match item {
+        syn::Item::Struct(s) if s.ident == *name => Some(&s.fields),
+        _ => None,
+    })
+}
+
+/// The inherent `impl` of the builder struct `name` in the `builder` module.
+fn impl_of_mut<'a>(file: &'a mut syn::File, name: &syn::Ident) -> Option<&'a mut syn::ItemImpl> {
+    module_mut(&mut file.items, "builder")?
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Impl(imp)
+                if imp.trait_.is_none()
+                    && last_segment(&imp.self_ty).is_some_and(|s| s.ident == *name) =>
+            {
+                Some(imp)
+            }
+            _ => None,
+        })
 }

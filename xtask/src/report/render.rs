@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use phala_cloud_codegen::overlay::{Unnecessary, OVERLAY_FILE};
+use phala_cloud_codegen::overlay::{Unnecessary, Why, OVERLAY_FILE};
 
 use super::{pagination, Change, ChangeKind, Changed, Operation, Report};
 
@@ -31,9 +31,9 @@ pub fn markdown(report: &Report, from: &str, to: &str) -> String {
 /// or (`markdown`) Markdown; empty when there are none.
 ///
 /// ```
-/// use phala_cloud_codegen::overlay::Unnecessary;
+/// use phala_cloud_codegen::overlay::{Unnecessary, Why};
 ///
-/// let typed = Unnecessary { index: 3, target: "$.paths['/x'].get".into(), description: Some("typed".into()) };
+/// let typed = Unnecessary { index: 3, target: "$.paths['/x'].get".into(), description: Some("typed".into()), why: Why::SaysTheSame };
 /// let text = xtask::report::unnecessary_overlay_actions(&[typed], false);
 /// assert!(text.contains("action 3 (`$.paths['/x'].get`): typed"), "{text}");
 /// assert!(xtask::report::unnecessary_overlay_actions(&[], false).is_empty());
@@ -51,22 +51,32 @@ pub fn unnecessary_overlay_actions(unnecessary: &[Unnecessary], markdown: bool) 
     if unnecessary.is_empty() {
         return out.out;
     }
-    out.section(
-        &format!(
-            "{OVERLAY_FILE} actions the new spec makes unnecessary (it says the same; remove them)"
+    for (why, heading) in [
+        (Why::SaysTheSame, "it says the same; remove them"),
+        (
+            Why::TargetGone,
+            "the operation they are about is gone, or their filter selects nothing; remove them",
         ),
-        unnecessary.len(),
-    );
-    for action in unnecessary {
-        let why = action.description.as_deref().unwrap_or("no description");
-        out.item(
-            0,
-            ChangeKind::Removed,
-            false,
-            &format!("action {} (`{}`): {why}", action.index, action.target),
+    ] {
+        let actions: Vec<_> = unnecessary.iter().filter(|a| a.why == why).collect();
+        if actions.is_empty() {
+            continue;
+        }
+        out.section(
+            &format!("{OVERLAY_FILE} actions the new spec makes unnecessary ({heading})"),
+            actions.len(),
         );
+        for action in actions {
+            let what = action.description.as_deref().unwrap_or("no description");
+            out.item(
+                0,
+                ChangeKind::Removed,
+                false,
+                &format!("action {} (`{}`): {what}", action.index, action.target),
+            );
+        }
+        out.end_section();
     }
-    out.end_section();
     out.out
 }
 
