@@ -463,11 +463,7 @@ macro_rules! confirm_with_headers {
     )+};
 }
 
-confirm_with_headers!(
-    PatchCvm,
-    UpdateDockerCompose,
-    UpdatePreLaunchScript
-);
+confirm_with_headers!(PatchCvm, UpdateDockerCompose, UpdatePreLaunchScript);
 
 impl PatchCvm {
     /// Sends `X-Prepare-Only: true`: phase 1 of a multisig update. The 465
