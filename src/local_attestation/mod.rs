@@ -313,21 +313,21 @@ impl LocalVerifier {
                 compose_hash: identity.compose_hash,
             });
         }
-        if let Some(expected) = &self.compose_hash {
-            if identity.compose_hash.as_ref() != Some(expected) {
-                return Err(AttestationError::ComposeHashMismatch {
-                    expected: expected.clone(),
-                    found: identity.compose_hash,
-                });
-            }
+        if let Some(expected) = &self.compose_hash
+            && identity.compose_hash.as_ref() != Some(expected)
+        {
+            return Err(AttestationError::ComposeHashMismatch {
+                expected: expected.clone(),
+                found: identity.compose_hash,
+            });
         }
-        if let Some(expected) = &self.app_id {
-            if identity.app_id.as_ref() != Some(expected) {
-                return Err(AttestationError::AppIdMismatch {
-                    expected: expected.clone(),
-                    found: identity.app_id,
-                });
-            }
+        if let Some(expected) = &self.app_id
+            && identity.app_id.as_ref() != Some(expected)
+        {
+            return Err(AttestationError::AppIdMismatch {
+                expected: expected.clone(),
+                found: identity.app_id,
+            });
         }
         Ok(AttestationReport {
             tcb_status: verified.status.parse().unwrap_or_else(|e| match e {}),
