@@ -36,22 +36,16 @@ async fn deploy(client: &Client) -> Result<Deployment, phala_cloud::Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Declared first so that the mock outlives the client that calls it.
-    let server;
-    let has_key = std::env::var("PHALA_CLOUD_API_KEY").is_ok_and(|key| !key.is_empty());
-    let client = if has_key {
-        let client = Client::from_env()?;
-        println!("Deploying on your account at {}.", client.base_url());
-        client
-    } else {
-        server = MockServer::start_async().await;
-        seed(&server);
+    let demo = mock::Demo::start(seed).await?;
+    let client = demo.client().clone();
+    if demo.is_mock() {
         println!(
             "PHALA_CLOUD_API_KEY is not set: deploying on a mock of the API at {}.",
-            server.base_url()
+            client.base_url()
         );
-        mock::client(&server)
-    };
+    } else {
+        println!("Deploying on your account at {}.", client.base_url());
+    }
 
     let deployment = deploy(&client).await?;
     let status = deployment

@@ -19,7 +19,6 @@ use phala_cloud::deploy::Proposal;
 use phala_cloud::mock::deploy as flows;
 use phala_cloud::mock::{self, MockServer, MockServerExt};
 use phala_cloud::onchain::OnChainApprovalRequired;
-use phala_cloud::Client;
 
 const MOCK_CVM: &str = "cvm_Q3mZr8Ke";
 const COMPOSE: &str = "services:\n  agent:\n    image: ghcr.io/example/agent:2\n";
@@ -28,26 +27,20 @@ const MOCK_TRANSACTION: &str = "0x5e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server;
-    let has_key = std::env::var("PHALA_CLOUD_API_KEY").is_ok_and(|key| !key.is_empty());
-    let (client, cvm, compose) = if has_key {
+    let demo = mock::Demo::start(seed).await?;
+    let client = demo.client().clone();
+    let (cvm, compose) = if demo.is_mock() {
+        println!(
+            "PHALA_CLOUD_API_KEY is not set: updating a CVM on a mock of the API at {}.",
+            client.base_url()
+        );
+        (MOCK_CVM.to_string(), COMPOSE.to_string())
+    } else {
         let mut args = std::env::args().skip(1);
         let (Some(cvm), Some(path)) = (args.next(), args.next()) else {
             return Err("usage: onchain_update <cvm id> <docker-compose.yml>".into());
         };
-        (Client::from_env()?, cvm, std::fs::read_to_string(path)?)
-    } else {
-        server = MockServer::start_async().await;
-        seed(&server);
-        println!(
-            "PHALA_CLOUD_API_KEY is not set: updating a CVM on a mock of the API at {}.",
-            server.base_url()
-        );
-        (
-            mock::client(&server),
-            MOCK_CVM.to_string(),
-            COMPOSE.to_string(),
-        )
+        (cvm, std::fs::read_to_string(path)?)
     };
 
     // Phase 1: prepare only, so that the signers can take their time.
@@ -62,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     hand_off(pending.approval())?;
 
     // The signers execute; phase 2 takes their transaction.
-    let transaction = if has_key {
+    let transaction = if !demo.is_mock() {
         ask_for_transaction()?
     } else {
         MOCK_TRANSACTION.to_string()

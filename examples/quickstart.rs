@@ -25,25 +25,19 @@ const MISSING_CVM: &str = "cvm_doesnotexist";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Declared first so that the mock outlives the client that calls it.
-    let server;
-    let has_key = std::env::var("PHALA_CLOUD_API_KEY").is_ok_and(|key| !key.is_empty());
-    let client = if has_key {
-        let client = Client::from_env()?;
+    let demo = mock::Demo::start(seed).await?;
+    let client = demo.client().clone();
+    if demo.is_mock() {
+        println!(
+            "PHALA_CLOUD_API_KEY is not set: touring a mock of the API at {}.",
+            client.base_url()
+        );
+    } else {
         println!(
             "Touring the Phala Cloud API at {} (read-only).",
             client.base_url()
         );
-        client
-    } else {
-        server = MockServer::start_async().await;
-        seed(&server);
-        println!(
-            "PHALA_CLOUD_API_KEY is not set: touring a mock of the API at {}.",
-            server.base_url()
-        );
-        mock::client(&server)
-    };
+    }
 
     list_kms(&client).await?;
     let cvms = list_cvms(&client).await?;

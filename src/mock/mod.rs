@@ -69,6 +69,64 @@ pub fn client(server: &MockServer) -> Client {
         .expect("a client for an httpmock server builds")
 }
 
+/// Where an example or a demo runs: the account of `PHALA_CLOUD_API_KEY`
+/// when it is set and not empty (through [`Client::from_env`]), otherwise a
+/// mock of the API on 127.0.0.1 that `seed` prepares. The mock lives as
+/// long as this value: keep it while its client is in use.
+///
+/// ```
+/// # async fn run() -> Result<(), phala_cloud::Error> {
+/// use phala_cloud::mock::{sample, Demo, MockServerExt};
+///
+/// let demo = Demo::start(|server| {
+///     server.list_kms(|_, then| {
+///         then.ok(&sample::kms_page(&sample::kms_instances(), 1, 100));
+///     });
+/// })
+/// .await?;
+/// if demo.is_mock() {
+///     println!("no key: on a mock at {}", demo.client().base_url());
+/// }
+/// let kms = demo.client().list_kms().send().await?;
+/// # let _ = kms;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Demo {
+    client: Client,
+    server: Option<MockServer>,
+}
+
+impl Demo {
+    /// The real API if `PHALA_CLOUD_API_KEY` is set, else a mock seeded by
+    /// `seed`; an error only from [`Client::from_env`].
+    pub async fn start(seed: impl FnOnce(&MockServer)) -> Result<Self, crate::Error> {
+        let has_key = std::env::var("PHALA_CLOUD_API_KEY").is_ok_and(|key| !key.is_empty());
+        if has_key {
+            return Ok(Self {
+                client: Client::from_env()?,
+                server: None,
+            });
+        }
+        let server = MockServer::start_async().await;
+        seed(&server);
+        Ok(Self {
+            client: client(&server),
+            server: Some(server),
+        })
+    }
+
+    /// The client: of the account, or of the mock.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Whether the client calls the mock.
+    pub fn is_mock(&self) -> bool {
+        self.server.is_some()
+    }
+}
+
 /// A [`ClientBuilder`] for `server`: a placeholder API key, the server's
 /// URL, and no retries, so that each call is one request to the mock
 /// (set a [`RetryPolicy`] to test retries). A request that no mock
