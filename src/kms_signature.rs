@@ -313,8 +313,9 @@ pub fn recover_v1_signer(
     signature.recover(&message(app, Some(timestamp), public_key))
 }
 
-/// `"dstack-env-encrypt-pubkey" ‖ ":" ‖ app_id ‖ [timestamp BE] ‖ public_key`.
-fn message(app: &AppId, timestamp: Option<u64>, public_key: &[u8; 32]) -> Vec<u8> {
+/// `"dstack-env-encrypt-pubkey" ‖ ":" ‖ app_id ‖ [timestamp BE] ‖ public_key`:
+/// what a KMS signs, for the verifier here and the mock's test KMS.
+pub(crate) fn message(app: &AppId, timestamp: Option<u64>, public_key: &[u8; 32]) -> Vec<u8> {
     let mut message = Vec::with_capacity(DOMAIN.len() + 1 + 20 + 8 + 32);
     message.extend_from_slice(DOMAIN);
     message.push(b':');

@@ -109,9 +109,7 @@ impl TestKms {
     /// form the API relays).
     pub fn pubkey_answer(&self, app_id: &AppId) -> types::AppEnvEncryptPubkey {
         let key = self.app_public_key();
-        let mut message = b"dstack-env-encrypt-pubkey:".to_vec();
-        message.extend(app_id.to_bytes());
-        message.extend(key.as_bytes());
+        let message = crate::kms_signature::message(app_id, None, key.as_bytes());
         let (signature, recovery) = self
             .root
             .sign_prehash_recoverable(&Keccak256::digest(&message))
