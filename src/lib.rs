@@ -62,7 +62,6 @@ mod body;
 mod budget;
 pub mod client;
 pub mod compose_hash;
-mod cvm_failure;
 pub mod deploy;
 pub mod env_encryption;
 pub mod error;

@@ -1,7 +1,7 @@
 //! When waiting for a CVM is pointless: it reported a boot error, or a
 //! state it does not leave by itself.
 
-use crate::watch::CvmState;
+use super::CvmState;
 
 /// The statuses a CVM does not leave by itself, whatever is waited for:
 /// `deleting` is in the API's lifecycle vocabulary, the others are what the

@@ -14,12 +14,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::body::BodyLimit;
-pub use crate::cvm_failure::CvmFailure;
 use crate::error::{DecodeError, LimitExceeded};
 use crate::ids::CvmRef;
 use crate::send::build;
 use crate::sse::{SseEvent, SseParser, TooLarge};
 use crate::{Client, Error};
+
+mod failure;
+
+pub use failure::CvmFailure;
 
 /// The server's bounds on `interval` and `timeout`, in seconds.
 const INTERVAL_SECS: std::ops::RangeInclusive<u64> = 5..=30;
