@@ -10,9 +10,9 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, USER_AGENT,
 };
 
-use crate::body::BodyLimit;
-use crate::budget::RetryBudget;
 use crate::options::SharedOptions;
+use crate::transport::body::BodyLimit;
+use crate::transport::RetryBudget;
 use crate::{Error, RequestOptions, RetryPolicy};
 
 /// The API's public endpoint.

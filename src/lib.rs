@@ -58,8 +58,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod attestations;
-mod body;
-mod budget;
 pub mod client;
 pub mod compose_hash;
 pub mod deploy;
@@ -81,8 +79,6 @@ pub mod onchain;
 mod options;
 pub mod paginate;
 pub mod raw;
-mod retry;
-mod send;
 mod sse;
 mod tls;
 mod transport;
@@ -96,8 +92,8 @@ pub use generated::{builder, types, API_VERSION, API_VERSIONS};
 pub use options::RequestOptions;
 pub use progenitor_client::{ByteStream, ResponseValue};
 pub use reqwest;
-pub use retry::RetryPolicy;
 pub use tls::install_tls_provider;
+pub use transport::RetryPolicy;
 
 /// Not part of the API: what the generated code names and the crate's own
 /// tests read. May change in any release.

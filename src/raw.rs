@@ -143,7 +143,7 @@ impl RawRequest {
     /// The request, JSON accepted unless the caller says otherwise.
     fn build(self) -> Result<(Client, reqwest::Request), Error> {
         let builder = self.builder.map_err(Error::InvalidRequest)?;
-        let mut request = crate::send::build(builder)?;
+        let mut request = crate::transport::send::build(builder)?;
         request
             .headers_mut()
             .entry(reqwest::header::ACCEPT)

@@ -13,11 +13,11 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::body::BodyLimit;
 use crate::error::{DecodeError, LimitExceeded};
 use crate::ids::CvmRef;
-use crate::send::build;
 use crate::sse::{SseEvent, SseParser, TooLarge};
+use crate::transport::body::BodyLimit;
+use crate::transport::send::build;
 use crate::{Client, Error};
 
 mod failure;
@@ -536,16 +536,16 @@ impl Watch {
 
     async fn interpret(&mut self, event: SseEvent) -> Result<CvmStateEvent, Error> {
         let decoded = match event.event.as_str() {
-            "state" => crate::send::decode_json(event.data)
+            "state" => crate::transport::send::decode_json(event.data)
                 .await
                 .map(|state| CvmStateEvent::State(Box::new(state))),
-            "complete" => crate::send::decode_json(event.data)
+            "complete" => crate::transport::send::decode_json(event.data)
                 .await
                 .map(CvmStateEvent::Complete),
-            "timeout" => crate::send::decode_json(event.data)
+            "timeout" => crate::transport::send::decode_json(event.data)
                 .await
                 .map(CvmStateEvent::Timeout),
-            "error" => crate::send::decode_json(event.data)
+            "error" => crate::transport::send::decode_json(event.data)
                 .await
                 .map(CvmStateEvent::Error),
             _ => Ok(CvmStateEvent::Other {

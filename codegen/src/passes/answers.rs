@@ -38,7 +38,7 @@ pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), S
             syn::parse_quote! {
                 #[doc = #bytes_doc]
                 pub async fn send(self) -> ::std::result::Result<ResponseValue<::bytes::Bytes>, crate::Error> {
-                    crate::send::bytes_answer(self.send_unmapped().await).await
+                    crate::transport::send::bytes_answer(self.send_unmapped().await).await
                 }
             },
         ];
@@ -70,7 +70,7 @@ pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), S
             /// Sends the request: `true` when the server answers with a
             /// success, `false` on a 404, an error otherwise.
             pub async fn exists(self) -> ::std::result::Result<bool, crate::Error> {
-                crate::send::exists(self.send().await)
+                crate::transport::send::exists(self.send().await)
             }
         });
     }

@@ -8,7 +8,7 @@ use progenitor_client::ResponseValue;
 use reqwest::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
-use crate::body::BodyLimit;
+use crate::transport::body::BodyLimit;
 use crate::{Client, Error};
 
 impl Client {

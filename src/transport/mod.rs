@@ -1,19 +1,38 @@
 //! Every request's way out: the client's headers, the retry policy and
 //! budget, the deadlines, the body limits and one tracing span, applied to
 //! generated and hand-written operations alike.
+//!
+//! | module        | its job |
+//! |---------------|---------|
+//! | this one      | progenitor's hooks, the retry loop of one call |
+//! | `retry`       | [`RetryPolicy`]: what is retried, and the waits |
+//! | `retry_after` | reading the server's `Retry-After` |
+//! | `budget`      | the client-wide retry budget (a token bucket) |
+//! | `body`        | an answer's body limits and its deadline while reading |
+//! | `send`        | hand-written operations' requests, and byte / `HEAD` answers |
 
 use std::time::Duration;
+
+pub(crate) mod body;
+mod budget;
+mod retry;
+mod retry_after;
+pub(crate) mod send;
+
+pub(crate) use budget::RetryBudget;
+pub use retry::RetryPolicy;
+pub(crate) use retry_after::retry_after;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::{Method, Request, Response, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::body::{guard, BodyLimit, Deadline};
-use crate::budget::{RETRY_COST, SUCCESS_REFILL, TIMEOUT_RETRY_COST};
 use crate::client::{Client, ClientState};
-use crate::error::{answer_error, carry, read_bounded, retry_after, ApiError};
+use crate::error::{answer_error, carry, read_bounded, ApiError};
 use crate::Error;
+use body::{guard, BodyLimit, Deadline};
+use budget::{RETRY_COST, SUCCESS_REFILL, TIMEOUT_RETRY_COST};
 
 /// What the generated builders read off their client.
 impl ClientInfo<ClientState> for Client {
