@@ -47,7 +47,7 @@ use zeroize::Zeroizing;
 use crate::types::AppEnvEncryptPubkey;
 
 use crate::error::DecodeError;
-use crate::hex32;
+
 use crate::ids::{AppId, KmsRef};
 use crate::kms_signature::{Freshness, K256PublicKey};
 use crate::kms_trust::{AnchorKind, KmsTrust, SignedKey};
@@ -161,7 +161,7 @@ impl FromStr for EnvEncryptPublicKey {
     type Err = EnvEncryptionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = hex32::parse(s.trim())
+        let bytes = crate::ids::parse_bytes32(s.trim())
             .map_err(|e| EnvEncryptionError::InvalidPublicKey(e.to_string()))?;
         Self::from_bytes(bytes)
     }
@@ -496,7 +496,7 @@ impl AppEnvKeyRequest {
 /// `timestamp` + `signature_v1` should the API pass them on. The spec gives
 /// the answer no schema, so it is read here, in one place.
 fn read_pubkey_answer(answer: &AppEnvEncryptPubkey, app: AppId) -> Result<SignedKey, Error> {
-    let public_key = hex32::parse(answer.public_key.trim()).map_err(|e| {
+    let public_key = crate::ids::parse_bytes32(answer.public_key.trim()).map_err(|e| {
         answer_error(
             answer,
             format!("`public_key`: invalid env-encryption public key: {e}"),

@@ -64,7 +64,6 @@ pub mod deploy;
 pub mod env_encryption;
 pub mod error;
 mod generated;
-mod hex32;
 pub mod ids;
 mod kms_contract;
 pub mod kms_signature;

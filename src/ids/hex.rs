@@ -1,5 +1,6 @@
 //! Identifiers that are fixed-length hexadecimal: app ids, compose hashes,
-//! quote checksums.
+//! quote checksums; and the API's way of writing any other 32-byte value
+//! (64 hex digits, with or without `0x`: env-encryption public keys).
 
 use super::text::{lower_hex, strip_0x};
 use super::{id_common, strict_deserialize, Parse};
@@ -163,3 +164,59 @@ impl Parse for QuoteChecksum {
 
 id_common!(QuoteChecksum);
 strict_deserialize!(QuoteChecksum);
+
+/// Why a string is not 32 bytes of hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hex32Error {
+    /// Not 64 digits (after an optional `0x`); the number found.
+    Length(usize),
+    /// A character that is not a hex digit.
+    NotHex,
+}
+
+impl std::fmt::Display for Hex32Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hex32Error::Length(n) => write!(f, "expected 64 hex digits, found {n} characters"),
+            Hex32Error::NotHex => f.write_str("not a hex string"),
+        }
+    }
+}
+
+/// Decodes 64 hex digits (either case), after an optional `0x` / `0X`.
+pub(crate) fn parse_bytes32(s: &str) -> Result<[u8; 32], Hex32Error> {
+    let digits = strip_0x(s);
+    if digits.len() != 64 {
+        return Err(Hex32Error::Length(digits.chars().count()));
+    }
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(digits, &mut bytes).map_err(|_| Hex32Error::NotHex)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_and_case_are_optional() {
+        let lower = "ab".repeat(32);
+        let expected = [0xab; 32];
+        assert_eq!(parse_bytes32(&lower), Ok(expected));
+        assert_eq!(parse_bytes32(&format!("0x{lower}")), Ok(expected));
+        assert_eq!(
+            parse_bytes32(&format!("0X{}", lower.to_uppercase())),
+            Ok(expected)
+        );
+    }
+
+    #[test]
+    fn wrong_length_or_digits_are_errors() {
+        assert_eq!(parse_bytes32(""), Err(Hex32Error::Length(0)));
+        assert_eq!(parse_bytes32("0x"), Err(Hex32Error::Length(0)));
+        assert_eq!(parse_bytes32(&"a".repeat(63)), Err(Hex32Error::Length(63)));
+        assert_eq!(parse_bytes32(&"g".repeat(64)), Err(Hex32Error::NotHex));
+        // 64 bytes of UTF-8 that are not 64 digits.
+        assert_eq!(parse_bytes32(&"é".repeat(32)), Err(Hex32Error::NotHex));
+    }
+}

@@ -18,7 +18,7 @@ const BYTES32: &str = "32 bytes of hex (64 digits, `0x` optional)";
 
 /// `value` as a `bytes32`.
 pub(crate) fn bytes32(field: &'static str, value: &str) -> Result<B256, EthError> {
-    crate::hex32::parse(value)
+    crate::ids::parse_bytes32(value)
         .map(B256::from)
         .map_err(|_| EthError::invalid(field, value, BYTES32))
 }
