@@ -282,6 +282,8 @@ impl Client {
     /// Streams a CVM's state until it reaches `options`' target
     /// (`GET /api/v1/cvms/{cvm_id}/state` as Server-Sent Events).
     ///
+    /// *Hand-written:* the endpoint is an event stream, which the spec cannot describe.
+    ///
     /// The stream yields each event, and ends after
     /// [`CvmStateEvent::Complete`]. It reconnects, sending the last event id
     /// as `Last-Event-ID`, after a server `timeout` event or a failed
@@ -348,6 +350,8 @@ impl Client {
     /// passed first. Takes a target (`"running"`) or [`WatchOptions`] (whose
     /// own [`deadline`](WatchOptions::deadline), when set, can end the wait
     /// earlier, as an error); see [`Client::watch_cvm_state`] for the errors.
+    ///
+    /// *Hand-written:* built on the event stream of [`Client::watch_cvm_state`].
     ///
     /// A state with a boot error, or a status the CVM does not leave by
     /// itself (`deleting`, a failed creation, `exited` while `running` is

@@ -37,6 +37,9 @@ impl UpdateDockerCompose {
     /// The new docker compose file's text, sent as the `file` field
     /// (`docker-compose.yml`, `application/yaml`). An empty one fails at
     /// `send()`, before anything is sent.
+    ///
+    /// *Hand-written:* the file's text as the form's file part, named and
+    /// typed as the server expects.
     pub fn content(self, text: impl Into<String>) -> Self {
         self.file(text.into(), "docker-compose.yml", "application/yaml")
     }
@@ -46,6 +49,9 @@ impl UpdatePreLaunchScript {
     /// The new pre-launch script's text, sent as the `file` field
     /// (`pre-launch.sh`, `text/x-shellscript`). An empty one fails at
     /// `send()`, before anything is sent.
+    ///
+    /// *Hand-written:* the file's text as the form's file part, named and
+    /// typed as the server expects.
     pub fn content(self, text: impl Into<String>) -> Self {
         self.file(text.into(), "pre-launch.sh", "text/x-shellscript")
     }

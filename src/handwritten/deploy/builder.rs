@@ -17,6 +17,8 @@ impl Client {
     /// Deploys an app: `compose` is a docker-compose file as text, or a
     /// whole [`types::AppCompose`]. See [`Deploy`] for the settings and
     /// the [`deploy` module](crate::deploy) for the flow and an example.
+    ///
+    /// *Hand-written:* a flow over several generated operations.
     pub fn deploy(&self, compose: impl Into<Compose>) -> Deploy {
         Deploy {
             client: self.clone(),

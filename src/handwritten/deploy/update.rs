@@ -21,6 +21,8 @@ impl Client {
     /// or the on-chain one, whatever its kind), verifies its signature,
     /// encrypts and sends (`PATCH /cvms/{id}/envs`).
     ///
+    /// *Hand-written:* a two-phase flow over generated operations.
+    ///
     /// [`UpdateEnvVars::send`] for a CVM on Phala's KMS;
     /// [`UpdateEnvVars::propose`] when an on-chain KMS may ask for approval
     /// (a change of `allowed_envs` changes the compose hash).
@@ -57,6 +59,8 @@ impl Client {
     /// [`UpdateCompose::env`] the env vars change in the same update,
     /// checked against the new `allowed_envs` (else the current ones),
     /// encrypted to the CVM's verified key.
+    ///
+    /// *Hand-written:* a two-phase flow over generated operations.
     ///
     /// ```no_run
     /// use phala_cloud::deploy::Proposal;
