@@ -51,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let status = deployment
         .state
         .as_ref()
-        .map_or("not running yet", |s| s.status.as_str());
+        .map_or_else(|| "not running yet".to_string(), |s| s.status.to_string());
     println!(
         "\nCVM {} (app {}) is {status}",
         deployment.cvm_id, deployment.app_id

@@ -15,7 +15,7 @@ use phala_cloud::env_encryption::KeyVerification;
 use phala_cloud::kms_trust::{AnchorKind, KmsTrust};
 use phala_cloud::mock::deploy::{self as flows, TestKms, APP_ID, BASE_KMS, PHALA_KMS};
 use phala_cloud::onchain::Applied;
-use phala_cloud::types::{self, KmsType};
+use phala_cloud::types::{self, CvmLifecycleStatus, KmsType};
 use phala_cloud::{Error, RetryPolicy};
 use serde_json::{json, Value};
 
@@ -38,7 +38,10 @@ async fn a_users_deploy_code_is_tested_in_a_few_lines() {
         .send()
         .await
         .unwrap();
-    assert_eq!(deployment.state.unwrap().status, "running");
+    assert_eq!(
+        deployment.state.unwrap().status,
+        CvmLifecycleStatus::Running
+    );
     mocks.commit.assert_async().await;
 }
 
@@ -170,7 +173,10 @@ async fn an_off_chain_deploy_sends_exactly_what_was_set_and_verifies_the_key() {
         deployment.endpoints,
         [format!("https://{APP_ID}-80.dstack-prod6.phala.network")]
     );
-    assert_eq!(deployment.state.unwrap().status, "running");
+    assert_eq!(
+        deployment.state.unwrap().status,
+        CvmLifecycleStatus::Running
+    );
     assert_eq!(
         deployment.key_verification,
         Some(KeyVerification::Verified {
@@ -278,7 +284,7 @@ async fn a_boot_error_ends_the_wait_at_once_with_the_last_state() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::CvmFailed(ref f) if f.state.status == "exited"),
+        matches!(err, Error::CvmFailed(ref f) if f.state.status == CvmLifecycleStatus::Exited),
         "{err}"
     );
 }

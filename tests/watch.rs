@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{client, fixture, json, sse_head, sse_head_then_drop, ScriptedServer};
 use futures::StreamExt;
+use phala_cloud::types::CvmLifecycleStatus;
 use phala_cloud::watch::{CvmStateEvent, WatchOptions};
 use phala_cloud::{Error, RetryPolicy};
 
@@ -287,8 +288,31 @@ async fn waiting_returns_the_final_state() {
         .await
         .unwrap()
         .expect("reached");
-    assert_eq!(state.status, "running");
+    assert_eq!(state.status, CvmLifecycleStatus::Running);
     assert_eq!(state.name.as_deref(), Some("n"));
+}
+
+#[tokio::test]
+async fn a_target_reached_after_the_last_state_reads_the_current_state() {
+    let body = "event: state\ndata: {\"status\": \"starting\"}\n\n\
+                event: complete\ndata: {\"status\": \"running\"}\n\n";
+    let current = json(200, &running());
+    let server = ScriptedServer::start_in_pieces(vec![
+        answer(sse_head(), body, 64),
+        vec![current.into_bytes()],
+    ])
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = client(&server.url, RetryPolicy::none())
+        .wait_for_cvm_state("cvm_ykL5lbAn", "running", deadline)
+        .await
+        .unwrap()
+        .expect("reached");
+    assert_eq!(state.status, CvmLifecycleStatus::Running);
+    assert_eq!(state.name.as_deref(), Some("n"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].path, "/api/v1/cvms/cvm_ykL5lbAn/state");
 }
 
 #[tokio::test]

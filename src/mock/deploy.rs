@@ -20,7 +20,7 @@
 //!     .wait_until_running(Instant::now() + Duration::from_secs(60))
 //!     .send()
 //!     .await?;
-//! assert_eq!(deployment.state.map(|s| s.status).as_deref(), Some("running"));
+//! assert_eq!(deployment.state.map(|s| s.status.to_string()).as_deref(), Some("running"));
 //! mocks.commit.assert_async().await;
 //! # Ok(())
 //! # }
@@ -40,7 +40,7 @@ use crate::env_encryption::EnvEncryptPublicKey;
 use crate::ids::{AppId, CvmRef};
 use crate::kms_signature::K256PublicKey;
 use crate::types;
-use crate::watch::CvmState;
+use crate::types::CvmState;
 
 /// The app [`provision`] provisions.
 pub const APP_ID: &str = "9f3c2b1a8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
@@ -299,11 +299,11 @@ pub fn running_cvm(vm: &types::Vm) -> types::CvmInfoDetail {
 
 /// A state event's state: `status`, and the CVM's name.
 pub fn state(status: &str) -> CvmState {
-    CvmState {
-        status: status.into(),
-        name: Some("my-web-app".into()),
-        ..CvmState::default()
-    }
+    CvmState::builder()
+        .name("my-web-app")
+        .status(status)
+        .try_into()
+        .expect("a name and a status make a state")
 }
 
 /// A state that reports a boot error.
@@ -363,7 +363,7 @@ impl MockDeployExt for MockServer {
         }
         let reached = states
             .last()
-            .is_some_and(|last| last.status == target && last.boot_error.is_none());
+            .is_some_and(|last| last.status.to_string() == target && last.boot_error.is_none());
         if reached {
             let done = json!({"status": target, "target": target, "elapsed": 1.0});
             body.push_str(&format!("event: complete\ndata: {done}\n\n"));

@@ -9,8 +9,8 @@ use super::{Compose, DeployError, DEFAULT_INSTANCE_TYPE};
 use crate::env_encryption::{EnvVar, KeyVerification};
 use crate::ids::{AppId, ComposeHash, CvmRef, KmsRef, LegacyCvmId};
 use crate::onchain::OnChainApprovalRequired;
+use crate::types::CvmState;
 use crate::types::{self, KmsType, ProvisionCvmResponse};
-use crate::watch::CvmState;
 use crate::{Client, Error};
 
 impl Client {

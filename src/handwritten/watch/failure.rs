@@ -39,7 +39,7 @@ impl CvmFailure {
     pub(crate) fn of(state: &CvmState, target: &str) -> Option<Self> {
         let reason = match state.boot_error.as_deref().map(str::trim) {
             Some(error) if !error.is_empty() => format!("boot error: {error}"),
-            _ if terminal(&state.status, target) => {
+            _ if terminal(&state.status.to_string(), target) => {
                 format!("it is `{}`", state.status)
             }
             _ => return None,
@@ -63,11 +63,13 @@ mod tests {
     use super::*;
 
     fn state(status: &str, boot_error: Option<&str>) -> CvmState {
-        CvmState {
-            status: status.into(),
-            boot_error: boot_error.map(Into::into),
-            ..CvmState::default()
+        let state = CvmState::builder().name("app").status(status);
+        match boot_error {
+            Some(error) => state.boot_error(error),
+            None => state,
         }
+        .try_into()
+        .unwrap()
     }
 
     #[test]

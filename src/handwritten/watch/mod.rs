@@ -22,6 +22,9 @@ use crate::{Client, Error};
 
 mod failure;
 
+/// A CVM's state, as `event: state` and [`Client::wait_for_cvm_state`] give
+/// it: the answer of [`Client::get_cvm_state`].
+pub use crate::types::CvmState;
 pub use failure::CvmFailure;
 
 /// The server's bounds on `interval` and `timeout`, in seconds.
@@ -199,41 +202,6 @@ pub enum CvmStateEvent {
     },
 }
 
-/// A CVM's state, as `event: state` and [`Client::wait_for_cvm_state`] give it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CvmState {
-    /// The status (`running`, `stopped`, `starting`, …).
-    pub status: String,
-    /// The CVM's name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The CVM's id.
-    #[serde(default)]
-    pub id: Option<Value>,
-    /// The instance id.
-    #[serde(default)]
-    pub instance_id: Option<String>,
-    /// How long it has been up.
-    #[serde(default)]
-    pub uptime: Option<String>,
-    /// When it exited.
-    #[serde(default)]
-    pub exited_at: Option<String>,
-    /// Boot progress.
-    #[serde(default)]
-    pub boot_progress: Option<String>,
-    /// Why booting failed.
-    #[serde(default)]
-    pub boot_error: Option<String>,
-    /// Shutdown progress.
-    #[serde(default)]
-    pub shutdown_progress: Option<String>,
-    /// Fields this version of the client does not know.
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
-}
-
 /// The payload of `event: complete`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -246,6 +214,10 @@ pub struct WatchComplete {
     /// The target asked for.
     #[serde(default)]
     pub target: Option<String>,
+    /// Fields this version of the client does not know, kept as the server
+    /// sent them.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The payload of `event: timeout`.
@@ -261,6 +233,10 @@ pub struct WatchTimeout {
     /// The target asked for.
     #[serde(default)]
     pub target: Option<String>,
+    /// Fields this version of the client does not know, kept as the server
+    /// sent them.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The payload of `event: error`.
@@ -276,6 +252,10 @@ pub struct WatchError {
     /// Seconds since the connection opened.
     #[serde(default)]
     pub elapsed: Option<f64>,
+    /// Fields this version of the client does not know, kept as the server
+    /// sent them.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl Client {
@@ -381,12 +361,13 @@ impl Client {
         V: TryInto<CvmRef>,
         V::Error: std::fmt::Display,
     {
+        let cvm_id = crate::ids::param("cvm_id", cvm_id).map_err(Error::InvalidRequest)?;
         let mut options = options.into();
         // `deadline` bounds the watch, and ends it as `None`, not an error.
         options.deadline.get_or_insert(Duration::MAX);
         let target = options.target.clone();
         let wait = async {
-            let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id, options));
+            let mut events = std::pin::pin!(self.watch_cvm_state(cvm_id.clone(), options));
             let mut last = None;
             loop {
                 match events.next().await {
@@ -397,13 +378,17 @@ impl Client {
                         last = Some(*state)
                     }
                     Some(Ok(CvmStateEvent::Complete(done))) => {
-                        return Ok(match last {
-                            Some(state) if state.status == done.status => state,
-                            _ => CvmState {
-                                status: done.status,
-                                ..CvmState::default()
-                            },
-                        })
+                        return match last {
+                            Some(state) if state.status.to_string() == done.status => Ok(state),
+                            // The target was reached after the last state
+                            // seen: the state it is in is the current one.
+                            _ => Ok(self
+                                .get_cvm_state()
+                                .cvm_id(cvm_id)
+                                .send()
+                                .await?
+                                .into_inner()),
+                        };
                     }
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Err(e),
