@@ -282,6 +282,11 @@ async fn waiting_returns_the_final_state() {
         running()
     );
     let server = ScriptedServer::start_in_pieces(vec![answer(sse_head(), &body, 64)]).await;
+    wait_until_running(&server).await;
+}
+
+/// Waits for `cvm_ykL5lbAn` to run, and checks the state it ends with.
+async fn wait_until_running(server: &ScriptedServer) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let state = client(&server.url, RetryPolicy::none())
         .wait_for_cvm_state("cvm_ykL5lbAn", "running", deadline)
@@ -302,14 +307,7 @@ async fn a_target_reached_after_the_last_state_reads_the_current_state() {
         vec![current.into_bytes()],
     ])
     .await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let state = client(&server.url, RetryPolicy::none())
-        .wait_for_cvm_state("cvm_ykL5lbAn", "running", deadline)
-        .await
-        .unwrap()
-        .expect("reached");
-    assert_eq!(state.status, CvmLifecycleStatus::Running);
-    assert_eq!(state.name.as_deref(), Some("n"));
+    wait_until_running(&server).await;
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[1].path, "/api/v1/cvms/cvm_ykL5lbAn/state");
