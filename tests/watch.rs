@@ -64,11 +64,11 @@ async fn events_arrive_typed_whatever_the_chunk_boundaries() {
         ": connected\r\n\
          event: state\r\n\
          data: {{\"status\": \"starting\",\r\n\
-         data:  \"name\": \"n\", \"boot_progress\": \"40%\"}}\r\n\r\n\
-         event: error\ndata: {{\"error\": \"vm busy\", \"elapsed\": 3}}\n\n\
+         data:  \"name\": \"n\", \"boot_progress\": \"40%\", \"queue\": 2}}\r\n\r\n\
+         event: error\ndata: {{\"error\": \"vm busy\", \"elapsed\": 3.0, \"code\": 7}}\n\n\
          event: heartbeat\ndata: x\n\n\
          event: state\ndata: {}\n\n\
-         event: complete\ndata: {{\"status\": \"running\", \"elapsed\": 12.5, \"target\": \"running\"}}\n\n\
+         event: complete\ndata: {{\"status\": \"running\", \"elapsed\": 12.5, \"target\": \"running\", \"node\": \"n1\"}}\n\n\
          event: state\ndata: {{\"status\": \"after the end\"}}\n\n",
         running()
     );
@@ -98,6 +98,22 @@ async fn events_arrive_typed_whatever_the_chunk_boundaries() {
             panic!("{:?}", events[4])
         };
         assert_eq!(done.elapsed, Some(12.5));
+        // Nothing the server sent is lost, known field or not.
+        assert_eq!(
+            serde_json::to_value(first).unwrap(),
+            serde_json::json!({"status": "starting", "name": "n", "boot_progress": "40%", "queue": 2})
+        );
+        assert_eq!(
+            serde_json::to_value(done).unwrap(),
+            serde_json::json!({"status": "running", "elapsed": 12.5, "target": "running", "node": "n1"})
+        );
+        let Ok(CvmStateEvent::Error(error)) = &events[1] else {
+            panic!("{:?}", events[1])
+        };
+        assert_eq!(
+            serde_json::to_value(error).unwrap(),
+            serde_json::json!({"error": "vm busy", "elapsed": 3.0, "code": 7})
+        );
 
         let requests = server.requests();
         assert_eq!(requests.len(), 1);

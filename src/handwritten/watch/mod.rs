@@ -209,10 +209,10 @@ pub struct WatchComplete {
     /// The status reached.
     pub status: String,
     /// Seconds since the connection opened.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed: Option<f64>,
     /// The target asked for.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Fields this version of the client does not know, kept as the server
     /// sent them.
@@ -225,13 +225,13 @@ pub struct WatchComplete {
 #[non_exhaustive]
 pub struct WatchTimeout {
     /// The server's explanation.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Seconds since the connection opened.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed: Option<f64>,
     /// The target asked for.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// Fields this version of the client does not know, kept as the server
     /// sent them.
@@ -244,13 +244,13 @@ pub struct WatchTimeout {
 #[non_exhaustive]
 pub struct WatchError {
     /// What went wrong.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// More about it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Seconds since the connection opened.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed: Option<f64>,
     /// Fields this version of the client does not know, kept as the server
     /// sent them.
