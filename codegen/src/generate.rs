@@ -94,16 +94,7 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
         /// Every generated operation, in the spec's order.
         pub const OPERATIONS: &[Operation] = &[#(#operations),*];
     });
-    let hand_written = normalized.context.hand_written.iter().map(|op| {
-        let (name, method, path) = (op.name, op.method.to_uppercase(), op.path);
-        quote!(Operation { name: #name, method: #method, path: #path })
-    });
-    file.items.push(syn::parse_quote! {
-        /// The client methods written by hand on an operation of the spec,
-        /// for what the spec cannot describe (a Server-Sent Events stream);
-        /// the operation itself is in [`OPERATIONS`] too.
-        pub const HAND_WRITTEN_OPERATIONS: &[Operation] = &[#(#hand_written),*];
-    });
+    crate::from_table::add_table_items(&mut file, &normalized)?;
     Ok(Generated {
         client: prettyplease::unparse(&file),
         normalized,

@@ -20,10 +20,12 @@
 pub mod conformance;
 mod docs;
 mod error;
+mod from_table;
 mod generate;
 pub mod inspect;
 mod mock;
 pub mod normalize;
+pub mod operations;
 pub mod overlay;
 mod owned_builders;
 mod passes;

@@ -19,7 +19,7 @@ pub(crate) use unknown_fields::finish_unknown_field_maps;
 use quote::ToTokens;
 
 /// The items of the module `name` among `items`.
-fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
+pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
     items.iter().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|c| c.1.as_slice()),
         _ => None,
@@ -35,7 +35,7 @@ fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<
 }
 
 /// The last segment of a type's path (`String` for `::std::string::String`).
-fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+pub(crate) fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
     match ty {
         syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
         _ => None,
@@ -43,7 +43,7 @@ fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
 }
 
 /// `T` of `…::Name<T>`.
-fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+pub(crate) fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     let segment = last_segment(ty).filter(|s| s.ident == name)?;
     let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
         return None;
@@ -104,7 +104,7 @@ fn edit_derives(attrs: &mut [syn::Attribute], edit: impl FnOnce(&mut Vec<syn::Pa
 /// Asserts that the code of `file`, whitespace squeezed, contains each of
 /// `expected`; gives the code.
 #[cfg(test)]
-fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
+pub(crate) fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
     let code = prettyplease::unparse(file);
     let squeezed = code.split_whitespace().collect::<Vec<_>>().join(" ");
     for expected in expected {
@@ -115,7 +115,7 @@ fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
 
 /// The builder struct of the client method `name` (`X` of
 /// `pub fn name(&self) -> builder::X<'_>`).
-fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
+pub(crate) fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
     file.items.iter().find_map(|item| {
         let syn::Item::Impl(imp) = item else {
             return None;
