@@ -30,6 +30,7 @@ pub mod overlay;
 mod owned_builders;
 mod passes;
 mod pointer;
+pub mod rewrites;
 mod walk;
 
 pub use error::SpecError;

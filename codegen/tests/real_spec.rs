@@ -281,3 +281,25 @@ fn a_property_named_like_the_unknown_fields_map_is_refused_with_its_pointer() {
          a property named `extra` collides with the field that keeps unknown fields"
     );
 }
+
+#[test]
+fn every_rewrite_fires_as_expected_on_the_vendored_spec() {
+    use phala_cloud_codegen::rewrites::{Fires, REWRITES};
+    let generated = generate(spec(), &overlay()).expect("the vendored spec generates");
+    let names: Vec<_> = generated.fired.iter().map(|f| f.name).collect();
+    let expected: Vec<_> = REWRITES.iter().map(|r| r.name).collect();
+    assert_eq!(names, expected, "every rewrite runs, in order");
+    let operations = generated.normalized.context.operations.len();
+    for fired in &generated.fired {
+        eprintln!("{}: {} ({})", fired.name, fired.count, fired.expected);
+        assert!(fired.count > 0, "{} never fired", fired.name);
+        match fired.expected {
+            Fires::Exactly(n) => assert_eq!(fired.count, n, "{}", fired.name),
+            Fires::AtLeast(n) => assert!(fired.count >= n, "{}", fired.name),
+        }
+    }
+    let per_operation = |name: &str| generated.fired.iter().find(|f| f.name == name).unwrap();
+    for name in ["send_returns_crate_error", "builders_own_the_client"] {
+        assert_eq!(per_operation(name).count, operations, "{name}");
+    }
+}

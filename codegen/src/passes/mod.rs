@@ -1,8 +1,12 @@
-//! `syn` passes over the `types` module progenitor's output holds (typify's
-//! part): what a schema cannot tell typify. Each pass is one function, run
-//! by [`crate::generate`] after progenitor, over the whole file.
+//! `syn` passes over progenitor's output: the request builders
+//! (`builders`, `forms`, `answers`) and the `types` module (typify's part:
+//! what a schema cannot tell typify). Each pass is one function over the
+//! whole file that gives how often it fired, run by
+//! [`crate::rewrites::REWRITES`]; this module also holds the `syn` helpers
+//! they share.
 
 mod answers;
+mod builders;
 mod forms;
 mod open_enums;
 mod setters;
@@ -10,13 +14,15 @@ mod unions;
 mod unknown_fields;
 
 pub(crate) use answers::finish_answers;
+pub(crate) use builders::{
+    add_paging_fields, drop_api_version_header, drop_client_new, explain_conversions,
+    hide_progenitor_client, send_returns_crate_error,
+};
 pub(crate) use forms::finish_form_operations;
 pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
 pub(crate) use unknown_fields::finish_unknown_field_maps;
-
-use quote::ToTokens;
 
 /// The items of the module `name` among `items`.
 pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
@@ -54,9 +60,9 @@ pub(crate) fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::T
     }
 }
 
-/// Two types written alike.
-fn same_type(a: &syn::Type, b: &syn::Type) -> bool {
-    a.to_token_stream().to_string() == b.to_token_stream().to_string()
+/// Whether `ty` is the generated client's `Client`.
+pub(crate) fn is_client(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("Client"))
 }
 
 /// Adds `paragraph` to an item's doc comment, after the doc it has.
@@ -120,7 +126,7 @@ pub(crate) fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
         let syn::Item::Impl(imp) = item else {
             return None;
         };
-        if imp.self_ty.to_token_stream().to_string() != "Client" {
+        if !is_client(&imp.self_ty) {
             return None;
         }
         imp.items.iter().find_map(|i| match i {

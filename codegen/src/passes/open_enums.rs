@@ -23,11 +23,11 @@ const OTHER: &str = "Other";
 /// stay closed: a value the client sends is one the spec lists. An enum both
 /// use is open: a value read from the API must go back unchanged (read,
 /// modify, send), and a request that sends `Other` is the caller's explicit
-/// choice, which the server validates.
-pub(crate) fn open_answer_enums(file: &mut syn::File) -> Result<(), SpecError> {
+/// choice, which the server validates. Gives how many enums it opened.
+pub(crate) fn open_answer_enums(file: &mut syn::File) -> Result<usize, SpecError> {
     let answers = answer_types(file);
     let Some(types) = module_mut(&mut file.items, "types") else {
-        return Ok(());
+        return Ok(0);
     };
     let open: BTreeSet<String> = types
         .iter()
@@ -47,7 +47,7 @@ pub(crate) fn open_answer_enums(file: &mut syn::File) -> Result<(), SpecError> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(open.len())
 }
 
 /// The names of the `types` items an answer can hold.

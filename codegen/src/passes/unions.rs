@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{append_doc, generic_of, last_segment, module, module_mut, same_type, serde_keys};
+use super::{append_doc, generic_of, last_segment, module, module_mut, serde_keys};
 use crate::SpecError;
 
 /// typify's spelling of a union it could not make an enum of: a struct of
@@ -44,11 +44,13 @@ type Fields = Vec<(syn::Ident, syn::Type)>;
 /// with the same type, optional or not: `app.app_id()` whichever shape the
 /// app came in. A field optional in some variant reads as an `Option`;
 /// `String` reads as `&str`, `Vec<T>` as `&[T]`, numbers and booleans by
-/// value. The enum's doc says how it decodes.
-pub(crate) fn union_accessors(file: &mut syn::File) {
+/// value. The enum's doc says how it decodes. Gives how many unions it
+/// documented.
+pub(crate) fn union_accessors(file: &mut syn::File) -> usize {
     let Some(types) = module_mut(&mut file.items, "types") else {
-        return;
+        return 0;
     };
+    let mut unions = 0;
     let structs: BTreeMap<String, Fields> = types
         .iter()
         .filter_map(|item| match item {
@@ -87,6 +89,7 @@ pub(crate) fn union_accessors(file: &mut syn::File) {
             order.join(", ")
         );
         append_doc(&mut e.attrs, &doc);
+        unions += 1;
         let methods: Vec<TokenStream> = variants[0]
             .1
             .iter()
@@ -109,6 +112,7 @@ pub(crate) fn union_accessors(file: &mut syn::File) {
         });
     }
     types.extend(impls);
+    unions
 }
 
 /// How a field reads: the type the accessor returns, and the expression
@@ -181,7 +185,7 @@ fn accessor(
     types: &[&syn::Type],
 ) -> Option<TokenStream> {
     let base = without_option(types.first()?);
-    if !types.iter().all(|t| same_type(without_option(t), base)) {
+    if !types.iter().all(|t| without_option(t) == base) {
         return None;
     }
     let optional = types.iter().any(|t| generic_of(t, "Option").is_some());
