@@ -4,7 +4,7 @@
 
 use syn::visit_mut::VisitMut;
 
-use super::{builder_of, impl_of_mut};
+use super::{builder_of, impl_of_mut, path_is};
 use crate::normalize::Context;
 use crate::SpecError;
 
@@ -179,19 +179,9 @@ fn is_ok_of_stream(expr: &syn::Expr) -> bool {
         .is_some_and(|arg| is_path(&arg, &["response"]))
 }
 
-/// Whether `expr` is the path `segments`, without generics.
+/// Whether `expr` is the path `segments`.
 fn is_path(expr: &syn::Expr, segments: &[&str]) -> bool {
-    let syn::Expr::Path(p) = expr else {
-        return false;
-    };
-    p.qself.is_none()
-        && p.path.leading_colon.is_none()
-        && p.path.segments.len() == segments.len()
-        && p.path
-            .segments
-            .iter()
-            .zip(segments)
-            .all(|(s, name)| s.ident == name && s.arguments.is_none())
+    matches!(expr, syn::Expr::Path(p) if p.qself.is_none() && path_is(&p.path, segments))
 }
 
 /// The arm of `status` decodes an empty answer as `null`.

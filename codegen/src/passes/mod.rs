@@ -60,9 +60,50 @@ pub(crate) fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::T
     }
 }
 
+/// Whether `path` is `segments` (with a leading `::` or not), without
+/// generic arguments.
+pub(crate) fn path_is(path: &syn::Path, segments: &[&str]) -> bool {
+    path.segments.len() == segments.len() && path_starts_with(path, segments)
+}
+
+/// Whether `path`'s first segments are `segments`, without generic arguments.
+pub(crate) fn path_starts_with(path: &syn::Path, segments: &[&str]) -> bool {
+    path.segments.len() >= segments.len()
+        && path
+            .segments
+            .iter()
+            .zip(segments)
+            .all(|(s, name)| s.ident == name && s.arguments.is_none())
+}
+
+/// Whether a path in `ty` (`ty` itself or a generic argument, at any
+/// depth) has the consecutive segments `segments`: `Result<types::builder::X,
+/// String>` mentions `types::builder::X`.
+pub(crate) fn mentions(ty: &syn::Type, segments: &[&str]) -> bool {
+    struct Mentions<'a> {
+        segments: &'a [&'a str],
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Mentions<'_> {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            let idents: Vec<&syn::Ident> = path.segments.iter().map(|s| &s.ident).collect();
+            self.found |= idents
+                .windows(self.segments.len())
+                .any(|w| w.iter().zip(self.segments).all(|(i, name)| *i == name));
+            syn::visit::visit_path(self, path);
+        }
+    }
+    let mut visitor = Mentions {
+        segments,
+        found: false,
+    };
+    syn::visit::Visit::visit_type(&mut visitor, ty);
+    visitor.found
+}
+
 /// Whether `ty` is the generated client's `Client`.
 pub(crate) fn is_client(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("Client"))
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && path_is(&p.path, &["Client"]))
 }
 
 /// Adds `paragraph` to an item's doc comment, after the doc it has.
