@@ -1,6 +1,12 @@
 //! Answers progenitor does not decode: bytes (`normalize::answers` hands
 //! them to it as a byte stream), a `HEAD`'s answer (whether the resource
 //! exists), and a success status without a body next to an untyped one.
+//!
+//! Why: progenitor decodes every success as JSON or hands back a raw byte
+//! stream; a caller would get an unread stream for a quote download, an
+//! error for a `HEAD`, a decode error for a `202` without a body. It expects
+//! progenitor's `send_unmapped` (after `send_returns_crate_error`) with a
+//! `match response.status().as_u16()` over `<n>u16` arms.
 
 use syn::visit_mut::VisitMut;
 

@@ -1,4 +1,9 @@
 //! Enums in answers are open: a value the spec does not list is kept.
+//!
+//! Why: typify generates closed enums, so a status the server adds next
+//! month would make the whole answer fail to decode, and a read-modify-send
+//! would lose it. Expects typify's unit-only enums and the impls typify
+//! gives them.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,4 +1,8 @@
 //! The setters of typify's struct builders (`types::builder`).
+//!
+//! Why: typify's optional-field setters are bounded by `TryInto<Option<T>>`,
+//! which `&str` does not satisfy, so `.name("web")` would not compile on
+//! an optional field while it does on a required one.
 
 use syn::visit_mut::VisitMut;
 

@@ -1,5 +1,10 @@
 //! The enums of unions (`order_union_branches`): no flattened structs, and
 //! accessors for the fields every variant has.
+//!
+//! Why: typify flattens a union it cannot order into a struct of
+//! `subtype_N` options, which decodes anything and says nothing; and an
+//! enum of shapes makes every caller `match` to read a field all shapes
+//! share. Expects typify's untagged enums of one-struct variants.
 
 use std::collections::BTreeMap;
 

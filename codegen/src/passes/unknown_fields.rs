@@ -1,4 +1,9 @@
 //! The map of unknown fields (`keep_unknown_fields`), finished.
+//!
+//! Why: typify treats the flattened `extra` map as one more required field,
+//! undocumented; a type would lose `Default` and a builder fail with "no
+//! value supplied for extra". Expects typify's structs with a
+//! `#[serde(flatten)] extra` field and their builders' `Default` impls.
 
 use syn::visit_mut::VisitMut;
 
