@@ -50,7 +50,7 @@ pub fn generate_mock(normalized: &Normalized) -> Result<String, SpecError> {
 }
 
 /// The rewrites of progenitor's mock code, in the order they run; each
-/// gives how often it fired and [`crate::rewrites::run`] checks it, as for
+/// gives how often it fired and `generate_mock` checks it, as for
 /// the client's.
 pub const MOCK_REWRITES: &[Rewrite] = &[
     Rewrite {
