@@ -83,11 +83,8 @@ pub const MOCK_REWRITES: &[Rewrite] = &[
         expected: |_| Fires::AtLeast(1),
         apply: |file, _| {
             let mut pass = EncodeQuery(0);
-            Ok(on_impls(file, "When", |imp| {
-                pass.0 = 0;
-                pass.visit_item_impl_mut(imp);
-                pass.0
-            }))
+            visit_impls(file, "When", &mut pass);
+            Ok(pass.0)
         },
     },
     Rewrite {
@@ -95,11 +92,8 @@ pub const MOCK_REWRITES: &[Rewrite] = &[
         expected: |_| Fires::AtLeast(1),
         apply: |file, _| {
             let mut pass = EscapePath(0);
-            Ok(on_impls(file, "When", |imp| {
-                pass.0 = 0;
-                pass.visit_item_impl_mut(imp);
-                pass.0
-            }))
+            visit_impls(file, "When", &mut pass);
+            Ok(pass.0)
         },
     },
 ];
@@ -150,6 +144,14 @@ fn on_impls(
         count
     }
     walk(&mut file.items, suffix, &mut edit)
+}
+
+/// Runs `pass` over the `impl`s [`on_impls`] visits.
+fn visit_impls(file: &mut syn::File, suffix: &str, pass: &mut impl VisitMut) {
+    on_impls(file, suffix, |imp| {
+        pass.visit_item_impl_mut(imp);
+        0
+    });
 }
 
 /// Runs `edit` on every method of the `impl`s [`on_impls`] visits; gives
