@@ -92,6 +92,7 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
         pub const OPERATIONS: &[Operation] = &[#(#operations),*];
     });
     crate::from_table::add_table_items(&mut file, &normalized)?;
+    file.items.push(hashid_types());
     Ok(Generated {
         client: prettyplease::unparse(&file),
         normalized,
@@ -145,6 +146,26 @@ fn with_id_types(settings: &mut GenerationSettings) {
             id.rust_type,
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
+    }
+}
+
+/// `mod hashids`: the hashid rows of [`ID_TYPES`] as `ids::hashid::hashid_types!`
+/// defines them, one type per kind, which `crate::ids` re-exports.
+fn hashid_types() -> syn::Item {
+    let rows = ID_TYPES.iter().filter_map(|id| {
+        let hashid = id.hashid?;
+        let name = id.rust_type.rsplit("::").next()?;
+        let name = quote::format_ident!("{name}");
+        let (kind, prefix, table) = (hashid.kind, hashid.prefix, hashid.table);
+        Some(quote!(#name, #kind, #prefix, #table;))
+    });
+    syn::parse_quote! {
+        /// The hashid types, one per hashid row of codegen's `ID_TYPES`.
+        pub(crate) mod hashids {
+            crate::ids::hashid::hashid_types! {
+                #(#rows)*
+            }
+        }
     }
 }
 

@@ -38,7 +38,7 @@ use crate::SpecError;
 pub use answers::{ByteAnswer, EmptyAnswer};
 pub use forms::{FormField, FormOperation, FILE_FORMAT};
 pub use handwritten::HandWritten;
-pub use id_formats::{IdType, ID_TYPES};
+pub use id_formats::{HashidKind, IdType, ID_TYPES};
 pub use names::TYPE_RENAMES;
 pub use unknown_fields::EXTRA_FIELD;
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
