@@ -1,6 +1,7 @@
 //! What the generated client gets from the operation table
 //! ([`crate::operations`]), so that the hand-written layer names no operation
-//! itself: the retry class lookup, the hand-written methods' operations, and
+//! itself: the retry class and answer limit lookups, the hand-written
+//! methods' operations, and
 //! the `paginate::paginated!` invocations with `paginate::OPERATIONS`.
 //!
 //! Only the rows whose operation the spec has are emitted (a revision without
@@ -10,7 +11,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::normalize::{Context, Normalized};
-use crate::operations::{Entry, Paging, PagingStyle, Retry, Signal, TABLE};
+use crate::operations::{AnswerLimit, Entry, Paging, PagingStyle, Retry, Signal, TABLE};
 use crate::passes::{builder_of, generic_of, last_segment, module, struct_fields};
 use crate::SpecError;
 
@@ -26,6 +27,7 @@ pub(crate) fn add_table_items(
         .filter(|e| cx.operations.iter().any(|o| o.name == e.name))
         .collect();
     file.items.push(retry_lookup(&rows));
+    file.items.push(quote_lookup(&rows));
     file.items.extend(hand_written(cx));
     let mut paginated = Vec::new();
     let mut invocations = Vec::new();
@@ -76,6 +78,29 @@ fn retry_lookup(rows: &[&Entry]) -> syn::Item {
         /// operations, which retry a transient conflict whatever their HTTP
         /// method (`Retry::Lifecycle` in codegen's operation table).
         pub(crate) fn lifecycle_operation(operation: &str) -> bool {
+            #body
+        }
+    }
+}
+
+/// `quote_answer(name)`: a `match` on the rows whose answer is a raw quote
+/// ([`AnswerLimit::Quote`]).
+fn quote_lookup(rows: &[&Entry]) -> syn::Item {
+    let quotes: Vec<&str> = rows
+        .iter()
+        .filter(|e| e.answer_limit == AnswerLimit::Quote)
+        .map(|e| e.name)
+        .collect();
+    let body = if quotes.is_empty() {
+        quote!(false)
+    } else {
+        quote!(matches!(operation, #(#quotes)|*))
+    };
+    syn::parse_quote! {
+        /// Whether `operation` answers a raw attestation quote, read within
+        /// `ClientBuilder::max_quote_size` (`AnswerLimit::Quote` in codegen's
+        /// operation table).
+        pub(crate) fn quote_answer(operation: &str) -> bool {
             #body
         }
     }
@@ -300,6 +325,7 @@ mod tests {
             &file,
             &[
                 r#"matches!(operation, "start_cvm")"#,
+                "pub(crate) fn quote_answer(operation: &str) -> bool { false }",
                 "list_kms => ListKms : \"KMS instance\", PageNumber(page, page_size <= 100), \
                  types::KmsListResponse => | p | p.items => types::KmsInfo, signal : | p | crate \
                  ::paginate::PageSignal::of_items(p.items.len()).with_total_pages(p.pages),",

@@ -8,7 +8,8 @@
 //! spelling the operation names as strings and kept in step by tests. Here
 //! a row says it all, and the generator derives from it what the crate
 //! needs: the names progenitor sees (`name_operations`), the retry class
-//! lookup (`lifecycle_operation`, a generated `match`), the `Paginated`
+//! and answer limit lookups (`lifecycle_operation`, `quote_answer`,
+//! generated `match`es), the `Paginated`
 //! impls and `paginate::OPERATIONS`, the hand-written methods' operations
 //! (`HAND_WRITTEN_OPERATIONS`), all emitted by `from_table`.
 //!
@@ -40,6 +41,8 @@ pub struct Entry {
     pub hand_written: Option<HandWrittenUse>,
     /// How a failed attempt is retried.
     pub retry: Retry,
+    /// Which size limit its success answer is read within.
+    pub answer_limit: AnswerLimit,
     /// How the operation pages, when it has `items()` and `pages()` streams.
     pub paging: Option<Paging>,
 }
@@ -65,6 +68,16 @@ pub enum Retry {
     /// method: they retry that 409, 429 and 503. The same set as the official
     /// Go SDK's.
     Lifecycle,
+}
+
+/// Which size limit a success answer is read within (`Client::answer_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerLimit {
+    /// `ClientBuilder::max_response_size`, as every answer.
+    Response,
+    /// `ClientBuilder::max_quote_size`: a raw attestation quote, far larger
+    /// than a JSON answer may be.
+    Quote,
 }
 
 /// How a paginated operation pages (`src/paginate`).
@@ -120,6 +133,7 @@ impl Entry {
             renamed_from: None,
             hand_written: None,
             retry: Retry::ByMethod,
+            answer_limit: AnswerLimit::Response,
             paging: None,
         }
     }
@@ -141,6 +155,13 @@ impl Entry {
     const fn lifecycle(self) -> Self {
         Entry {
             retry: Retry::Lifecycle,
+            ..self
+        }
+    }
+
+    const fn quote_answer(self) -> Self {
+        Entry {
+            answer_limit: AnswerLimit::Quote,
             ..self
         }
     }
@@ -294,7 +315,9 @@ pub const TABLE: &[Entry] = &[
         .renamed_from("get_collateral_api_v1_attestations_collateral__checksum__get"),
     // The raw quote's client methods, `download_raw_attestation` and
     // `raw_attestation_exists`, take the checksum and call these two.
-    op("get_raw_attestation").renamed_from("handle_get_raw_api_v1_attestations_raw__checksum__get"),
+    op("get_raw_attestation")
+        .renamed_from("handle_get_raw_api_v1_attestations_raw__checksum__get")
+        .quote_answer(),
     op("check_raw_attestation")
         .renamed_from("handle_check_raw_file_api_v1_attestations_raw__checksum__head"),
     op("list_attestation_ppids").renamed_from("handle_list_ppids_api_v1_attestations_ppids_get"),
@@ -347,6 +370,7 @@ mod tests {
             let says = e.renamed_from.is_some()
                 || e.hand_written.is_some()
                 || e.retry != Retry::ByMethod
+                || e.answer_limit != AnswerLimit::Response
                 || e.paging.is_some();
             assert!(says, "`{}`'s row holds only the defaults", e.name);
         }
