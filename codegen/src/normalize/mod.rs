@@ -39,6 +39,7 @@ pub use answers::{ByteAnswer, EmptyAnswer};
 pub use forms::{FormField, FormOperation, FILE_FORMAT};
 pub use handwritten::HandWritten;
 pub use id_formats::{HashidKind, IdType, ID_TYPES};
+pub(crate) use names::pascal_case;
 pub use names::TYPE_RENAMES;
 pub use unknown_fields::EXTRA_FIELD;
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};

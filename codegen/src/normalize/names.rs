@@ -163,7 +163,9 @@ pub fn plain_bounded_strings(spec: &mut Value, _: &mut Context) -> Result<(), Sp
     })
 }
 
-fn pascal_case(snake: &str) -> String {
+/// `list_kms` → `ListKms`, `login_with_2fa` → `LoginWith2fa`: how progenitor
+/// names an operation's builder and mock types.
+pub(crate) fn pascal_case(snake: &str) -> String {
     snake
         .split('_')
         .filter(|s| !s.is_empty())
