@@ -101,7 +101,7 @@ impl ClientState {
     /// The limit on the success answer of the generated operation
     /// `operation`: the raw quote has its own.
     pub(crate) fn answer_limit(&self, operation: &str) -> BodyLimit {
-        if operation == crate::attestations::RAW_QUOTE_OPERATION {
+        if crate::generated::quote_answer(operation) {
             self.quote_limit()
         } else {
             self.response_limit()

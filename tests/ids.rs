@@ -360,9 +360,8 @@ fn kinds_without_a_type(spec: &Value) -> Vec<String> {
         .filter(|(prefix, table)| !HASHID_KINDS.contains(&(prefix.as_str(), table.as_str())))
         .map(|(prefix, table)| {
             format!(
-                "hashid kind `{prefix}_` (HashedId[{table}]) has no ID type: add one to \
-                 src/ids/hashid.rs and map `hashid:{prefix}` in \
-                 codegen/src/normalize/id_formats.rs"
+                "hashid kind `{prefix}_` (HashedId[{table}]) has no ID type: add its \
+                 `hashid!` row to ID_TYPES in codegen/src/normalize/id_formats.rs"
             )
         })
         .collect()
@@ -393,8 +392,8 @@ fn a_new_kind_in_a_refreshed_spec_is_named() {
     assert_eq!(
         kinds_without_a_type(&spec),
         [
-            "hashid kind `whk_` (HashedId[webhooks]) has no ID type: add one to src/ids/hashid.rs \
-          and map `hashid:whk` in codegen/src/normalize/id_formats.rs"
+            "hashid kind `whk_` (HashedId[webhooks]) has no ID type: add its `hashid!` row \
+             to ID_TYPES in codegen/src/normalize/id_formats.rs"
         ]
     );
 }

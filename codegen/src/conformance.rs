@@ -13,7 +13,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
-use crate::passes::{builder_name, struct_fields};
+use crate::passes::{builder_name, last_segment, mentions, path_is, struct_fields};
 use crate::SpecError;
 
 /// One setter of a builder: the argument name and the type the setter takes.
@@ -218,36 +218,39 @@ fn callables(file: &syn::File) -> Result<Vec<Callable>, SpecError> {
 /// implements `FormFields` for their body type) and those whose `send()`
 /// answers bytes.
 fn not_json(file: &syn::File, builders: &[syn::Item]) -> Vec<String> {
-    let text = |t: &dyn quote::ToTokens| t.to_token_stream().to_string().replace(' ', "");
-    let form_bodies: Vec<String> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Impl(imp)
-                if imp
-                    .trait_
-                    .as_ref()
-                    .is_some_and(|(_, t, _)| text(t) == "crate::multipart::FormFields") =>
-            {
-                Some(text(&imp.self_ty).replace("types::", "types::builder::"))
-            }
-            _ => None,
-        })
-        .collect();
+    // `impl crate::multipart::FormFields for types::X` → `X`, whose builder
+    // `types::builder::X` a form operation's builder holds.
+    let form_bodies: Vec<&syn::Ident> =
+        file.items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Impl(imp)
+                    if imp.trait_.as_ref().is_some_and(|(_, t, _)| {
+                        path_is(t, &["crate", "multipart", "FormFields"])
+                    }) =>
+                {
+                    last_segment(&imp.self_ty).map(|s| &s.ident)
+                }
+                _ => None,
+            })
+            .collect();
     let mut skipped = Vec::new();
     for item in builders {
         match item {
             syn::Item::Struct(s)
-                if s.fields
-                    .iter()
-                    .any(|f| form_bodies.iter().any(|b| text(&f.ty).contains(b.as_str()))) =>
+                if s.fields.iter().any(|f| {
+                    form_bodies
+                        .iter()
+                        .any(|b| mentions(&f.ty, &["types", "builder", &b.to_string()]))
+                }) =>
             {
                 skipped.push(s.ident.to_string());
             }
             syn::Item::Impl(imp) => {
                 let answers_bytes = imp.items.iter().any(|i| {
                     matches!(i, syn::ImplItem::Fn(f)
-                        if f.sig.ident == "send" && text(&f.sig.output).contains("::bytes::Bytes"))
+                        if f.sig.ident == "send" && matches!(&f.sig.output,
+                            syn::ReturnType::Type(_, ty) if mentions(ty, &["bytes", "Bytes"])))
                 });
                 if answers_bytes {
                     if let syn::Type::Path(p) = &*imp.self_ty {

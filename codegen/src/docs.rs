@@ -2,20 +2,30 @@
 //! request-builder setter says what its parameter is (the spec's or the
 //! overlay's description), and every type-builder setter carries its
 //! field's documentation.
+//!
+//! Why: progenitor documents a request builder's setters only when the
+//! spec documents the parameter (most of this spec's are not), and typify
+//! never documents a type builder's setters; rustdoc's `missing_docs` would
+//! otherwise list hundreds of bare methods (`codegen/tests/docs.rs` checks
+//! none is left). It expects progenitor's builder shape: `Client` methods
+//! returning `builder::X`, setters named like their parameter
+//! ([`setter_name`]), typify's `types::builder` mirroring `types`.
 
 use std::collections::HashMap;
 
-use quote::ToTokens;
 use serde_json::Value;
 
 use crate::inspect::setter_name;
+use crate::passes::{builder_name, is_client};
 use crate::walk::METHODS;
 
 /// Adds the documentation to `file`, the generated client, from `spec`, the
-/// normalized spec it was generated from.
-pub(crate) fn document_builders(file: &mut syn::File, spec: &Value) {
+/// normalized spec it was generated from; gives how many methods it
+/// documented.
+pub(crate) fn document_builders(file: &mut syn::File, spec: &Value) -> usize {
     let parameters = parameter_docs(spec);
     let builders = builder_methods(file);
+    let mut documented = 0;
     for item in &mut file.items {
         match item {
             syn::Item::Mod(m) if m.ident == "builder" => {
@@ -23,15 +33,16 @@ pub(crate) fn document_builders(file: &mut syn::File, spec: &Value) {
                     if let syn::Item::Impl(imp) = item {
                         let method = impl_name(imp).and_then(|b| builders.get(&b));
                         if let Some(method) = method {
-                            document_request_builder(imp, method, &parameters);
+                            documented += document_request_builder(imp, method, &parameters);
                         }
                     }
                 }
             }
-            syn::Item::Mod(m) if m.ident == "types" => document_types(m),
+            syn::Item::Mod(m) if m.ident == "types" => documented += document_types(m),
             _ => {}
         }
     }
+    documented
 }
 
 /// `(operation, setter)` → what the parameter is.
@@ -84,24 +95,15 @@ fn builder_methods(file: &syn::File) -> HashMap<String, String> {
     let mut builders = HashMap::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
-        if imp.self_ty.to_token_stream().to_string() != "Client" {
+        if !is_client(&imp.self_ty) {
             continue;
         }
         for impl_item in &imp.items {
             let syn::ImplItem::Fn(f) = impl_item else {
                 continue;
             };
-            let syn::ReturnType::Type(_, ty) = &f.sig.output else {
-                continue;
-            };
-            let syn::Type::Path(path) = &**ty else {
-                continue;
-            };
-            let segments: Vec<_> = path.path.segments.iter().collect();
-            if let [module, builder] = segments.as_slice() {
-                if module.ident == "builder" {
-                    builders.insert(builder.ident.to_string(), f.sig.ident.to_string());
-                }
+            if let Some(builder) = builder_name(&f.sig) {
+                builders.insert(builder.to_string(), f.sig.ident.to_string());
             }
         }
     }
@@ -123,7 +125,8 @@ fn impl_name(imp: &syn::ItemImpl) -> Option<String> {
     }
 }
 
-fn document_request_builder(imp: &mut syn::ItemImpl, method: &str, docs: &ParameterDocs) {
+fn document_request_builder(imp: &mut syn::ItemImpl, method: &str, docs: &ParameterDocs) -> usize {
+    let mut documented = 0;
     for impl_item in &mut imp.items {
         let syn::ImplItem::Fn(f) = impl_item else {
             continue;
@@ -148,8 +151,10 @@ fn document_request_builder(imp: &mut syn::ItemImpl, method: &str, docs: &Parame
         };
         if let Some(doc) = doc {
             add_doc(&mut f.attrs, &doc);
+            documented += 1;
         }
     }
+    documented
 }
 
 /// `types::X` of a `body` setter's `V: TryInto<types::X>` bound.
@@ -170,15 +175,24 @@ fn body_type(f: &syn::ImplItemFn) -> Option<String> {
             let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
                 return None;
             };
-            let target = args.args.first()?.to_token_stream().to_string();
-            Some(target.replace(' ', ""))
+            let syn::GenericArgument::Type(syn::Type::Path(target)) = args.args.first()? else {
+                return None;
+            };
+            let segments: Vec<String> = target
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            Some(segments.join("::"))
         })
     })
 }
 
 /// The type builders' setters get their field's documentation, and each
 /// type's `builder()` says what it starts.
-fn document_types(types: &mut syn::ItemMod) {
+fn document_types(types: &mut syn::ItemMod) -> usize {
+    let mut documented = 0;
     let mut field_docs: HashMap<(String, String), Vec<syn::Attribute>> = HashMap::new();
     for item in items_mut(types) {
         if let syn::Item::Struct(s) = item {
@@ -200,6 +214,7 @@ fn document_types(types: &mut syn::ItemMod) {
                                 &mut f.attrs,
                                 &format!("A builder for a [`{ty}`], nothing set."),
                             );
+                            documented += 1;
                         }
                     }
                 }
@@ -216,6 +231,7 @@ fn document_types(types: &mut syn::ItemMod) {
                             continue;
                         }
                         let field = f.sig.ident.to_string();
+                        documented += 1;
                         match field_docs.get(&(ty.clone(), field.clone())) {
                             Some(docs) if !docs.is_empty() => f.attrs.extend(docs.iter().cloned()),
                             _ => add_doc(
@@ -229,6 +245,7 @@ fn document_types(types: &mut syn::ItemMod) {
             _ => {}
         }
     }
+    documented
 }
 
 fn is_doc(attr: &syn::Attribute) -> bool {

@@ -9,10 +9,14 @@
 //!    document into the OpenAPI 3.0.3 subset progenitor accepts, one named
 //!    rule at a time;
 //! 2. [`generate`] feeds the result to progenitor (builder interface, merged
-//!    tags), post-processes the tokens with `syn` and pretty-prints them;
+//!    tags), runs the named [`rewrites::REWRITES`] over the tokens with
+//!    `syn` (each checked to fire as often as the spec says), appends what
+//!    the [`operations`] table says (retry lookup, pagination, hand-written
+//!    operations) and pretty-prints the result;
 //! 3. [`generate_mock`] (only for `phala-cloud`'s `mock` feature) runs
 //!    progenitor's `httpmock` generator on the same normalized spec with the
-//!    same settings, and reshapes its output with `syn`.
+//!    same settings, and reshapes its output with `syn`
+//!    ([`MOCK_REWRITES`]).
 //!
 //! Every refusal is a [`SpecError`] naming the JSON pointer of the construct
 //! that no rule handles, never a panic inside a generator.
@@ -20,16 +24,19 @@
 pub mod conformance;
 mod docs;
 mod error;
+mod from_table;
 mod generate;
 pub mod inspect;
 mod mock;
 pub mod normalize;
+pub mod operations;
 pub mod overlay;
 mod owned_builders;
 mod passes;
 mod pointer;
+pub mod rewrites;
 mod walk;
 
 pub use error::SpecError;
 pub use generate::{generate, generate_from_bytes, Generated};
-pub use mock::generate_mock;
+pub use mock::{generate_mock, MOCK_REWRITES};

@@ -10,11 +10,13 @@ use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 
 use crate::generate::{openapi, quietly, settings};
-use crate::normalize::{Normalized, ERROR_BODY};
+use crate::normalize::{pascal_case, Normalized, ERROR_BODY};
+use crate::passes::{last_segment, path_is, path_starts_with};
+use crate::rewrites::{Fires, Rewrite};
 use crate::SpecError;
 
 /// Rust source of the mock helpers (progenitor's `Generator::httpmock`,
-/// reshaped as the comment on `MockShape` says): a module `operations` with
+/// reshaped by [`MOCK_REWRITES`]): a module `operations` with
 /// a `When` and a `Then` per operation, and the trait `MockServerExt`.
 ///
 /// The code expects to sit in a module of the `phala-cloud` crate next to a
@@ -43,71 +45,161 @@ pub fn generate_mock(normalized: &Normalized) -> Result<String, SpecError> {
             format!("progenitor produced mock code that does not parse: {e}"),
         )
     })?;
-    MockShape::new(normalized).visit_file_mut(&mut file);
+    crate::rewrites::run(MOCK_REWRITES, &mut file, normalized)?;
     Ok(prettyplease::unparse(&file))
 }
 
-/// The edits to progenitor's mock code:
-/// - a query parameter is matched as the client encodes it (progenitor
-///   compares with `to_string()`, which does not compile for arrays and
-///   differs from the wire form for timestamps): every value of an array,
-///   RFC 3339 for a timestamp, the serde name for an enum;
-/// - a path parameter's value is matched literally (progenitor splices it
-///   into a regex unescaped);
-/// - `client_error` and `server_error` take the typed error body
-///   (`types::ApiErrorBody`) instead of raw JSON: the normalizer declares it
-///   for every error range, as `*/*` so that the client reads it itself;
-/// - each operation's `When`, `Then` and `MockServerExt` method say which
-///   request they mock.
-struct MockShape {
-    /// `list_kms` → `GET /api/v1/kms`.
-    requests: HashMap<String, String>,
-    /// The `impl` block being visited: `ListKmsWhen`, `MockServerExt`, …
-    self_ty: String,
-    /// The `multipart/form-data` operations, by name.
-    forms: Vec<String>,
+/// The rewrites of progenitor's mock code, in the order they run; each
+/// gives how often it fired and `generate_mock` checks it, as for
+/// the client's.
+pub const MOCK_REWRITES: &[Rewrite] = &[
+    Rewrite {
+        name: "mocks_say_which_request",
+        expected: |cx| Fires::Exactly(3 * cx.operations.len()),
+        apply: |file, n| Ok(document_mocks(file, &requests(n))),
+    },
+    Rewrite {
+        name: "forms_have_no_json_body_matcher",
+        expected: |cx| Fires::Exactly(cx.forms.len()),
+        apply: |file, n| Ok(no_json_body_for_forms(file, n)),
+    },
+    Rewrite {
+        name: "typed_error_bodies",
+        expected: |cx| Fires::Exactly(2 * cx.operations.len()),
+        apply: |file, _| Ok(on_fns(file, "Then", type_error_body)),
+    },
+    Rewrite {
+        name: "byte_answers_take_bytes",
+        expected: |cx| Fires::Exactly(cx.byte_answers.len()),
+        apply: |file, _| Ok(on_fns(file, "Then", bytes_answer)),
+    },
+    Rewrite {
+        name: "id_matchers_take_text",
+        expected: |_| Fires::AtLeast(1),
+        apply: |file, _| Ok(on_fns(file, "When", accept_id_text)),
+    },
+    Rewrite {
+        name: "query_parameters_as_the_client_encodes_them",
+        expected: |_| Fires::AtLeast(1),
+        apply: |file, _| {
+            let mut pass = EncodeQuery(0);
+            visit_impls(file, "When", &mut pass);
+            Ok(pass.0)
+        },
+    },
+    Rewrite {
+        name: "path_parameters_escaped",
+        expected: |_| Fires::AtLeast(1),
+        apply: |file, _| {
+            let mut pass = EscapePath(0);
+            visit_impls(file, "When", &mut pass);
+            Ok(pass.0)
+        },
+    },
+];
+
+/// `list_kms` → `GET /api/v1/kms`.
+fn requests(normalized: &Normalized) -> HashMap<String, String> {
+    normalized
+        .context
+        .operations
+        .iter()
+        .map(|op| {
+            let request = format!("{} {}", op.method.to_uppercase(), op.path);
+            (op.name.clone(), request)
+        })
+        .collect()
 }
 
-impl MockShape {
-    fn new(normalized: &Normalized) -> Self {
-        let requests = normalized
-            .context
-            .operations
-            .iter()
-            .map(|op| {
-                let request = format!("{} {}", op.method.to_uppercase(), op.path);
-                (op.name.clone(), request)
-            })
-            .collect();
-        let context = &normalized.context;
-        let forms = context
-            .forms
-            .iter()
-            .filter_map(|form| {
-                let op = context
-                    .operations
-                    .iter()
-                    .find(|o| o.operation_id == form.operation_id)?;
-                Some(op.name.clone())
-            })
-            .collect();
-        MockShape {
-            requests,
-            self_ty: String::new(),
-            forms,
+/// Runs `edit` on every inherent `impl` of a type named `…<suffix>`
+/// (`ListKmsWhen`), in `file` and its modules; gives the sum of its counts.
+fn on_impls(
+    file: &mut syn::File,
+    suffix: &str,
+    mut edit: impl FnMut(&mut syn::ItemImpl) -> usize,
+) -> usize {
+    fn walk(
+        items: &mut [syn::Item],
+        suffix: &str,
+        edit: &mut dyn FnMut(&mut syn::ItemImpl) -> usize,
+    ) -> usize {
+        let mut count = 0;
+        for item in items {
+            match item {
+                syn::Item::Impl(imp) if imp.trait_.is_none() => {
+                    let named = last_segment(&imp.self_ty)
+                        .is_some_and(|s| s.ident.to_string().ends_with(suffix));
+                    if named {
+                        count += edit(imp);
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &mut m.content {
+                        count += walk(items, suffix, edit);
+                    }
+                }
+                _ => {}
+            }
         }
+        count
     }
+    walk(&mut file.items, suffix, &mut edit)
+}
 
+/// Runs `pass` over the `impl`s [`on_impls`] visits.
+fn visit_impls(file: &mut syn::File, suffix: &str, pass: &mut impl VisitMut) {
+    on_impls(file, suffix, |imp| {
+        pass.visit_item_impl_mut(imp);
+        0
+    });
+}
+
+/// Runs `edit` on every method of the `impl`s [`on_impls`] visits; gives
+/// how many it changed.
+fn on_fns(file: &mut syn::File, suffix: &str, edit: fn(&mut syn::ImplItemFn) -> bool) -> usize {
+    on_impls(file, suffix, |imp| {
+        let mut changed = 0;
+        for item in &mut imp.items {
+            if let syn::ImplItem::Fn(f) = item {
+                changed += usize::from(edit(f));
+            }
+        }
+        changed
+    })
+}
+
+/// Each operation's `When`, `Then` and `MockServerExt` method say which
+/// request they mock; gives how many it documented.
+fn document_mocks(file: &mut syn::File, requests: &HashMap<String, String>) -> usize {
+    let mut docs = DocumentMocks {
+        requests,
+        types: requests
+            .keys()
+            .map(|name| (pascal_case(name), name.as_str()))
+            .collect(),
+        documented: 0,
+    };
+    docs.visit_file_mut(file);
+    docs.documented
+}
+
+struct DocumentMocks<'a> {
+    /// `list_kms` → `GET /api/v1/kms`.
+    requests: &'a HashMap<String, String>,
+    /// `ListKms` → `list_kms`.
+    types: HashMap<String, &'a str>,
+    documented: usize,
+}
+
+impl DocumentMocks<'_> {
     /// The operation a `ListKmsWhen`/`ListKmsThen` belongs to, and its request.
-    fn operation_of(&self, type_name: &str, suffix: &str) -> Option<(String, &str)> {
-        let pascal = type_name.strip_suffix(suffix)?;
-        let name = snake_case(pascal);
-        let request = self.requests.get(&name)?;
-        Some((name, request))
+    fn operation_of(&self, type_name: &str, suffix: &str) -> Option<(&str, &str)> {
+        let name = *self.types.get(type_name.strip_suffix(suffix)?)?;
+        Some((name, self.requests.get(name)?))
     }
 }
 
-impl VisitMut for MockShape {
+impl VisitMut for DocumentMocks<'_> {
     fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
         let ty = item.ident.to_string();
         let doc = if let Some((name, request)) = self.operation_of(&ty, "When") {
@@ -124,21 +216,7 @@ impl VisitMut for MockShape {
             return;
         };
         item.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
-    }
-
-    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
-        self.self_ty = item.self_ty.to_token_stream().to_string();
-        // A multipart body is no JSON: progenitor's JSON body matcher would
-        // never match it, so a form operation's `When` has none.
-        let form = self
-            .self_ty
-            .strip_suffix("When")
-            .is_some_and(|pascal| self.forms.contains(&snake_case(pascal)));
-        if form {
-            item.items
-                .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "body"));
-        }
-        syn::visit_mut::visit_item_impl_mut(self, item);
+        self.documented += 1;
     }
 
     fn visit_item_trait_mut(&mut self, item: &mut syn::ItemTrait) {
@@ -153,43 +231,72 @@ impl VisitMut for MockShape {
                      `config_fn` sets what the request must match and what the server answers."
                 );
                 f.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                self.documented += 1;
             }
         }
     }
+}
 
-    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-        let name = f.sig.ident.to_string();
-        if self.self_ty.ends_with("Then") {
-            if matches!(name.as_str(), "client_error" | "server_error") {
-                type_error_body(f);
-            } else {
-                bytes_answer(f);
-            }
+/// A multipart body is no JSON: progenitor's JSON body matcher would never
+/// match it, so a form operation's `When` has none. Gives how many
+/// matchers it dropped.
+fn no_json_body_for_forms(file: &mut syn::File, normalized: &Normalized) -> usize {
+    let context = &normalized.context;
+    let forms: Vec<String> = context
+        .forms
+        .iter()
+        .filter_map(|form| {
+            let op = context
+                .operations
+                .iter()
+                .find(|o| o.operation_id == form.operation_id)?;
+            Some(format!("{}When", pascal_case(&op.name)))
+        })
+        .collect();
+    on_impls(file, "When", |imp| {
+        let form = last_segment(&imp.self_ty).is_some_and(|s| forms.iter().any(|f| s.ident == f));
+        if !form {
+            return 0;
         }
-        if self.self_ty.ends_with("When") {
-            accept_id_text(f);
-        }
-        syn::visit_mut::visit_impl_item_fn_mut(self, f);
-    }
+        let before = imp.items.len();
+        imp.items
+            .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "body"));
+        before - imp.items.len()
+    })
+}
 
+/// A query parameter is matched as the client encodes it: progenitor
+/// compares `self.0.query_param(name, value.to_string())`, which does not
+/// compile for arrays and differs from the wire form for timestamps; the
+/// crate's `query_param(when, name, value)` matches every value of an
+/// array, RFC 3339 for a timestamp, the serde name for an enum.
+struct EncodeQuery(usize);
+
+impl VisitMut for EncodeQuery {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if self.self_ty.ends_with("When") {
-            if let syn::Expr::MethodCall(call) = expr {
-                if call.method == "query_param" && is_self_0(&call.receiver) {
-                    if let (Some(name), Some(value)) = (call.args.first(), call.args.get(1)) {
-                        if is_to_string_of_value(value) {
-                            *expr = syn::parse_quote!(super::query_param(self.0, #name, &value));
-                            return;
-                        }
+        if let syn::Expr::MethodCall(call) = expr {
+            if call.method == "query_param" && is_self_0(&call.receiver) {
+                if let (Some(name), Some(value)) = (call.args.first(), call.args.get(1)) {
+                    if is_to_string_of_value(value) {
+                        *expr = syn::parse_quote!(super::query_param(self.0, #name, &value));
+                        self.0 += 1;
+                        return;
                     }
                 }
             }
         }
         syn::visit_mut::visit_expr_mut(self, expr);
     }
+}
 
+/// A path parameter's value is matched literally: progenitor splices
+/// `value.to_string()` into the path's regex (`format!("^/…/{}$", …)`)
+/// unescaped.
+struct EscapePath(usize);
+
+impl VisitMut for EscapePath {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !(self.self_ty.ends_with("When") && mac.path.is_ident("format")) {
+        if !mac.path.is_ident("format") {
             return;
         }
         let Ok(mut args) =
@@ -202,6 +309,7 @@ impl VisitMut for MockShape {
             if is_to_string_of_value(arg) {
                 *arg = syn::parse_quote!(regex::escape(&value.to_string()));
                 changed = true;
+                self.0 += 1;
             }
         }
         if changed {
@@ -214,42 +322,78 @@ impl VisitMut for MockShape {
 /// bytes (`Raw`: the byte answers of `normalize::answers`) takes the bytes
 /// and their content type: `fn ok(self, value: ::serde_json::Value)` →
 /// `fn ok(self, content_type: &str, value: impl AsRef<[u8]>)`, sent with
-/// `.body(value)`.
-fn bytes_answer(f: &mut syn::ImplItemFn) {
+/// `.body(value)` under that content type. The error answers are
+/// [`type_error_body`]'s. Whether it changed `f`.
+fn bytes_answer(f: &mut syn::ImplItemFn) -> bool {
+    if is_error_answer(f) {
+        return false;
+    }
     let Some(value) = f.sig.inputs.iter_mut().find_map(|input| match input {
-        syn::FnArg::Typed(arg)
-            if arg.ty.to_token_stream().to_string() == ":: serde_json :: Value" =>
-        {
-            Some(arg)
-        }
+        syn::FnArg::Typed(arg) if is_json_value(&arg.ty) => Some(arg),
         _ => None,
     }) else {
-        return;
+        return false;
     };
     *value.ty = syn::parse_quote!(impl AsRef<[u8]>);
     let at = f.sig.inputs.len() - 1;
     f.sig
         .inputs
         .insert(at, syn::parse_quote!(content_type: &str));
-    let block = f.block.to_token_stream().to_string();
-    let block = block
-        .replace("\"application/json\"", "content_type")
-        .replace("json_body (value)", "body (value)");
-    if let Ok(edited) = syn::parse_str(&block) {
-        f.block = edited;
+    SendBytes.visit_block_mut(&mut f.block);
+    true
+}
+
+/// `"application/json"` → `content_type`, `.json_body(value)` → `.body(value)`.
+struct SendBytes;
+
+impl VisitMut for SendBytes {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = expr
+        {
+            if s.value() == "application/json" {
+                *expr = syn::parse_quote!(content_type);
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
     }
+
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        if call.method == "json_body" {
+            call.method = syn::Ident::new("body", call.method.span());
+        }
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+    }
+}
+
+/// `client_error` or `server_error`.
+fn is_error_answer(f: &syn::ImplItemFn) -> bool {
+    f.sig.ident == "client_error" || f.sig.ident == "server_error"
+}
+
+/// `::serde_json::Value`.
+fn is_json_value(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && path_is(&p.path, &["serde_json", "Value"]))
 }
 
 /// `fn client_error(self, status: u16, value: ::serde_json::Value)` that
 /// sends `.json_body(value)` becomes `value: &types::ApiErrorBody` sent with
-/// `.json_body_obj(value)`.
-fn type_error_body(f: &mut syn::ImplItemFn) {
+/// `.json_body_obj(value)`: the normalizer declares that body for every
+/// error range, as `*/*` so that the client reads it itself. Whether it
+/// changed `f`.
+fn type_error_body(f: &mut syn::ImplItemFn) -> bool {
+    if !is_error_answer(f) {
+        return false;
+    }
     let body_type = format_ident!("{ERROR_BODY}");
     let mut typed = false;
     for input in &mut f.sig.inputs {
         if let syn::FnArg::Typed(arg) = input {
             let is_value = matches!(&*arg.pat, syn::Pat::Ident(p) if p.ident == "value");
-            if is_value && arg.ty.to_token_stream().to_string() == ":: serde_json :: Value" {
+            if is_value && is_json_value(&arg.ty) {
                 *arg.ty = syn::parse_quote!(&types::#body_type);
                 typed = true;
             }
@@ -262,13 +406,14 @@ fn type_error_body(f: &mut syn::ImplItemFn) {
         }
         .visit_block_mut(&mut f.block);
     }
+    typed
 }
 
 /// A matcher taking `value: &crate::ids::X` takes anything the client's
 /// setter takes (`"cvm_x"`, `&cvm.id`, the ID itself): `V: TryInto<X>`. An
 /// ID the client would refuse can never be matched, so it panics there, at
-/// the test's own line, with the parse error.
-fn accept_id_text(f: &mut syn::ImplItemFn) {
+/// the test's own line, with the parse error. Whether it changed `f`.
+fn accept_id_text(f: &mut syn::ImplItemFn) -> bool {
     let name = f.sig.ident.to_string();
     let mut id_type = None;
     for input in &mut f.sig.inputs {
@@ -279,14 +424,15 @@ fn accept_id_text(f: &mut syn::ImplItemFn) {
         let syn::Type::Reference(reference) = &*arg.ty else {
             continue;
         };
-        let inner = reference.elem.to_token_stream().to_string();
-        if is_value && inner.starts_with("crate :: ids ::") {
+        let is_id = matches!(&*reference.elem, syn::Type::Path(p)
+            if p.qself.is_none() && path_starts_with(&p.path, &["crate", "ids"]));
+        if is_value && is_id {
             id_type = Some((*reference.elem).clone());
             *arg.ty = syn::parse_quote!(V);
         }
     }
     let Some(id_type) = id_type else {
-        return;
+        return false;
     };
     f.sig.generics = syn::parse_quote!(<V>);
     f.sig.generics.where_clause = Some(syn::parse_quote! {
@@ -297,6 +443,7 @@ fn accept_id_text(f: &mut syn::ImplItemFn) {
     };
     f.block.stmts.insert(0, convert);
     f.attrs.push(syn::parse_quote!(#[track_caller]));
+    true
 }
 
 /// Renames every method call `from` to `to`.
@@ -316,42 +463,47 @@ impl VisitMut for RenameCall {
 
 /// `self.0`
 fn is_self_0(expr: &syn::Expr) -> bool {
-    expr.to_token_stream().to_string() == "self . 0"
+    matches!(expr, syn::Expr::Field(field)
+        if matches!(&field.member, syn::Member::Unnamed(i) if i.index == 0)
+            && matches!(&*field.base, syn::Expr::Path(p) if p.path.is_ident("self")))
 }
 
 /// `value.to_string()`
 fn is_to_string_of_value(expr: &syn::Expr) -> bool {
-    expr.to_token_stream().to_string() == "value . to_string ()"
-}
-
-/// `ListKms` → `list_kms`.
-fn snake_case(pascal: &str) -> String {
-    let mut out = String::with_capacity(pascal.len() + 4);
-    for c in pascal.chars() {
-        if c.is_ascii_uppercase() {
-            if !out.is_empty() {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    matches!(expr, syn::Expr::MethodCall(call)
+        if call.method == "to_string"
+            && call.args.is_empty()
+            && matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("value")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn shape(file: &mut syn::File) -> String {
-        let mut shape = MockShape {
-            requests: HashMap::from([("list_apps".to_string(), "GET /api/v1/apps".to_string())]),
-            self_ty: String::new(),
-            forms: Vec::new(),
+    /// Runs the mock rewrite `name` on `file` for a spec of `list_apps`
+    /// (`GET /api/v1/apps`, a form): the code, and how often it fired.
+    fn fire(name: &str, file: &mut syn::File) -> (String, usize) {
+        use crate::normalize::{Context, FormOperation, OperationName};
+        let normalized = Normalized {
+            spec: serde_json::json!({}),
+            context: Context {
+                operations: vec![OperationName {
+                    operation_id: "list_apps_api".into(),
+                    method: "get".into(),
+                    path: "/api/v1/apps".into(),
+                    name: "list_apps".into(),
+                }],
+                forms: vec![FormOperation {
+                    operation_id: "list_apps_api".into(),
+                    pointer: String::new(),
+                    fields: Vec::new(),
+                }],
+                ..Context::default()
+            },
         };
-        shape.visit_file_mut(file);
-        prettyplease::unparse(file)
+        let rewrite = MOCK_REWRITES.iter().find(|r| r.name == name).unwrap();
+        let fired = (rewrite.apply)(file, &normalized).unwrap();
+        (prettyplease::unparse(file), fired)
     }
 
     #[test]
@@ -370,7 +522,8 @@ mod tests {
                 }
             }
         };
-        let code = shape(&mut file);
+        let (code, fired) = fire("query_parameters_as_the_client_encodes_them", &mut file);
+        assert_eq!(fired, 1);
         assert!(
             code.contains(r#"Self(super::query_param(self.0, "status", &value))"#),
             "{code}"
@@ -388,7 +541,8 @@ mod tests {
                 }
             }
         };
-        let code = shape(&mut file);
+        let (code, fired) = fire("path_parameters_escaped", &mut file);
+        assert_eq!(fired, 1);
         assert!(
             code.contains(r#"format!("^/api/v1/apps/{}$", regex::escape(& value.to_string()))"#),
             "{code}"
@@ -408,7 +562,8 @@ mod tests {
                 }
             }
         };
-        let code = shape(&mut file);
+        let (code, fired) = fire("typed_error_bodies", &mut file);
+        assert_eq!(fired, 1);
         assert!(
             code.contains("pub fn client_error(self, status: u16, value: &types::ApiErrorBody)"),
             "{code}"
@@ -432,7 +587,8 @@ mod tests {
                     F: FnOnce(operations::ListAppsWhen, operations::ListAppsThen);
             }
         };
-        let code = shape(&mut file);
+        let (code, fired) = fire("mocks_say_which_request", &mut file);
+        assert_eq!(fired, 3);
         assert_eq!(code.matches("`GET /api/v1/apps`").count(), 3, "{code}");
         assert_eq!(
             code.matches("[`Client::list_apps`](crate::Client::list_apps)")
@@ -440,6 +596,46 @@ mod tests {
             3,
             "{code}"
         );
+    }
+
+    #[test]
+    fn byte_answers_take_bytes_and_ids_take_text_and_forms_no_json_body() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod operations {
+                impl ListAppsThen {
+                    pub fn ok(self, value: ::serde_json::Value) -> Self {
+                        Self(self.0.status(200u16).header("content-type", "application/json").json_body(value))
+                    }
+                    pub fn server_error(self, status: u16, value: ::serde_json::Value) -> Self {
+                        Self(self.0.status(status).json_body(value))
+                    }
+                }
+                impl ListAppsWhen {
+                    pub fn cvm_id(self, value: &crate::ids::CvmRef) -> Self {
+                        Self(self.0.path_matches(value))
+                    }
+                    pub fn name(self, value: &str) -> Self { self }
+                    pub fn body(self, value: &types::Body) -> Self { self }
+                }
+            }
+        };
+        let (_, fired) = fire("byte_answers_take_bytes", &mut file);
+        assert_eq!(fired, 1, "the error answers are not byte answers");
+        let (_, fired) = fire("id_matchers_take_text", &mut file);
+        assert_eq!(fired, 1);
+        let (code, fired) = fire("forms_have_no_json_body_matcher", &mut file);
+        assert_eq!(fired, 1);
+        crate::passes::assert_generates(
+            &file,
+            &[
+                "pub fn ok(self, content_type: &str, value: impl AsRef<[u8]>) -> Self { \
+                 Self(self.0.status(200u16).header(\"content-type\", content_type).body(value)) }",
+                "pub fn server_error(self, status: u16, value: ::serde_json::Value)",
+                "pub fn cvm_id<V>(self, value: V) -> Self where V: ::std::convert::TryInto<crate::ids::CvmRef>",
+                "pub fn name(self, value: &str)",
+            ],
+        );
+        assert!(!code.contains("pub fn body("), "{code}");
     }
 
     #[test]
@@ -483,8 +679,11 @@ mod tests {
     }
 
     #[test]
-    fn snake_case_undoes_pascal_case() {
-        assert_eq!(snake_case("ListKms"), "list_kms");
-        assert_eq!(snake_case("GetCvmStatusBatch"), "get_cvm_status_batch");
+    fn a_name_with_a_digit_after_an_underscore_is_found() {
+        let requests = HashMap::from([("login_with_2fa".to_string(), "POST /2fa".to_string())]);
+        let mut file: syn::File = syn::parse_quote! {
+            pub struct LoginWith2faWhen(::httpmock::When);
+        };
+        assert_eq!(document_mocks(&mut file, &requests), 1);
     }
 }

@@ -23,8 +23,11 @@ use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 
-/// Runs the pass over the generated file.
-pub(crate) fn own_the_client(file: &mut syn::File) {
+use crate::passes::is_client;
+
+/// Runs the pass over the generated file; gives how many builders own
+/// their client now.
+pub(crate) fn own_the_client(file: &mut syn::File) -> usize {
     file.items.retain_mut(|item| match item {
         syn::Item::Struct(s) => s.ident != "Client",
         syn::Item::Mod(m) => m.ident != "prelude",
@@ -57,7 +60,7 @@ pub(crate) fn own_the_client(file: &mut syn::File) {
         syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
         _ => None,
     }) else {
-        return;
+        return 0;
     };
     let mut owners = Vec::new();
     for item in builders.iter_mut() {
@@ -80,10 +83,7 @@ pub(crate) fn own_the_client(file: &mut syn::File) {
     if !owners.is_empty() {
         builders.push(syn::parse_quote!(crate::options::with_options!(#(#owners),*);));
     }
-}
-
-fn is_client(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+    owners.len()
 }
 
 fn trait_is(imp: &syn::ItemImpl, name: &str) -> bool {
@@ -249,7 +249,7 @@ mod tests {
                 impl crate::paginate::PagingFields for GetCvm<'_> {}
             }
         };
-        own_the_client(&mut file);
+        assert_eq!(own_the_client(&mut file), 1);
         let code = prettyplease::unparse(&file);
         assert!(!code.contains("pub struct Client"), "{code}");
         assert!(!code.contains("new_with_client"), "{code}");

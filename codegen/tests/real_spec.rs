@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use phala_cloud_codegen::normalize::{normalize, HAND_WRITTEN};
+use phala_cloud_codegen::normalize::normalize;
 use phala_cloud_codegen::overlay::Overlay;
 use phala_cloud_codegen::{generate, generate_from_bytes};
 use serde_json::Value;
@@ -119,9 +119,10 @@ fn every_operation_is_generated() {
     for (path, item) in upstream["paths"].as_object().unwrap() {
         for (method, _) in item.as_object().unwrap() {
             count += 1;
-            let hand = HAND_WRITTEN
+            let hand = context
+                .hand_written
                 .iter()
-                .any(|h| h.path == path && h.method == method);
+                .any(|h| &h.path == path && &h.method == method);
             let gen = context
                 .operations
                 .iter()
@@ -167,6 +168,13 @@ fn every_operation_is_generated() {
         assert!(names.contains(&expected.to_string()), "{expected}");
     }
     assert_eq!(context.api_version, "2026-01-21");
+    for row in phala_cloud_codegen::operations::TABLE {
+        assert!(
+            names.contains(&row.name.to_string()),
+            "the operation table names `{}`, which the vendored spec does not have",
+            row.name
+        );
+    }
 }
 
 fn pointer_of_failure(spec: Value) -> String {
@@ -272,4 +280,26 @@ fn a_property_named_like_the_unknown_fields_map_is_refused_with_its_pointer() {
         "openapi.json#/components/schemas/KMSInfo/properties/extra: \
          a property named `extra` collides with the field that keeps unknown fields"
     );
+}
+
+#[test]
+fn every_rewrite_fires_as_expected_on_the_vendored_spec() {
+    use phala_cloud_codegen::rewrites::{Fires, REWRITES};
+    let generated = generate(spec(), &overlay()).expect("the vendored spec generates");
+    let names: Vec<_> = generated.fired.iter().map(|f| f.name).collect();
+    let expected: Vec<_> = REWRITES.iter().map(|r| r.name).collect();
+    assert_eq!(names, expected, "every rewrite runs, in order");
+    let operations = generated.normalized.context.operations.len();
+    for fired in &generated.fired {
+        eprintln!("{}: {} ({})", fired.name, fired.count, fired.expected);
+        assert!(fired.count > 0, "{} never fired", fired.name);
+        match fired.expected {
+            Fires::Exactly(n) => assert_eq!(fired.count, n, "{}", fired.name),
+            Fires::AtLeast(n) => assert!(fired.count >= n, "{}", fired.name),
+        }
+    }
+    let per_operation = |name: &str| generated.fired.iter().find(|f| f.name == name).unwrap();
+    for name in ["send_returns_crate_error", "builders_own_the_client"] {
+        assert_eq!(per_operation(name).count, operations, "{name}");
+    }
 }

@@ -8,10 +8,6 @@ use progenitor_client::ResponseValue;
 use crate::ids::QuoteChecksum;
 use crate::{builder, Client, Error};
 
-/// The generated operation that downloads a raw quote: its answer's limit
-/// is [`ClientBuilder::max_quote_size`](crate::ClientBuilder::max_quote_size).
-pub(crate) const RAW_QUOTE_OPERATION: &str = "get_raw_attestation";
-
 /// The answer of [`Client::verify_attestation`].
 pub type AttestationVerification = crate::types::VerificationResponse;
 

@@ -1,8 +1,8 @@
 //! `CvmRef`: the ways a CVM can be named in a path (`/cvms/{cvm_id}`).
 
-use super::hashid::CvmId;
 use super::hex::AppId;
 use super::uuid::VmUuid;
+use super::CvmId;
 use super::{id_common, strict_deserialize, Parse};
 
 /// How a path names a CVM: what the official SDKs accept for `cvm_id`, each

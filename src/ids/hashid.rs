@@ -1,12 +1,16 @@
 //! The API's prefixed hashids, one type per kind: the spec's
 //! `HashedId[<table>]` schemas (`format: hashid`, `pattern: ^<prefix>_.+`).
+//! The kinds are listed once, in codegen's `ID_TYPES`
+//! (`codegen/src/normalize/id_formats.rs`): the generator maps each
+//! `hashid:<prefix>` format to its type and defines the types with
+//! [`hashid_types!`].
 
 use super::text::is_safe_segment;
-use super::{id_common, Parse};
+use super::Parse;
 
 /// Whether `s` is `<prefix>_` followed by one or more ASCII letters and
 /// digits (the hashid alphabet).
-fn is_hashid(s: &str, prefix: &str) -> bool {
+pub(crate) fn is_hashid(s: &str, prefix: &str) -> bool {
     s.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|body| !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric()))
@@ -14,7 +18,7 @@ fn is_hashid(s: &str, prefix: &str) -> bool {
 
 /// Reads a hashid the server sent: a value of an unexpected form is kept
 /// and logged, unless it could not stand as one URL path segment.
-fn lenient<T: Parse>(s: String, keep: impl FnOnce(String) -> T) -> Result<T, String> {
+pub(crate) fn lenient<T: Parse>(s: String, keep: impl FnOnce(String) -> T) -> Result<T, String> {
     if s.len() > super::MAX_ID_LEN {
         return Err(super::ParseIdError::too_long(T::KIND, &s).to_string());
     }
@@ -31,11 +35,14 @@ fn lenient<T: Parse>(s: String, keep: impl FnOnce(String) -> T) -> Result<T, Str
     Ok(keep(s))
 }
 
+/// Defines one type per hashid kind, and `HASHID_KINDS`. The generator
+/// invokes it with the hashid rows of codegen's `ID_TYPES`; `crate::ids`
+/// re-exports what it defines.
 macro_rules! hashid_types {
-    ($($name:ident, $kind:literal, $prefix:literal, $table:literal, $example:literal;)*) => {
+    ($($name:ident, $kind:literal, $prefix:literal, $table:literal;)*) => {
         $(
             #[doc = concat!("A ", $kind, ": `", $prefix, "_` followed by letters and digits, e.g. `",
-                $example, "` (the spec's `HashedId[", $table, "]`).")]
+                $prefix, "_0123abcd` (the spec's `HashedId[", $table, "]`).")]
             ///
             /// Parsing is strict; decoding a server answer is lenient (see the
             /// [module documentation](crate::ids)).
@@ -54,24 +61,24 @@ macro_rules! hashid_types {
                 }
             }
 
-            impl Parse for $name {
+            impl $crate::ids::Parse for $name {
                 const KIND: &'static str = $kind;
                 const EXPECTED: &'static str =
                     concat!("`", $prefix, "_` followed by letters and digits");
 
                 fn parse(s: &str) -> Option<Self> {
-                    is_hashid(s, $prefix).then(|| Self(s.to_owned()))
+                    $crate::ids::hashid::is_hashid(s, $prefix).then(|| Self(s.to_owned()))
                 }
             }
 
-            id_common!($name);
+            $crate::ids::id_common!($name);
 
             impl<'de> ::serde::Deserialize<'de> for $name {
                 fn deserialize<D: ::serde::Deserializer<'de>>(
                     deserializer: D,
                 ) -> Result<Self, D::Error> {
                     let s = String::deserialize(deserializer)?;
-                    lenient(s, Self).map_err(::serde::de::Error::custom)
+                    $crate::ids::hashid::lenient(s, Self).map_err(::serde::de::Error::custom)
                 }
             }
         )*
@@ -82,24 +89,16 @@ macro_rules! hashid_types {
     };
 }
 
-hashid_types! {
-    CreditId, "credit id", "crd", "credits", "crd_0123abcd";
-    CreditTransactionId, "credit transaction id", "crt", "credit_transactions", "crt_0123abcd";
-    CvmId, "CVM id", "cvm", "cvms", "cvm_0123abcd";
-    GpuRentalOrderId, "GPU rental order id", "gord", "gpu_rental_orders", "gord_0123abcd";
-    InvoiceId, "invoice id", "in", "invoices", "in_0123abcd";
-    InvoiceItemId, "invoice item id", "ini", "invoice_items", "ini_0123abcd";
-    KmsId, "KMS id", "kms", "kms", "kms_0123abcd";
-    OrderId, "order id", "ord", "orders", "ord_0123abcd";
-    PortMappingId, "port mapping id", "pm", "cvm_port_mappings", "pm_0123abcd";
-    ProjectId, "project id", "prj", "projects", "prj_0123abcd";
-    UserId, "user id", "usr", "users", "usr_0123abcd";
-    WorkspaceId, "workspace id", "wks", "teams", "wks_0123abcd";
-}
+pub(crate) use hashid_types;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // A kind of the tests' own, so that its constructor is in reach.
+    hashid_types! {
+        KmsId, "KMS id", "kms", "kms";
+    }
 
     #[test]
     fn a_hashid_is_its_prefix_an_underscore_and_alphanumerics() {
@@ -126,5 +125,7 @@ mod tests {
         let long = format!("kms_{}", "a".repeat(1 << 20));
         let err = lenient(long, KmsId).unwrap_err();
         assert!(err.len() < 200, "{err}");
+        assert_eq!(HASHID_KINDS, [(KmsId::PREFIX, KmsId::TABLE)]);
+        assert_eq!("kms_01".parse::<KmsId>().unwrap().as_str(), "kms_01");
     }
 }

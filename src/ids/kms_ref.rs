@@ -1,6 +1,6 @@
 //! `KmsRef`: the ways a KMS can be named in a path (`/kms/{kms_id}`).
 
-use super::hashid::KmsId;
+use super::KmsId;
 use super::{id_common, strict_deserialize, Parse};
 
 /// How a path names a KMS: its `kms_` hashid or its slug.

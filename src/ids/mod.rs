@@ -41,19 +41,16 @@
 
 mod cvm_ref;
 mod error;
-mod hashid;
+pub(crate) mod hashid;
 mod hex;
 mod kms_ref;
 mod segment;
 mod text;
 mod uuid;
 
+pub use crate::generated::hashids::*;
 pub use cvm_ref::{CvmName, CvmRef, LegacyCvmId};
 pub use error::ParseIdError;
-pub use hashid::{
-    CreditId, CreditTransactionId, CvmId, GpuRentalOrderId, InvoiceId, InvoiceItemId, KmsId,
-    OrderId, PortMappingId, ProjectId, UserId, WorkspaceId, HASHID_KINDS,
-};
 pub use hex::{AppId, ComposeHash, QuoteChecksum};
 pub use kms_ref::{KmsRef, KmsSlug};
 pub use segment::PathSegment;
@@ -68,7 +65,9 @@ pub const MAX_ID_LEN: usize = 256;
 
 /// `s` parsed strictly as a `T`; the one reading behind every `FromStr`
 /// and `TryFrom`. `input` gives the input back for the error.
-fn parse_id<T: Parse, S: AsRef<str> + Into<String>>(input: S) -> Result<T, ParseIdError> {
+pub(crate) fn parse_id<T: Parse, S: AsRef<str> + Into<String>>(
+    input: S,
+) -> Result<T, ParseIdError> {
     let s = input.as_ref();
     if s.len() > MAX_ID_LEN {
         return Err(ParseIdError::too_long(T::KIND, s));
@@ -88,7 +87,7 @@ where
 }
 
 /// How an ID type is parsed: the strict reading behind `FromStr`.
-trait Parse: Sized {
+pub(crate) trait Parse: Sized {
     /// What the value is, for messages: "KMS id", "CVM reference".
     const KIND: &'static str;
     /// The accepted forms, for messages.
@@ -181,5 +180,5 @@ macro_rules! strict_deserialize {
     };
 }
 
-use id_common;
+pub(crate) use id_common;
 use strict_deserialize;

@@ -69,12 +69,13 @@ use std::future::Future;
 
 pub(crate) use fields::{paging_number, PagingFields};
 pub use operations::OPERATIONS;
+pub(crate) use operations::{paginated, Place};
 pub use stream::{Items, Pages, DEFAULT_MAX_ITEMS, DEFAULT_MAX_PAGES};
 pub use style::{Cursor, LimitOffset, PageNumber};
 
 use crate::Error;
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 

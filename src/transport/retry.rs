@@ -4,30 +4,6 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 
-/// The operations that retry a transient conflict (409 without an error
-/// code: "another operation in progress"), 429 and 503 although they are
-/// POST or PATCH: the CVM lifecycle and update operations, which the server
-/// refuses while another one runs and which are safe to repeat. The same set
-/// as the official Go SDK's.
-const RETRY_ON_CONFLICT: &[&str] = &[
-    "provision_cvm",
-    "start_cvm",
-    "stop_cvm",
-    "shutdown_cvm",
-    "restart_cvm",
-    "delete_cvm",
-    "patch_cvm",
-    "update_cvm_listed",
-    "update_cvm_os_image",
-    "update_cvm_envs",
-    "refresh_cvm_instance_id",
-    "batch_refresh_cvm_instance_ids",
-    "provision_for_cvm_compose_file_update",
-    "trigger_cvm_compose_file_update",
-    "update_docker_compose",
-    "update_pre_launch_script",
-];
-
 /// How the client retries a request that failed transiently, and how long
 /// one call may take.
 ///
@@ -159,7 +135,7 @@ impl RetryPolicy {
     }
 
     fn class(&self, operation: &str, method: &Method) -> Class {
-        if RETRY_ON_CONFLICT.contains(&operation) {
+        if crate::generated::lifecycle_operation(operation) {
             Class::Lifecycle
         } else if self.retry_non_idempotent
             || matches!(
@@ -334,20 +310,5 @@ mod tests {
         assert_eq!(p.delay(1, Some(Duration::from_secs(1))), None);
         assert_eq!(RetryPolicy::none().attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
-    }
-
-    #[test]
-    fn every_conflict_retrying_operation_exists() {
-        let hand_written: Vec<_> = phala_cloud_codegen::normalize::HAND_WRITTEN
-            .iter()
-            .map(|h| h.name)
-            .collect();
-        for name in RETRY_ON_CONFLICT {
-            let generated = crate::generated::OPERATIONS.iter().any(|o| o.name == *name);
-            assert!(
-                generated || hand_written.contains(name),
-                "{name} is not an operation"
-            );
-        }
     }
 }

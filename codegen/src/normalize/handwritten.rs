@@ -1,64 +1,59 @@
 //! What the hand-written layer implements on an operation of the spec,
 //! beside what the generator makes of it: only what the spec cannot
-//! describe.
+//! describe. The operation table ([`crate::operations`]) says which; this
+//! rule checks each is still in the spec and records where it is.
 
 use serde_json::Value;
 
 use super::Context;
-use crate::pointer::operation;
+use crate::operations::TABLE;
 use crate::SpecError;
 
 /// A hand-written client method on an operation of the spec, and why it is
 /// not generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandWritten {
     /// Lower-case HTTP method.
-    pub method: &'static str,
+    pub method: String,
     /// Path template.
-    pub path: &'static str,
+    pub path: String,
     /// The name of the hand-written client method.
     pub name: &'static str,
     /// Why it cannot be generated.
     pub reason: &'static str,
 }
 
-/// The hand-written client methods. The operation each uses is generated
-/// too, as the spec describes it (`GET /cvms/{cvm_id}/state` gives the
-/// current state); the hand-written method uses it in a way the spec does
-/// not describe.
+/// Records every hand-written method of the operation table in the context,
+/// on the operation it uses. The operation is generated too, as the spec
+/// describes it (`GET /cvms/{cvm_id}/state` gives the current state); the
+/// hand-written method uses it in a way the spec does not describe.
 ///
 /// A listed operation that disappears from the spec is an error rather than
 /// silently ignored: the hand-written method would call an endpoint that no
-/// longer exists.
-pub const HAND_WRITTEN: &[HandWritten] = &[HandWritten {
-    method: "get",
-    path: "/api/v1/cvms/{cvm_id}/state",
-    name: "watch_cvm_state",
-    reason: "with `target`, the answer is a Server-Sent Events stream, which the spec declares \
-             as one JSON answer: the watch reads its events as they come, reconnects, and ends \
-             at the target state",
-}];
-
-/// Checks that every [`HAND_WRITTEN`] operation is in the spec and records
-/// it in the context.
-pub fn check_hand_written(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
-    for entry in HAND_WRITTEN {
-        let found = spec
-            .get("paths")
-            .and_then(|p| p.get(entry.path))
-            .and_then(|item| item.get(entry.method))
-            .is_some();
-        if !found {
+/// longer exists. Runs after `name_operations`, which names the operations
+/// the table is keyed by.
+pub fn check_hand_written(_: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
+    for entry in TABLE {
+        let Some(hand) = entry.hand_written else {
+            continue;
+        };
+        let Some(op) = cx.operations.iter().find(|o| o.name == entry.name) else {
             return Err(SpecError::at(
-                operation(entry.path, entry.method),
+                "/paths",
                 format!(
-                    "the operation of the hand-written `{}` is not in the spec any more; \
-                     update HAND_WRITTEN and the hand-written layer",
-                    entry.name
+                    "the operation `{}` of the hand-written `{}` is not in the spec any more; \
+                     update its row of the operation table (codegen/src/operations.rs) and \
+                     the hand-written layer",
+                    entry.name, hand.method
                 ),
             ));
-        }
-        cx.hand_written.push(*entry);
+        };
+        cx.hand_written.push(HandWritten {
+            method: op.method.clone(),
+            path: op.path.clone(),
+            name: hand.method,
+            reason: hand.reason,
+        });
     }
     Ok(())
 }
@@ -66,41 +61,37 @@ pub fn check_hand_written(spec: &mut Value, cx: &mut Context) -> Result<(), Spec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::normalize::OperationName;
 
-    fn spec_with_all() -> Value {
-        let mut paths = serde_json::Map::new();
-        for e in HAND_WRITTEN {
-            paths
-                .entry(e.path)
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .unwrap()
-                .insert(e.method.into(), json!({"responses": {}}));
+    fn context_with(name: &str) -> Context {
+        Context {
+            operations: vec![OperationName {
+                operation_id: format!("{name}_api_v1_x_get"),
+                method: "get".into(),
+                path: "/api/v1/cvms/{cvm_id}/state".into(),
+                name: name.into(),
+            }],
+            ..Context::default()
         }
-        paths.insert("/api/v1/kms".into(), json!({"get": {"responses": {}}}));
-        json!({"openapi": "3.1.0", "paths": paths})
     }
 
     #[test]
     fn records_every_listed_operation_and_leaves_it_for_the_generator() {
-        let mut spec = spec_with_all();
+        let mut spec = serde_json::json!({"paths": {}});
         let before = spec.clone();
-        let mut cx = Context::default();
+        let mut cx = context_with("get_cvm_state");
         check_hand_written(&mut spec, &mut cx).unwrap();
-        assert_eq!(cx.hand_written.len(), HAND_WRITTEN.len());
+        assert_eq!(cx.hand_written.len(), 1);
+        assert_eq!(cx.hand_written[0].name, "watch_cvm_state");
+        assert_eq!(cx.hand_written[0].path, "/api/v1/cvms/{cvm_id}/state");
         assert_eq!(spec, before);
     }
 
     #[test]
     fn a_listed_operation_missing_from_the_spec_is_an_error() {
-        let mut spec = spec_with_all();
-        spec["paths"]["/api/v1/cvms/{cvm_id}/state"]
-            .as_object_mut()
-            .unwrap()
-            .remove("get");
-        let err = check_hand_written(&mut spec, &mut Context::default()).unwrap_err();
-        assert_eq!(err.pointer, "/paths/~1api~1v1~1cvms~1{cvm_id}~1state/get");
-        assert!(err.message.contains("watch_cvm_state"));
+        let mut cx = context_with("get_cvm");
+        let err = check_hand_written(&mut serde_json::json!({}), &mut cx).unwrap_err();
+        assert_eq!(err.pointer, "/paths");
+        assert!(err.message.contains("watch_cvm_state"), "{}", err.message);
     }
 }

@@ -19,27 +19,73 @@ pub struct IdType {
     pub format: &'static str,
     /// The type, as a path from the generated code.
     pub rust_type: &'static str,
+    /// For a hashid kind, what the generator defines its type from.
+    pub hashid: Option<HashidKind>,
+}
+
+/// A hashid kind: the spec's `HashedId[<table>]` schemas, whose values are
+/// `<prefix>_` followed by letters and digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashidKind {
+    /// The prefix before the `_`.
+    pub prefix: &'static str,
+    /// The server table it identifies rows of.
+    pub table: &'static str,
+    /// What it is, for docs and messages: "KMS id".
+    pub kind: &'static str,
 }
 
 const fn id(format: &'static str, rust_type: &'static str) -> IdType {
-    IdType { format, rust_type }
+    IdType {
+        format,
+        rust_type,
+        hashid: None,
+    }
 }
 
-/// Every ID format and its type. Each hashid kind of the spec needs a row;
-/// `tests/ids.rs` names a kind that has none.
+/// The row of a hashid kind: its format is `hashid:<prefix>`, its type
+/// `crate::ids::<Type>`, which the generator defines (`ids::hashid_types!`).
+macro_rules! hashid {
+    ($prefix:literal, $table:literal, $ty:ident, $kind:literal) => {
+        IdType {
+            format: concat!("hashid:", $prefix),
+            rust_type: concat!("crate::ids::", stringify!($ty)),
+            hashid: Some(HashidKind {
+                prefix: $prefix,
+                table: $table,
+                kind: $kind,
+            }),
+        }
+    };
+}
+
+/// Every ID format and its type: the one list of the ID kinds. The hashid
+/// rows also define their types (the generator emits `ids::hashid_types!`
+/// from them); each hashid kind of the spec needs a row, and `tests/ids.rs`
+/// names a kind that has none.
 pub const ID_TYPES: &[IdType] = &[
-    id("hashid:crd", "crate::ids::CreditId"),
-    id("hashid:crt", "crate::ids::CreditTransactionId"),
-    id("hashid:cvm", "crate::ids::CvmId"),
-    id("hashid:gord", "crate::ids::GpuRentalOrderId"),
-    id("hashid:in", "crate::ids::InvoiceId"),
-    id("hashid:ini", "crate::ids::InvoiceItemId"),
-    id("hashid:kms", "crate::ids::KmsId"),
-    id("hashid:ord", "crate::ids::OrderId"),
-    id("hashid:pm", "crate::ids::PortMappingId"),
-    id("hashid:prj", "crate::ids::ProjectId"),
-    id("hashid:usr", "crate::ids::UserId"),
-    id("hashid:wks", "crate::ids::WorkspaceId"),
+    hashid!("crd", "credits", CreditId, "credit id"),
+    hashid!(
+        "crt",
+        "credit_transactions",
+        CreditTransactionId,
+        "credit transaction id"
+    ),
+    hashid!("cvm", "cvms", CvmId, "CVM id"),
+    hashid!(
+        "gord",
+        "gpu_rental_orders",
+        GpuRentalOrderId,
+        "GPU rental order id"
+    ),
+    hashid!("in", "invoices", InvoiceId, "invoice id"),
+    hashid!("ini", "invoice_items", InvoiceItemId, "invoice item id"),
+    hashid!("kms", "kms", KmsId, "KMS id"),
+    hashid!("ord", "orders", OrderId, "order id"),
+    hashid!("pm", "cvm_port_mappings", PortMappingId, "port mapping id"),
+    hashid!("prj", "projects", ProjectId, "project id"),
+    hashid!("usr", "users", UserId, "user id"),
+    hashid!("wks", "teams", WorkspaceId, "workspace id"),
     id(CVM_REF, "crate::ids::CvmRef"),
     id(KMS_REF, "crate::ids::KmsRef"),
     id(APP_ID, "crate::ids::AppId"),

@@ -21,6 +21,7 @@ mod id_formats;
 mod limits;
 mod lower;
 mod names;
+mod paging;
 mod params;
 mod presence;
 mod prune;
@@ -36,9 +37,10 @@ use crate::SpecError;
 
 pub use answers::{ByteAnswer, EmptyAnswer};
 pub use forms::{FormField, FormOperation, FILE_FORMAT};
-pub use handwritten::{HandWritten, HAND_WRITTEN};
-pub use id_formats::{IdType, ID_TYPES};
-pub use names::{OPERATION_RENAMES, TYPE_RENAMES};
+pub use handwritten::HandWritten;
+pub use id_formats::{HashidKind, IdType, ID_TYPES};
+pub(crate) use names::pascal_case;
+pub use names::TYPE_RENAMES;
 pub use unknown_fields::EXTRA_FIELD;
 pub use versions::{version_in_name, VersionScope, SCHEMA_VERSIONS};
 
@@ -58,10 +60,6 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "type_id_fields",
         apply: id_formats::type_id_fields,
-    },
-    Rule {
-        name: "check_hand_written",
-        apply: handwritten::check_hand_written,
     },
     Rule {
         name: "form_bodies",
@@ -86,6 +84,14 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "name_operations",
         apply: names::name_operations,
+    },
+    Rule {
+        name: "check_hand_written",
+        apply: handwritten::check_hand_written,
+    },
+    Rule {
+        name: "read_page_sizes",
+        apply: paging::read_page_sizes,
     },
     Rule {
         name: "clean_summaries",
@@ -214,6 +220,9 @@ pub struct Context {
     pub byte_answers: Vec<ByteAnswer>,
     /// Success statuses without a body that decode as `null`.
     pub empty_answers: Vec<EmptyAnswer>,
+    /// The page size each paginated operation's streams ask for, by
+    /// operation name.
+    pub page_sizes: Vec<(String, u64)>,
     /// The API version the client pins with `X-Phala-Version`.
     pub api_version: String,
     /// Every API version found in schema names, oldest first.

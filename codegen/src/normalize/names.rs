@@ -7,141 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::{Context, OperationName};
+use crate::operations::TABLE;
 use crate::pointer::join;
 use crate::walk::{operations, ref_name, schemas};
 use crate::SpecError;
-
-/// Method names that the derivation rule (FastAPI suffix and `handle_` prefix
-/// stripped) would get wrong, keyed by upstream `operationId`. The one place
-/// a name is chosen by hand: to follow the official SDKs' names, to say what
-/// an operation does rather than how the server names its handler, and to
-/// separate the two `handle_replicate_cvm`s.
-pub const OPERATION_RENAMES: &[(&str, &str)] = &[
-    (
-        "handle_create_cvm_from_povision_api_v1_cvms_post",
-        "commit_cvm_provision",
-    ),
-    (
-        "handle_replicate_cvm_api_v1_apps__app_id__cvms__vm_uuid__replicas_post",
-        "replicate_app_cvm",
-    ),
-    (
-        "handle_remove_cvm_api_v1_cvms__cvm_id__delete",
-        "delete_cvm",
-    ),
-    (
-        "update_cvm_endpoint_api_v1_cvms__cvm_id__patch",
-        "patch_cvm",
-    ),
-    (
-        "handle_get_cvm_prelaunch_script_api_v1_cvms__cvm_id__pre_launch_script_get",
-        "get_cvm_pre_launch_script",
-    ),
-    (
-        "get_cvm_operations_api_v1_cvms__cvm_id__operations_get",
-        "list_cvm_operations",
-    ),
-    (
-        "get_operation_status_api_v1_cvms__cvm_id__operation_status_get",
-        "get_cvm_operation_status",
-    ),
-    (
-        "handle_batch_cvm_status_api_v1_status_batch_post",
-        "get_cvm_status_batch",
-    ),
-    ("list_dstack_apps_api_v1_apps_get", "list_apps"),
-    ("get_dstack_app_api_v1_apps__app_id__get", "get_app"),
-    (
-        "get_filter_options_api_v1_apps_filter_options_get",
-        "get_app_filter_options",
-    ),
-    (
-        "handle_get_app_cvms_api_v1_apps__app_id__cvms_get",
-        "list_app_cvms",
-    ),
-    (
-        "get_device_allowlist_api_v1_apps__app_id__device_allowlist_get",
-        "get_app_device_allowlist",
-    ),
-    (
-        "get_app_revisions_api_v1_apps__app_id__revisions_get",
-        "list_app_revisions",
-    ),
-    (
-        "list_all_families_api_v1_instance_types_get",
-        "list_instance_types",
-    ),
-    (
-        "handle_list_recent_api_v1_attestations_recent_get",
-        "list_recent_attestations",
-    ),
-    (
-        "handle_view_api_v1_attestations_view__checksum__get",
-        "get_attestation",
-    ),
-    (
-        "get_collateral_api_v1_attestations_collateral__checksum__get",
-        "get_attestation_collateral",
-    ),
-    (
-        "handle_list_ppids_api_v1_attestations_ppids_get",
-        "list_attestation_ppids",
-    ),
-    (
-        "handle_list_device_ids_api_v1_attestations_device_ids_get",
-        "list_attestation_device_ids",
-    ),
-    (
-        "handle_list_nodes_api_v1_attestations_nodes_get",
-        "list_attestation_nodes",
-    ),
-    (
-        "list_deliveries_api_v1_workspace_webhooks__webhook_id__deliveries_get",
-        "list_webhook_deliveries",
-    ),
-    (
-        "resend_delivery_api_v1_workspace_webhooks__webhook_id__deliveries__event_id__resend_post",
-        "resend_webhook_delivery",
-    ),
-    (
-        "webhook_stats_api_v1_workspace_webhooks__webhook_id__stats_get",
-        "get_webhook_stats",
-    ),
-    (
-        "update_cvm_docker_compose_api_v1_cvms__cvm_id__docker_compose_patch",
-        "update_docker_compose",
-    ),
-    (
-        "update_cvm_pre_launch_script_api_v1_cvms__cvm_id__pre_launch_script_patch",
-        "update_pre_launch_script",
-    ),
-    (
-        "handle_upload_and_verify_api_v1_attestations_verify_post",
-        "verify_attestation",
-    ),
-    // The raw quote's client methods, `download_raw_attestation` and
-    // `raw_attestation_exists`, take the checksum and call these.
-    (
-        "handle_get_raw_api_v1_attestations_raw__checksum__get",
-        "get_raw_attestation",
-    ),
-    (
-        "handle_check_raw_file_api_v1_attestations_raw__checksum__head",
-        "check_raw_attestation",
-    ),
-    (
-        "get_user_ssh_keys_api_v1_user_ssh_keys_get",
-        "list_ssh_keys",
-    ),
-    (
-        "create_user_ssh_key_api_v1_user_ssh_keys_post",
-        "create_ssh_key",
-    ),
-    (
-        "delete_user_ssh_key_api_v1_user_ssh_keys__key_id__delete",
-        "delete_ssh_key",
-    ),
-];
 
 /// Type names the derivation rule (module noise dropped, a Pydantic `Out`
 /// suffix dropped) would leave poor, keyed by the spec's schema name: the
@@ -191,11 +60,15 @@ fn is_snake_case(name: &str) -> bool {
         && !name.ends_with('_')
 }
 
-/// Gives every operation its client method name (the derivation rule, then
-/// [`OPERATION_RENAMES`]) and makes it the operationId progenitor sees.
+/// Gives every operation its client method name (the derivation rule, or
+/// the name a row of the operation table, [`crate::operations`], gives its
+/// `operationId`) and makes it the operationId progenitor sees.
 /// Two operations with one name is an error naming both.
 pub fn name_operations(spec: &mut Value, cx: &mut Context) -> Result<(), SpecError> {
-    let renames: HashMap<&str, &str> = OPERATION_RENAMES.iter().copied().collect();
+    let renames: HashMap<&str, &str> = TABLE
+        .iter()
+        .filter_map(|e| Some((e.renamed_from?, e.name)))
+        .collect();
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     operations(spec, &mut |op| {
         let id_ptr = join(&op.pointer, "operationId");
@@ -212,13 +85,13 @@ pub fn name_operations(spec: &mut Value, cx: &mut Context) -> Result<(), SpecErr
         if !is_snake_case(&name) || name.contains("api_v1") {
             return Err(SpecError::at(
                 id_ptr,
-                format!("`{upstream}` gives the method name `{name}`, which is not clean snake_case; add it to OPERATION_RENAMES"),
+                format!("`{upstream}` gives the method name `{name}`, which is not clean snake_case; give it a name with `renamed_from` in the operation table (codegen/src/operations.rs)"),
             ));
         }
         if let Some(other) = taken.insert(name.clone(), op.pointer.clone()) {
             return Err(SpecError::at(
                 id_ptr,
-                format!("the method name `{name}` is also the name of openapi.json#{other}; add one of them to OPERATION_RENAMES"),
+                format!("the method name `{name}` is also the name of openapi.json#{other}; rename one of them with `renamed_from` in the operation table (codegen/src/operations.rs)"),
             ));
         }
         op.op
@@ -290,7 +163,9 @@ pub fn plain_bounded_strings(spec: &mut Value, _: &mut Context) -> Result<(), Sp
     })
 }
 
-fn pascal_case(snake: &str) -> String {
+/// `list_kms` → `ListKms`, `login_with_2fa` → `LoginWith2fa`: how progenitor
+/// names an operation's builder and mock types.
+pub(crate) fn pascal_case(snake: &str) -> String {
     snake
         .split('_')
         .filter(|s| !s.is_empty())

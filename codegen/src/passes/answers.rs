@@ -1,19 +1,26 @@
 //! Answers progenitor does not decode: bytes (`normalize::answers` hands
 //! them to it as a byte stream), a `HEAD`'s answer (whether the resource
 //! exists), and a success status without a body next to an untyped one.
+//!
+//! Why: progenitor decodes every success as JSON or hands back a raw byte
+//! stream; a caller would get an unread stream for a quote download, an
+//! error for a `HEAD`, a decode error for a `202` without a body. It expects
+//! progenitor's `send_unmapped` (after `send_returns_crate_error`) with a
+//! `match response.status().as_u16()` over `<n>u16` arms.
 
-use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
-use super::{builder_of, impl_of_mut};
+use super::{builder_of, impl_of_mut, path_is};
 use crate::normalize::Context;
 use crate::SpecError;
 
 /// Gives the builders of byte answers a `send()` that reads the bytes (and
 /// a `send_json()` where the spec offers JSON too), the builders of `HEAD`
 /// operations an `exists()`, and decodes an empty answer as `null` where
-/// the normalizer gave a bodyless status an untyped answer.
-pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), SpecError> {
+/// the normalizer gave a bodyless status an untyped answer. Gives how many
+/// builders it finished.
+pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<usize, SpecError> {
+    let mut finished = 0;
     let name_of = |operation_id: &str| {
         cx.operations
             .iter()
@@ -63,6 +70,7 @@ pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), S
             !matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "send" || f.sig.ident == "send_unmapped")
         });
         imp.items.extend(items);
+        finished += 1;
     }
     for op in cx.operations.iter().filter(|o| o.method == "head") {
         let imp = builder_impl(file, &op.name)?;
@@ -73,6 +81,7 @@ pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), S
                 crate::transport::send::exists(self.send().await)
             }
         });
+        finished += 1;
     }
     for empty in &cx.empty_answers {
         let Some(name) = name_of(&empty.operation_id) else {
@@ -97,8 +106,9 @@ pub(crate) fn finish_answers(file: &mut syn::File, cx: &Context) -> Result<(), S
                 ),
             ));
         }
+        finished += 1;
     }
-    Ok(())
+    Ok(finished)
 }
 
 fn builder_impl<'a>(
@@ -154,13 +164,30 @@ struct DecodeJson;
 
 impl VisitMut for DecodeJson {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        let tokens = expr.to_token_stream().to_string();
-        if tokens.replace(' ', "") == "Ok(ResponseValue::stream(response))" {
+        if is_ok_of_stream(expr) {
             *expr = syn::parse_quote!(ResponseValue::from_response(response).await);
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
     }
+}
+
+/// `Ok(ResponseValue::stream(response))`.
+fn is_ok_of_stream(expr: &syn::Expr) -> bool {
+    let call_of = |expr: &syn::Expr, path: &[&str]| match expr {
+        syn::Expr::Call(call) if call.args.len() == 1 && is_path(&call.func, path) => {
+            call.args.first().cloned()
+        }
+        _ => None,
+    };
+    call_of(expr, &["Ok"])
+        .and_then(|inner| call_of(&inner, &["ResponseValue", "stream"]))
+        .is_some_and(|arg| is_path(&arg, &["response"]))
+}
+
+/// Whether `expr` is the path `segments`.
+fn is_path(expr: &syn::Expr, segments: &[&str]) -> bool {
+    matches!(expr, syn::Expr::Path(p) if p.qself.is_none() && path_is(&p.path, segments))
 }
 
 /// The arm of `status` decodes an empty answer as `null`.
@@ -171,8 +198,14 @@ struct EmptyAsNull {
 
 impl VisitMut for EmptyAsNull {
     fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
-        let pattern = arm.pat.to_token_stream().to_string();
-        if pattern == format!("{}u16", self.status) {
+        let status = match &arm.pat {
+            syn::Pat::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) if n.suffix() == "u16" => n.base10_parse::<u16>().ok(),
+            _ => None,
+        };
+        if status == Some(self.status) {
             *arm.body = syn::parse_quote!({
                 let status = response.status();
                 let headers = response.headers().clone();
@@ -259,7 +292,7 @@ mod tests {
             ..Context::default()
         };
         let mut file = generated();
-        finish_answers(&mut file, &cx).unwrap();
+        assert_eq!(finish_answers(&mut file, &cx).unwrap(), 3, "one of each");
         let code = super::super::assert_generates(
             &file,
             &[

@@ -12,8 +12,11 @@ use super::{builder_of, generic_of, impl_of_mut, module, struct_fields};
 use crate::normalize::Context;
 use crate::SpecError;
 
-/// Finishes every [`FormOperation`] of `cx` in `file`.
-pub(crate) fn finish_form_operations(file: &mut syn::File, cx: &Context) -> Result<(), SpecError> {
+/// Finishes every [`FormOperation`] of `cx` in `file`; gives how many.
+pub(crate) fn finish_form_operations(
+    file: &mut syn::File,
+    cx: &Context,
+) -> Result<usize, SpecError> {
     let mut impls = Vec::new();
     for form in &cx.forms {
         let Some(name) = cx
@@ -124,8 +127,9 @@ pub(crate) fn finish_form_operations(file: &mut syn::File, cx: &Context) -> Resu
                 .push(syn::parse2(setter).map_err(|e| missing(&format!("setter ({e})")))?);
         }
     }
+    let finished = impls.len();
     file.items.extend(impls);
-    Ok(())
+    Ok(finished)
 }
 
 /// `.json(&body)` → the body as a form.
@@ -288,7 +292,7 @@ mod tests {
     #[test]
     fn the_body_goes_as_a_form_in_the_specs_order_with_a_setter_per_field() {
         let mut file = generated();
-        finish_form_operations(&mut file, &context()).unwrap();
+        assert_eq!(finish_form_operations(&mut file, &context()).unwrap(), 1);
         let code = super::super::assert_generates(
             &file,
             &[

@@ -1,8 +1,12 @@
-//! `syn` passes over the `types` module progenitor's output holds (typify's
-//! part): what a schema cannot tell typify. Each pass is one function, run
-//! by [`crate::generate`] after progenitor, over the whole file.
+//! `syn` passes over progenitor's output: the request builders
+//! (`builders`, `forms`, `answers`) and the `types` module (typify's part:
+//! what a schema cannot tell typify). Each pass is one function over the
+//! whole file that gives how often it fired, run by
+//! [`crate::rewrites::REWRITES`]; this module also holds the `syn` helpers
+//! they share.
 
 mod answers;
+mod builders;
 mod forms;
 mod open_enums;
 mod setters;
@@ -10,16 +14,18 @@ mod unions;
 mod unknown_fields;
 
 pub(crate) use answers::finish_answers;
+pub(crate) use builders::{
+    add_paging_fields, drop_api_version_header, drop_client_new, explain_conversions,
+    hide_progenitor_client, send_returns_crate_error,
+};
 pub(crate) use forms::finish_form_operations;
 pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
 pub(crate) use unknown_fields::finish_unknown_field_maps;
 
-use quote::ToTokens;
-
 /// The items of the module `name` among `items`.
-fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
+pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
     items.iter().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|c| c.1.as_slice()),
         _ => None,
@@ -35,7 +41,7 @@ fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<
 }
 
 /// The last segment of a type's path (`String` for `::std::string::String`).
-fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+pub(crate) fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
     match ty {
         syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
         _ => None,
@@ -43,7 +49,7 @@ fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
 }
 
 /// `T` of `…::Name<T>`.
-fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
+pub(crate) fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     let segment = last_segment(ty).filter(|s| s.ident == name)?;
     let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
         return None;
@@ -54,9 +60,50 @@ fn generic_of<'a>(ty: &'a syn::Type, name: &str) -> Option<&'a syn::Type> {
     }
 }
 
-/// Two types written alike.
-fn same_type(a: &syn::Type, b: &syn::Type) -> bool {
-    a.to_token_stream().to_string() == b.to_token_stream().to_string()
+/// Whether `path` is `segments` (with a leading `::` or not), without
+/// generic arguments.
+pub(crate) fn path_is(path: &syn::Path, segments: &[&str]) -> bool {
+    path.segments.len() == segments.len() && path_starts_with(path, segments)
+}
+
+/// Whether `path`'s first segments are `segments`, without generic arguments.
+pub(crate) fn path_starts_with(path: &syn::Path, segments: &[&str]) -> bool {
+    path.segments.len() >= segments.len()
+        && path
+            .segments
+            .iter()
+            .zip(segments)
+            .all(|(s, name)| s.ident == name && s.arguments.is_none())
+}
+
+/// Whether a path in `ty` (`ty` itself or a generic argument, at any
+/// depth) has the consecutive segments `segments`: `Result<types::builder::X,
+/// String>` mentions `types::builder::X`.
+pub(crate) fn mentions(ty: &syn::Type, segments: &[&str]) -> bool {
+    struct Mentions<'a> {
+        segments: &'a [&'a str],
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Mentions<'_> {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            let idents: Vec<&syn::Ident> = path.segments.iter().map(|s| &s.ident).collect();
+            self.found |= idents
+                .windows(self.segments.len())
+                .any(|w| w.iter().zip(self.segments).all(|(i, name)| *i == name));
+            syn::visit::visit_path(self, path);
+        }
+    }
+    let mut visitor = Mentions {
+        segments,
+        found: false,
+    };
+    syn::visit::Visit::visit_type(&mut visitor, ty);
+    visitor.found
+}
+
+/// Whether `ty` is the generated client's `Client`.
+pub(crate) fn is_client(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && path_is(&p.path, &["Client"]))
 }
 
 /// Adds `paragraph` to an item's doc comment, after the doc it has.
@@ -104,7 +151,7 @@ fn edit_derives(attrs: &mut [syn::Attribute], edit: impl FnOnce(&mut Vec<syn::Pa
 /// Asserts that the code of `file`, whitespace squeezed, contains each of
 /// `expected`; gives the code.
 #[cfg(test)]
-fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
+pub(crate) fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
     let code = prettyplease::unparse(file);
     let squeezed = code.split_whitespace().collect::<Vec<_>>().join(" ");
     for expected in expected {
@@ -115,12 +162,12 @@ fn assert_generates(file: &syn::File, expected: &[&str]) -> String {
 
 /// The builder struct of the client method `name` (`X` of
 /// `pub fn name(&self) -> builder::X<'_>`).
-fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
+pub(crate) fn builder_of(file: &syn::File, name: &str) -> Option<syn::Ident> {
     file.items.iter().find_map(|item| {
         let syn::Item::Impl(imp) = item else {
             return None;
         };
-        if imp.self_ty.to_token_stream().to_string() != "Client" {
+        if !is_client(&imp.self_ty) {
             return None;
         }
         imp.items.iter().find_map(|i| match i {

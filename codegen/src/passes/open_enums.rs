@@ -1,4 +1,9 @@
 //! Enums in answers are open: a value the spec does not list is kept.
+//!
+//! Why: typify generates closed enums, so a status the server adds next
+//! month would make the whole answer fail to decode, and a read-modify-send
+//! would lose it. Expects typify's unit-only enums and the impls typify
+//! gives them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,11 +28,11 @@ const OTHER: &str = "Other";
 /// stay closed: a value the client sends is one the spec lists. An enum both
 /// use is open: a value read from the API must go back unchanged (read,
 /// modify, send), and a request that sends `Other` is the caller's explicit
-/// choice, which the server validates.
-pub(crate) fn open_answer_enums(file: &mut syn::File) -> Result<(), SpecError> {
+/// choice, which the server validates. Gives how many enums it opened.
+pub(crate) fn open_answer_enums(file: &mut syn::File) -> Result<usize, SpecError> {
     let answers = answer_types(file);
     let Some(types) = module_mut(&mut file.items, "types") else {
-        return Ok(());
+        return Ok(0);
     };
     let open: BTreeSet<String> = types
         .iter()
@@ -47,7 +52,7 @@ pub(crate) fn open_answer_enums(file: &mut syn::File) -> Result<(), SpecError> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(open.len())
 }
 
 /// The names of the `types` items an answer can hold.

@@ -1,4 +1,8 @@
 //! The setters of typify's struct builders (`types::builder`).
+//!
+//! Why: typify's optional-field setters are bounded by `TryInto<Option<T>>`,
+//! which `&str` does not satisfy, so `.name("web")` would not compile on
+//! an optional field while it does on a required one.
 
 use syn::visit_mut::VisitMut;
 
@@ -8,13 +12,15 @@ use super::{generic_of, module_mut};
 /// it by `T: TryInto<Option<U>>`, which neither `&str` (for a `String`) nor
 /// `&str` for an ID type satisfies (`.name("web")` did not compile). This
 /// bounds it by `T: TryInto<U>` and stores `Some`, as progenitor's own
-/// parameter setters do; an unset field is simply not set.
-pub(crate) fn optional_setters_take_the_value(file: &mut syn::File) {
+/// parameter setters do; an unset field is simply not set. Gives how many
+/// setters it changed.
+pub(crate) fn optional_setters_take_the_value(file: &mut syn::File) -> usize {
     let Some(builders) =
         module_mut(&mut file.items, "types").and_then(|types| module_mut(types, "builder"))
     else {
-        return;
+        return 0;
     };
+    let mut setters = 0;
     for item in builders.iter_mut() {
         let syn::Item::Impl(imp) = item else { continue };
         for impl_item in &mut imp.items {
@@ -23,9 +29,11 @@ pub(crate) fn optional_setters_take_the_value(file: &mut syn::File) {
             };
             if unwrap_option_bound(&mut f.sig) {
                 WrapInSome.visit_block_mut(&mut f.block);
+                setters += 1;
             }
         }
     }
+    setters
 }
 
 /// `T: TryInto<Option<U>>` → `T: TryInto<U>`; whether there was one.

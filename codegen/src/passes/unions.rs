@@ -1,12 +1,17 @@
 //! The enums of unions (`order_union_branches`): no flattened structs, and
 //! accessors for the fields every variant has.
+//!
+//! Why: typify flattens a union it cannot order into a struct of
+//! `subtype_N` options, which decodes anything and says nothing; and an
+//! enum of shapes makes every caller `match` to read a field all shapes
+//! share. Expects typify's untagged enums of one-struct variants.
 
 use std::collections::BTreeMap;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{append_doc, generic_of, last_segment, module, module_mut, same_type, serde_keys};
+use super::{append_doc, generic_of, last_segment, module, module_mut, serde_keys};
 use crate::SpecError;
 
 /// typify's spelling of a union it could not make an enum of: a struct of
@@ -44,11 +49,13 @@ type Fields = Vec<(syn::Ident, syn::Type)>;
 /// with the same type, optional or not: `app.app_id()` whichever shape the
 /// app came in. A field optional in some variant reads as an `Option`;
 /// `String` reads as `&str`, `Vec<T>` as `&[T]`, numbers and booleans by
-/// value. The enum's doc says how it decodes.
-pub(crate) fn union_accessors(file: &mut syn::File) {
+/// value. The enum's doc says how it decodes. Gives how many unions it
+/// documented.
+pub(crate) fn union_accessors(file: &mut syn::File) -> usize {
     let Some(types) = module_mut(&mut file.items, "types") else {
-        return;
+        return 0;
     };
+    let mut unions = 0;
     let structs: BTreeMap<String, Fields> = types
         .iter()
         .filter_map(|item| match item {
@@ -87,6 +94,7 @@ pub(crate) fn union_accessors(file: &mut syn::File) {
             order.join(", ")
         );
         append_doc(&mut e.attrs, &doc);
+        unions += 1;
         let methods: Vec<TokenStream> = variants[0]
             .1
             .iter()
@@ -109,6 +117,7 @@ pub(crate) fn union_accessors(file: &mut syn::File) {
         });
     }
     types.extend(impls);
+    unions
 }
 
 /// How a field reads: the type the accessor returns, and the expression
@@ -181,7 +190,7 @@ fn accessor(
     types: &[&syn::Type],
 ) -> Option<TokenStream> {
     let base = without_option(types.first()?);
-    if !types.iter().all(|t| same_type(without_option(t), base)) {
+    if !types.iter().all(|t| without_option(t) == base) {
         return None;
     }
     let optional = types.iter().any(|t| generic_of(t, "Option").is_some());

@@ -1,4 +1,9 @@
 //! The map of unknown fields (`keep_unknown_fields`), finished.
+//!
+//! Why: typify treats the flattened `extra` map as one more required field,
+//! undocumented; a type would lose `Default` and a builder fail with "no
+//! value supplied for extra". Expects typify's structs with a
+//! `#[serde(flatten)] extra` field and their builders' `Default` impls.
 
 use syn::visit_mut::VisitMut;
 
@@ -10,11 +15,12 @@ use crate::normalize::EXTRA_FIELD;
 /// fields are all optional loses its `Default`, and a builder that is not
 /// given the map fails with "no value supplied for extra". This documents
 /// the map, derives `Default` again for those types and starts every
-/// builder with an empty map.
-pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) {
+/// builder with an empty map. Gives how many maps it finished.
+pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) -> usize {
     let Some(types) = module_mut(&mut file.items, "types") else {
-        return;
+        return 0;
     };
+    let mut maps = 0;
     if let Some(builders) = module_mut(types, "builder") {
         for item in builders.iter_mut() {
             if let syn::Item::Impl(imp) = item {
@@ -28,6 +34,7 @@ pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) {
         let Some(extra) = s.fields.iter_mut().find(|f| is_extra(f)) else {
             continue;
         };
+        maps += 1;
         if !extra.attrs.iter().any(|a| a.path().is_ident("doc")) {
             extra.attrs.insert(
                 0,
@@ -49,6 +56,7 @@ pub(crate) fn finish_unknown_field_maps(file: &mut syn::File) {
             });
         }
     }
+    maps
 }
 
 /// `extra: Ok(Default::default())` in a builder's `Default`.

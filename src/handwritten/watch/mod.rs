@@ -587,7 +587,11 @@ impl Watch {
         let opened = Instant::now();
         let response = self
             .client
-            .send_checked(build(request)?, "watch_cvm_state", BodyLimit::Stream)
+            .send_checked(
+                build(request)?,
+                crate::generated::hand_written::WATCH_CVM_STATE.name,
+                BodyLimit::Stream,
+            )
             .await?;
         let content_type = response.headers().get(CONTENT_TYPE);
         if !content_type.is_some_and(is_event_stream) {
