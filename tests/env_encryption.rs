@@ -7,15 +7,13 @@
 //! `env_encryption::tests::matches_an_independent_implementation`: a fixed
 //! ephemeral key cannot be injected from outside the crate.
 
-mod common;
-
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use httpmock::prelude::*;
 use phala_cloud::env_encryption::{
     EncryptedEnv, EnvEncryptPublicKey, EnvEncryptionError, EnvVar, KeyVerification,
 };
-use phala_cloud::kms_signature::{Freshness, K256PublicKey, SignatureError};
+use phala_cloud::kms_signature::{Freshness, SignatureError};
 use phala_cloud::kms_trust::{AnchorKind, KeyVerificationError, KmsContract, KmsTrust};
 use phala_cloud::mock::deploy::TestKms;
 use phala_cloud::{Client, Error};
@@ -187,7 +185,7 @@ fn the_result_serializes_as_request_fields() {
 }
 
 fn client(server: &MockServer) -> Client {
-    common::client(&server.base_url(), phala_cloud::RetryPolicy::default())
+    support::client(&server.base_url(), phala_cloud::RetryPolicy::default())
 }
 
 const KMS: &str = "kms_dA2M76mq";
@@ -251,7 +249,9 @@ async fn serve<'a>(
 ) -> httpmock::Mock<'a> {
     server
         .mock_async(|when, then| {
-            when.method(GET).path(path).header("x-api-key", common::KEY);
+            when.method(GET)
+                .path(path)
+                .header("x-api-key", support::KEY);
             then.status(status)
                 .header("content-type", "application/json")
                 .body(body);

@@ -7,9 +7,6 @@
 //! docstring). The 4-byte selectors and the KMS addresses are also written
 //! out below as the reference lists them.
 
-mod common;
-
-use common::fixture;
 use phala_cloud::onchain::eth::alloy_sol_types::{SolCall, SolError, SolEvent};
 use phala_cloud::onchain::eth::{
     kms_deployment, Address, AppContract, Bytes, Call, DeployApp, DstackApp, DstackKms, EthError,
@@ -18,6 +15,7 @@ use phala_cloud::onchain::eth::{
 use phala_cloud::onchain::OnChainApprovalRequired;
 use phala_cloud::webhook::WebhookEvent;
 use serde_json::{json, Value};
+use support::fixture;
 
 fn vectors() -> Value {
     serde_json::from_str(&fixture("onchain_eth/vectors.json")).unwrap()

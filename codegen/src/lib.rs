@@ -28,6 +28,7 @@ pub mod overlay;
 mod owned_builders;
 mod passes;
 mod pointer;
+pub mod reference;
 mod walk;
 
 pub use error::SpecError;
