@@ -25,7 +25,7 @@ const B_QE_NEXT_UPDATE: i64 = 1_794_008_711;
 const B_QE_ISSUED: i64 = 1_791_416_711;
 
 fn json(name: &str) -> Value {
-    serde_json::from_str(&support::fixture(&format!("attestation/{name}"))).unwrap()
+    support::fixture_json(&format!("attestation/{name}"))
 }
 
 fn at(secs: u64) -> LocalVerifier {

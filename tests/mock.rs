@@ -196,10 +196,7 @@ async fn every_sample_decodes_through_the_client() {
 /// enums, `nullable`, hashid patterns (`^cvm_.+`, …), closed objects.
 #[test]
 fn samples_are_valid_against_the_spec() {
-    let spec: Value = serde_json::from_str(include_str!("../openapi.json")).unwrap();
-    let overlay =
-        phala_cloud_codegen::overlay::Overlay::parse(include_bytes!("../openapi.overlay.json"))
-            .unwrap();
+    let (spec, overlay) = support::spec::files();
     let spec = phala_cloud_codegen::normalize::normalize(spec, &overlay)
         .unwrap()
         .spec;

@@ -13,7 +13,7 @@ use phala_cloud::paginate::{self, StyleKind};
 use phala_cloud::types::{AttestationSummary, CvmLifecycleStatus};
 use phala_cloud::{Client, Error, RetryPolicy};
 use serde_json::{json, Value};
-use support::{fixture, json, Log, Recorded, RoutedServer};
+use support::{fixture_json, json, Log, Recorded, RoutedServer};
 
 const APP_ID: &str = "e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0";
 
@@ -400,9 +400,7 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
         PAGES,
         |page, size, total| {
             let cvm = |i| {
-                let mut cvm: Value =
-                    serde_json::from_str(&fixture("GET_api_v1_cvms_{cvm_id}__v20260121.json"))
-                        .unwrap();
+                let mut cvm: Value = fixture_json("GET_api_v1_cvms_{cvm_id}__v20260121.json");
                 cvm["id"] = json!(format!("cvm_{i}"));
                 cvm
             };

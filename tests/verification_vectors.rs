@@ -13,7 +13,7 @@ use phala_cloud::mr_config::{KeyProvider, MrConfigId, MrConfigV3};
 use serde_json::Value;
 
 fn vectors(name: &str) -> Value {
-    serde_json::from_str(&support::fixture(&format!("attestation/{name}"))).unwrap()
+    support::fixture_json(&format!("attestation/{name}"))
 }
 
 fn bytes32(text: &str) -> [u8; 32] {

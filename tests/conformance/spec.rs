@@ -6,7 +6,6 @@
 use std::sync::OnceLock;
 
 use phala_cloud_codegen::normalize::{normalize, Context, Normalized, RULES};
-use phala_cloud_codegen::overlay::Overlay;
 use phala_cloud_codegen::SpecError;
 use serde_json::Value;
 use support::schema::flatten;
@@ -60,17 +59,11 @@ fn rule(name: &str) -> fn(&mut Value, &mut Context) -> Result<(), SpecError> {
 }
 
 impl Spec {
-    /// Read once per test binary: `openapi.json` is read at test time, so a
-    /// spec update is checked by this suite before anything else.
+    /// Read once per test binary, at test time ([`support::spec::files`]).
     pub fn get() -> &'static Spec {
         static SPEC: OnceLock<Spec> = OnceLock::new();
         SPEC.get_or_init(|| {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
-            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let spec: Value = serde_json::from_slice(&bytes).expect("openapi.json is JSON");
-            let overlay = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.overlay.json");
-            let overlay = std::fs::read(overlay).unwrap_or_else(|e| panic!("{overlay}: {e}"));
-            let overlay = Overlay::parse(&overlay).expect("the overlay parses");
+            let (spec, overlay) = support::spec::files();
             let mut upstream = spec.clone();
             overlay
                 .apply(&mut upstream)

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{options, provider, CHAIN};
 use crate::fake_chain::{FakeChain, ADD_COMPOSE_HASH, ADD_DEVICE, DEPLOY_5};
-use crate::support::{client, json, ScriptedServer};
+use support::{client, json, ScriptedServer};
 
 const COMPOSE: &str = "services:\n  agent:\n    image: ghcr.io/example/agent:1\n";
 

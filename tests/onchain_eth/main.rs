@@ -23,7 +23,7 @@ use phala_cloud::onchain::{
 use phala_cloud::types::UpdateCvmRequest;
 use phala_cloud::RetryPolicy;
 use serde_json::{json, Value};
-use support::{client, fixture, json, ScriptedServer};
+use support::{client, fixture_json, json, ScriptedServer};
 
 const CHAIN: u64 = 8453;
 
@@ -46,7 +46,7 @@ fn options() -> TxOptions {
 }
 
 fn vectors() -> Value {
-    serde_json::from_str(&fixture("onchain_eth/vectors.json")).unwrap()
+    fixture_json("onchain_eth/vectors.json")
 }
 
 #[tokio::test]
