@@ -270,12 +270,12 @@ fn bounds(schema: &Value, step: f64) -> (Option<f64>, Option<f64>) {
 }
 
 /// `cvm` for the hashid pattern `^cvm_.+`.
-pub fn hashid_prefix(pattern: &str) -> Option<&str> {
+fn hashid_prefix(pattern: &str) -> Option<&str> {
     pattern.strip_prefix('^')?.strip_suffix("_.+")
 }
 
 /// `["tcp", "udp"]` for the pattern `^(tcp|udp)$`.
-pub fn alternatives(pattern: &str) -> Option<Vec<&str>> {
+fn alternatives(pattern: &str) -> Option<Vec<&str>> {
     let inner = pattern.strip_prefix("^(")?.strip_suffix(")$")?;
     let choices: Vec<&str> = inner.split('|').collect();
     choices
