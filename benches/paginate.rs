@@ -7,18 +7,15 @@
 //!
 //! `cargo bench --bench paginate`
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{json_keep_alive, RoutedServer};
 use criterion::Criterion;
 use futures::TryStreamExt;
 use phala_cloud::Client;
 use serde_json::{json, Value};
+use support::{json_keep_alive, RoutedServer};
 
 const TOTAL: u64 = 10_000;
 const PAGE_SIZE: u64 = 100;

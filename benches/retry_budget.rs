@@ -9,15 +9,12 @@
 //!
 //! `cargo bench --bench retry_budget`
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{json, response, RoutedServer};
 use criterion::Criterion;
 use phala_cloud::{Client, RetryPolicy};
+use support::{json, response, RoutedServer};
 
 const TASKS: usize = 100;
 const OUTAGE: Duration = Duration::from_secs(5);

@@ -1,10 +1,8 @@
 //! Verifying a quote (multipart, read back as a server reads it), and the
 //! raw quote file: bytes, and whether it exists.
 
-mod common;
-
-use common::{client, fixture, json, parse_multipart, response, FormPart, ScriptedServer};
 use phala_cloud::RetryPolicy;
+use support::{client, fixture, json, parse_multipart, response, FormPart, ScriptedServer};
 
 const VERIFIED: &str = "POST_api_v1_attestations_verify__docs-attestations.json";
 const CHECKSUM: &str = "9aa049fb9049d4f582ca316206f7cf34ee185c2b5b63370a518921432385b81a";

@@ -2,15 +2,13 @@
 //! streams move into spawned tasks, per-call options on every builder, and
 //! the bearer token and workspace headers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{json, sse_head, ScriptedServer, KEY};
 use futures::TryStreamExt;
 use phala_cloud::mock::{self, sample, MockServerExt};
 use phala_cloud::watch::{CvmStateEvent, WatchOptions};
 use phala_cloud::{Client, RequestOptions, RetryPolicy};
+use support::{json, sse_head, ScriptedServer, KEY};
 
 /// Fails a test that would hang rather than letting it hang.
 async fn bounded<F: std::future::Future>(future: F) -> F::Output {
@@ -34,7 +32,7 @@ async fn a_listing_and_a_watch_run_in_spawned_tasks_that_own_the_client() {
         b"event: complete\ndata: {\"status\": \"running\", \"target\": \"running\"}\n\n".to_vec(),
     ]])
     .await;
-    let watcher = common::client(&events.url, RetryPolicy::none());
+    let watcher = support::client(&events.url, RetryPolicy::none());
     let watch = tokio::spawn(
         watcher
             .watch_cvm_state("cvm_ykL5lbAn", WatchOptions::new("running"))
@@ -95,7 +93,7 @@ async fn a_call_can_set_its_own_retry_policy_and_timeout() {
     let busy = || json(503, r#"{"detail": "busy"}"#);
     let page = r#"{"items": [], "total": 0, "page": 1, "page_size": 10, "pages": 0}"#;
     let server = ScriptedServer::start(vec![busy(), json(200, page)]).await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     client
         .list_kms()
         .with_options(
@@ -118,7 +116,7 @@ async fn a_call_can_set_its_own_retry_policy_and_timeout() {
             open.push(stream);
         }
     });
-    let client = common::client(&url, RetryPolicy::none());
+    let client = support::client(&url, RetryPolicy::none());
     let err = bounded(
         client
             .list_kms()
@@ -134,7 +132,7 @@ async fn a_call_can_set_its_own_retry_policy_and_timeout() {
 async fn hand_written_builders_and_client_handles_take_options_too() {
     let accepted = r#"{"status": "accepted", "message": "ok", "correlation_id": "c-1"}"#;
     let server = ScriptedServer::start(vec![json(202, accepted), json(202, accepted)]).await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     client
         .update_pre_launch_script()
         .cvm_id("cvm_ykL5lbAn")
@@ -166,7 +164,7 @@ async fn hand_written_builders_and_client_handles_take_options_too() {
 #[tokio::test]
 async fn an_invalid_override_sends_nothing() {
     let server = ScriptedServer::start(vec![]).await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     let err = client
         .list_kms()
         .with_options(RequestOptions::new().api_version("2026\n06"))

@@ -24,8 +24,6 @@ mod examples;
 mod fixtures;
 #[path = "conformance/spec.rs"]
 mod spec;
-#[path = "conformance/validate.rs"]
-mod validate;
 #[path = "conformance/wire.rs"]
 mod wire;
 
@@ -116,7 +114,7 @@ fn generated_examples_are_valid_upstream() {
     let mut invalid = Vec::new();
     for case in cases(Mode::Minimal).into_iter().chain(cases(Mode::Maximal)) {
         for (what, schema, value) in &case.generated {
-            if let Err(e) = validate::validate(doc, schema, value) {
+            if let Err(e) = support::schema::validate(doc, schema, value) {
                 invalid.push(format!("{}: {what} {e}", case.label));
             }
         }

@@ -5,11 +5,8 @@
 //! stops with the approval, a boot error ends the wait at once; and a
 //! user's own test of deploy code, on the mock helpers.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{client, json, response, Recorded, ScriptedServer};
 use phala_cloud::deploy::{DeployError, DeployProposal, Proposal};
 use phala_cloud::env_encryption::KeyVerification;
 use phala_cloud::kms_trust::{AnchorKind, KmsTrust};
@@ -18,6 +15,7 @@ use phala_cloud::onchain::Applied;
 use phala_cloud::types::{self, CvmLifecycleStatus, KmsType};
 use phala_cloud::{Error, RetryPolicy};
 use serde_json::{json, Value};
+use support::{client, json, response, Recorded, ScriptedServer};
 
 const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n";
 
@@ -355,7 +353,7 @@ async fn an_on_chain_deploy_returns_the_approval_then_commits_with_the_contract(
 
     // `send()` cannot finish an on-chain deploy: it says what to register.
     let server = ScriptedServer::start(vec![ok(&flows::provision_on_chain())]).await;
-    let err = common::client(&server.url, RetryPolicy::none())
+    let err = support::client(&server.url, RetryPolicy::none())
         .deploy(COMPOSE)
         .name("my-agent")
         .kms(KmsType::Base)
@@ -468,7 +466,7 @@ async fn a_compose_update_on_chain_is_proposed_then_confirmed() {
         json(202, r#"{"status": "pending", "correlation_id": "c-9"}"#),
     ])
     .await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     let update = client
         .update_compose("cvm_ykL5lbAn", COMPOSE)
         .prepare_only();

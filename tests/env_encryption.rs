@@ -7,19 +7,16 @@
 //! `env_encryption::tests::matches_an_independent_implementation`: a fixed
 //! ephemeral key cannot be injected from outside the crate.
 
-mod common;
-
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use httpmock::prelude::*;
-use k256::ecdsa::SigningKey;
 use phala_cloud::env_encryption::{
     EncryptedEnv, EnvEncryptPublicKey, EnvEncryptionError, EnvVar, KeyVerification,
 };
-use phala_cloud::kms_signature::{Freshness, K256PublicKey, SignatureError};
+use phala_cloud::kms_signature::{Freshness, SignatureError};
 use phala_cloud::kms_trust::{AnchorKind, KeyVerificationError, KmsContract, KmsTrust};
+use phala_cloud::mock::deploy::TestKms;
 use phala_cloud::{Client, Error};
-use sha3::{Digest, Keccak256};
 use x25519_dalek::{PublicKey, StaticSecret};
 
 /// The test app's private key; its public half, computed with Python's
@@ -188,7 +185,7 @@ fn the_result_serializes_as_request_fields() {
 }
 
 fn client(server: &MockServer) -> Client {
-    common::client(&server.base_url(), phala_cloud::RetryPolicy::default())
+    support::client(&server.base_url(), phala_cloud::RetryPolicy::default())
 }
 
 const KMS: &str = "kms_dA2M76mq";
@@ -198,45 +195,29 @@ const PUBKEY_PATH: &str =
     "/api/v1/kms/kms_dA2M76mq/pubkey/1234567890abcdef1234567890abcdef12345678";
 const INFO_PATH: &str = "/api/v1/kms/kms_dA2M76mq/info";
 
-/// A KMS root key, signing env-encryption keys as dstack's KMS does
-/// (recoverable ECDSA over the Keccak-256 of the message, `r ‖ s ‖ v`).
-struct TestKms(SigningKey);
+/// A test KMS, told apart from the others by its root secret `[n; 32]`.
+fn test_kms(n: u8) -> TestKms {
+    TestKms::with_root_secret([n; 32])
+}
 
-impl TestKms {
-    fn new(secret: u8) -> Self {
-        Self(SigningKey::from_bytes(&[secret; 32].into()).unwrap())
-    }
+/// `kms`'s root key as a KMS info reports it: compressed SEC1, in hex.
+fn root(kms: &TestKms) -> String {
+    hex::encode(kms.root_key().to_compressed())
+}
 
-    fn root(&self) -> String {
-        hex::encode(self.0.verifying_key().to_encoded_point(true).as_bytes())
-    }
+/// `kms`'s signature of `public_key` (hex) as the test app's key.
+fn sign(kms: &TestKms, timestamp: Option<u64>, public_key: &str) -> String {
+    let key: [u8; 32] = hex::decode(public_key).unwrap().try_into().unwrap();
+    kms.sign(&APP.parse().unwrap(), timestamp, &key)
+}
 
-    fn root_key(&self) -> K256PublicKey {
-        self.root().parse().unwrap()
-    }
-
-    fn sign(&self, timestamp: Option<u64>, public_key: &str) -> String {
-        let mut message = b"dstack-env-encrypt-pubkey:".to_vec();
-        message.extend(hex::decode(&APP[2..]).unwrap());
-        if let Some(timestamp) = timestamp {
-            message.extend(timestamp.to_be_bytes());
-        }
-        message.extend(hex::decode(public_key).unwrap());
-        let digest = Keccak256::digest(&message);
-        let (signature, recovery) = self.0.sign_prehash_recoverable(&digest).unwrap();
-        let mut bytes = signature.to_bytes().to_vec();
-        bytes.push(recovery.to_byte());
-        hex::encode(bytes)
-    }
-
-    /// The pubkey answer for the test app's key, signed by this KMS.
-    fn answer(&self) -> String {
-        serde_json::json!({
-            "public_key": format!("0x{APP_PUBLIC_KEY}"),
-            "signature": format!("0x{}", self.sign(None, APP_PUBLIC_KEY)),
-        })
-        .to_string()
-    }
+/// The pubkey answer for the test app's key, signed by `kms`.
+fn answer(kms: &TestKms) -> String {
+    serde_json::json!({
+        "public_key": format!("0x{APP_PUBLIC_KEY}"),
+        "signature": format!("0x{}", sign(kms, None, APP_PUBLIC_KEY)),
+    })
+    .to_string()
 }
 
 /// `GET /kms/{kms_id}/info` naming `rpc_root` as the KMS's bootstrap key
@@ -268,7 +249,9 @@ async fn serve<'a>(
 ) -> httpmock::Mock<'a> {
     server
         .mock_async(|when, then| {
-            when.method(GET).path(path).header("x-api-key", common::KEY);
+            when.method(GET)
+                .path(path)
+                .header("x-api-key", support::KEY);
             then.status(status)
                 .header("content-type", "application/json")
                 .body(body);
@@ -294,9 +277,9 @@ async fn encrypt_for_app(server: &MockServer, trust: KmsTrust) -> Result<Encrypt
 
 #[tokio::test]
 async fn a_key_signed_by_the_pinned_root_is_fetched_and_encrypted_to() {
-    let kms = TestKms::new(1);
+    let kms = test_kms(1);
     let server = MockServer::start_async().await;
-    let mock = serve_pubkey(&server, 200, kms.answer()).await;
+    let mock = serve_pubkey(&server, 200, answer(&kms)).await;
 
     let encrypted = encrypt_for_app(&server, pinned(&kms)).await.unwrap();
 
@@ -328,9 +311,9 @@ async fn a_key_signed_by_the_pinned_root_is_fetched_and_encrypted_to() {
 /// for the key, refuses it, and sends nothing else.
 #[tokio::test]
 async fn a_key_signed_by_another_kms_is_refused_before_encrypting() {
-    let (ours, theirs) = (TestKms::new(1), TestKms::new(2));
+    let (ours, theirs) = (test_kms(1), test_kms(2));
     let server = MockServer::start_async().await;
-    let pubkey = serve_pubkey(&server, 200, theirs.answer()).await;
+    let pubkey = serve_pubkey(&server, 200, answer(&theirs)).await;
     let anything_else = server
         .mock_async(|when, then| {
             when.path_excludes("/pubkey/");
@@ -356,8 +339,8 @@ async fn a_key_signed_by_another_kms_is_refused_before_encrypting() {
 
 #[tokio::test]
 async fn missing_and_malformed_signatures_are_refused() {
-    let kms = TestKms::new(1);
-    let good = kms.sign(None, APP_PUBLIC_KEY);
+    let kms = test_kms(1);
+    let good = sign(&kms, None, APP_PUBLIC_KEY);
     let cases = [
         (
             serde_json::json!({"public_key": APP_PUBLIC_KEY}),
@@ -377,7 +360,7 @@ async fn missing_and_malformed_signatures_are_refused() {
         ),
         // A signature over another key: it recovers some other signer.
         (
-            serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": kms.sign(None, &"11".repeat(32))}),
+            serde_json::json!({"public_key": APP_PUBLIC_KEY, "signature": sign(&kms, None, &"11".repeat(32))}),
             "not by the KMS root key",
         ),
     ];
@@ -392,7 +375,7 @@ async fn missing_and_malformed_signatures_are_refused() {
 
 #[tokio::test]
 async fn a_fresh_v1_signature_is_checked_as_well() {
-    let kms = TestKms::new(1);
+    let kms = test_kms(1);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -400,9 +383,9 @@ async fn a_fresh_v1_signature_is_checked_as_well() {
     let answer = |timestamp: u64, signer: &TestKms| {
         serde_json::json!({
             "public_key": APP_PUBLIC_KEY,
-            "signature": kms.sign(None, APP_PUBLIC_KEY),
+            "signature": sign(&kms, None, APP_PUBLIC_KEY),
             "timestamp": timestamp,
-            "signature_v1": signer.sign(Some(timestamp), APP_PUBLIC_KEY),
+            "signature_v1": sign(signer, Some(timestamp), APP_PUBLIC_KEY),
         })
         .to_string()
     };
@@ -426,7 +409,7 @@ async fn a_fresh_v1_signature_is_checked_as_well() {
 
     // The legacy signature is the pinned KMS's, the v1 one another's.
     let server = MockServer::start_async().await;
-    serve_pubkey(&server, 200, answer(now, &TestKms::new(3))).await;
+    serve_pubkey(&server, 200, answer(now, &test_kms(3))).await;
     let err = encrypt_for_app(&server, pinned(&kms)).await.unwrap_err();
     assert!(matches!(
         err.key_verification_error(),
@@ -448,10 +431,10 @@ async fn a_fresh_v1_signature_is_checked_as_well() {
 
 #[tokio::test]
 async fn by_default_the_root_key_comes_from_the_api() {
-    let kms = TestKms::new(1);
+    let kms = test_kms(1);
     let server = MockServer::start_async().await;
-    let pubkey = serve_pubkey(&server, 200, kms.answer()).await;
-    let info = serve(&server, INFO_PATH, 200, kms_info(Some(&kms.root()), None)).await;
+    let pubkey = serve_pubkey(&server, 200, answer(&kms)).await;
+    let info = serve(&server, INFO_PATH, 200, kms_info(Some(&root(&kms)), None)).await;
 
     let encrypted = client(&server)
         .encrypt_env_vars_for_app(KMS, APP, &sample_vars())
@@ -480,22 +463,22 @@ async fn by_default_the_root_key_comes_from_the_api() {
 
 #[tokio::test]
 async fn the_api_anchor_refuses_what_it_cannot_vouch_for() {
-    let (kms, other) = (TestKms::new(1), TestKms::new(2));
+    let (kms, other) = (test_kms(1), test_kms(2));
     let cases = [
         // The API names another root key.
         (
-            kms_info(Some(&other.root()), None),
+            kms_info(Some(&root(&other)), None),
             "not by the KMS root key",
         ),
         // The contract and the KMS's bootstrap info disagree.
-        (kms_info(Some(&kms.root()), Some(&other.root())), "disagree"),
+        (kms_info(Some(&root(&kms)), Some(&root(&other))), "disagree"),
         // No root key at all.
         (kms_info(None, None), "reports no k256 public key"),
         (kms_info(Some("0x02"), None), "not a secp256k1 key"),
     ];
     for (info, expected) in cases {
         let server = MockServer::start_async().await;
-        serve_pubkey(&server, 200, kms.answer()).await;
+        serve_pubkey(&server, 200, answer(&kms)).await;
         serve(&server, INFO_PATH, 200, info.clone()).await;
         let err = client(&server)
             .encrypt_env_vars_for_app(KMS, APP, &sample_vars())
@@ -507,8 +490,8 @@ async fn the_api_anchor_refuses_what_it_cannot_vouch_for() {
     // The contract's key wins over the bootstrap info when they agree, and
     // it alone is enough.
     let server = MockServer::start_async().await;
-    serve_pubkey(&server, 200, kms.answer()).await;
-    serve(&server, INFO_PATH, 200, kms_info(None, Some(&kms.root()))).await;
+    serve_pubkey(&server, 200, answer(&kms)).await;
+    serve(&server, INFO_PATH, 200, kms_info(None, Some(&root(&kms)))).await;
     assert!(client(&server)
         .encrypt_env_vars_for_app(KMS, APP, &sample_vars())
         .await
@@ -536,12 +519,12 @@ fn kms_info_call_result(root: &str) -> String {
 
 #[tokio::test]
 async fn the_on_chain_anchor_reads_kms_info_over_json_rpc() {
-    let (kms, other) = (TestKms::new(1), TestKms::new(2));
+    let (kms, other) = (test_kms(1), test_kms(2));
     let contract = "0x2f83172A49584C017F2B256F0FB2Dca14126Ba9C";
     for (signer, expect_ok) in [(&kms, true), (&other, false)] {
         let api = MockServer::start_async().await;
         let rpc = MockServer::start_async().await;
-        serve_pubkey(&api, 200, signer.answer()).await;
+        serve_pubkey(&api, 200, answer(signer)).await;
         let call = rpc
             .mock_async(|when, then| {
                 when.method(POST)
@@ -557,7 +540,7 @@ async fn the_on_chain_anchor_reads_kms_info_over_json_rpc() {
                     );
                 then.status(200)
                     .header("content-type", "application/json")
-                    .json_body(serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": kms_info_call_result(&kms.root())}));
+                    .json_body(serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": kms_info_call_result(&root(&kms))}));
             })
             .await;
         let trust = KmsTrust::on_chain(KmsContract::new(&rpc.base_url(), contract).unwrap());
@@ -594,7 +577,7 @@ async fn the_on_chain_anchor_reads_kms_info_over_json_rpc() {
 
 #[tokio::test]
 async fn an_on_chain_read_that_fails_is_an_unavailable_anchor() {
-    let kms = TestKms::new(1);
+    let kms = test_kms(1);
     let bodies = [
         (200, serde_json::json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "execution reverted"}}).to_string(), "execution reverted"),
         (200, serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": "0x"}).to_string(), "no contract"),
@@ -603,7 +586,7 @@ async fn an_on_chain_read_that_fails_is_an_unavailable_anchor() {
     for (status, body, expected) in bodies {
         let api = MockServer::start_async().await;
         let rpc = MockServer::start_async().await;
-        serve_pubkey(&api, 200, kms.answer()).await;
+        serve_pubkey(&api, 200, answer(&kms)).await;
         rpc.mock_async(|when, then| {
             when.method(POST);
             then.status(status).body(body.clone());
@@ -714,7 +697,7 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
     for (body, expected, path) in bodies {
         let server = MockServer::start_async().await;
         serve_pubkey(&server, 200, body.clone()).await;
-        let err = encrypt_for_app(&server, pinned(&TestKms::new(1)))
+        let err = encrypt_for_app(&server, pinned(&test_kms(1)))
             .await
             .unwrap_err();
         let Error::Decode(decode) = &err else {
@@ -730,7 +713,7 @@ async fn a_malformed_key_from_the_server_is_a_decode_error() {
 async fn an_error_answer_stays_an_api_error() {
     let server = MockServer::start_async().await;
     serve_pubkey(&server, 404, r#"{"detail": "KMS not found"}"#.into()).await;
-    let err = encrypt_for_app(&server, pinned(&TestKms::new(1)))
+    let err = encrypt_for_app(&server, pinned(&test_kms(1)))
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");

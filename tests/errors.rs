@@ -1,13 +1,11 @@
 //! Every class of failure, from real-shaped answers, through one error type.
 
-mod common;
-
-use common::fixture;
 use httpmock::prelude::*;
 use phala_cloud::{Client, Error, RetryPolicy};
+use support::fixture;
 
 fn client(server: &MockServer) -> Client {
-    common::client(&server.base_url(), RetryPolicy::none())
+    support::client(&server.base_url(), RetryPolicy::none())
 }
 
 async fn get_cvm_answering(status: u16, content_type: &str, body: &str) -> Error {
@@ -199,7 +197,7 @@ async fn a_refused_connection_is_a_transport_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let client = common::client(&url, RetryPolicy::none());
+    let client = support::client(&url, RetryPolicy::none());
     let err = client.list_kms().send().await.unwrap_err();
     assert!(
         err.is_transport() && err.is_retryable() && err.status().is_none(),

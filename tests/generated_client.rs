@@ -1,13 +1,11 @@
 //! The generated client on the wire: what it sends and what it decodes.
 
-mod common;
-
-use common::{fixture, KEY};
 use httpmock::prelude::*;
 use phala_cloud::{types, Client, RetryPolicy};
+use support::{fixture, KEY};
 
 fn client(server: &MockServer) -> Client {
-    common::client(&server.base_url(), RetryPolicy::default())
+    support::client(&server.base_url(), RetryPolicy::default())
 }
 
 #[tokio::test]

@@ -2,13 +2,11 @@
 //! that they stay one URL path segment, that the generated client uses them,
 //! and that they cover every hashid kind of the spec.
 
-mod common;
 #[path = "support/id_contract.rs"]
 mod id_contract;
 
 use std::fmt::Debug;
 
-use common::fixture;
 use httpmock::prelude::*;
 use phala_cloud::ids::*;
 use phala_cloud::{Client, Error};
@@ -16,6 +14,7 @@ use phala_cloud_codegen::inspect::hashid_kinds;
 use phala_cloud_codegen::normalize::ID_TYPES;
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use support::fixture;
 
 use id_contract::{check_contract, for_each_id_type};
 
@@ -399,7 +398,7 @@ fn a_new_kind_in_a_refreshed_spec_is_named() {
 }
 
 fn client(server: &MockServer) -> Client {
-    common::client(&server.base_url(), phala_cloud::RetryPolicy::default())
+    support::client(&server.base_url(), phala_cloud::RetryPolicy::default())
 }
 
 /// The message of an `Error::InvalidRequest`.

@@ -4,29 +4,26 @@
 //! would make the test slow; the server counts what it wrote, so that a
 //! client that kept reading shows.
 
-mod common;
-mod hostile;
-
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hostile::{answer, head, json, streaming_head, Answer, Hostile};
 use phala_cloud::error::{LimitExceeded, MAX_ERROR_BODY, MAX_RETRY_AFTER};
 use phala_cloud::watch::{CvmStateEvent, WatchOptions};
 use phala_cloud::{Client, ClientBuilder, Error, RetryPolicy};
+use support::hostile::{answer, head, json, streaming_head, Answer, Hostile};
 
 /// What a lowered body limit is in these tests.
 const LIMIT: u64 = 64 * 1024;
 /// What the server may write past what the client read: the socket
 /// buffers on both sides. An unbounded client reads
-/// [`hostile::MAX_WRITTEN`].
+/// [`support::hostile::MAX_WRITTEN`].
 const SLACK: u64 = 32 * 1024 * 1024;
 
 const KMS_PAGE: &str = r#"{"items": [], "total": 0, "page": 1, "page_size": 10, "pages": 0}"#;
 
 fn builder(url: &str) -> ClientBuilder {
     Client::builder()
-        .api_key(common::KEY)
+        .api_key(support::KEY)
         .base_url(url)
         .retry_policy(RetryPolicy::none())
 }
@@ -206,7 +203,7 @@ async fn uploads_and_attestations_read_within_their_limits() {
 
 #[tokio::test]
 async fn a_compressed_answer_is_refused_and_none_is_asked_for() {
-    let server = common::ScriptedServer::start(vec![common::response(
+    let server = support::ScriptedServer::start(vec![support::response(
         200,
         &[
             ("content-type", "application/json"),
@@ -215,7 +212,7 @@ async fn a_compressed_answer_is_refused_and_none_is_asked_for() {
         "\u{1f}\u{8b}not really gzip",
     )])
     .await;
-    let err = common::client(&server.url, RetryPolicy::none())
+    let err = support::client(&server.url, RetryPolicy::none())
         .list_kms()
         .send()
         .await

@@ -7,8 +7,6 @@
 
 #![cfg(feature = "attestation")]
 
-mod common;
-
 use std::time::{Duration, UNIX_EPOCH};
 
 use httpmock::prelude::*;
@@ -27,7 +25,7 @@ const B_QE_NEXT_UPDATE: i64 = 1_794_008_711;
 const B_QE_ISSUED: i64 = 1_791_416_711;
 
 fn json(name: &str) -> Value {
-    serde_json::from_str(&common::fixture(&format!("attestation/{name}"))).unwrap()
+    support::fixture_json(&format!("attestation/{name}"))
 }
 
 fn at(secs: u64) -> LocalVerifier {
@@ -285,7 +283,7 @@ async fn verify_cvm_fetches_the_evidence_and_verifies_it_here() {
             then.status(200).json_body(sample.collateral.clone());
         })
         .await;
-    let client = common::client(&server.base_url(), phala_cloud::RetryPolicy::none());
+    let client = support::client(&server.base_url(), phala_cloud::RetryPolicy::none());
 
     let report = at(B_NOW).verify_cvm(&client, "cvm_ykL5lbAn").await.unwrap();
     assert_eq!(report.tcb_status, TcbStatus::UpToDate);
@@ -323,7 +321,7 @@ async fn a_quote_the_api_has_not_stored_is_uploaded_for_its_collateral() {
             }));
         })
         .await;
-    let client = common::client(&server.base_url(), phala_cloud::RetryPolicy::none());
+    let client = support::client(&server.base_url(), phala_cloud::RetryPolicy::none());
     let report = at(B_NOW).verify_cvm(&client, "cvm_ykL5lbAn").await.unwrap();
     assert_eq!(report.tcb_status, TcbStatus::UpToDate);
     missing.assert_async().await;
@@ -340,7 +338,7 @@ async fn an_offline_cvm_or_bad_id_is_a_typed_error() {
         }),
     )
     .await;
-    let client = common::client(&server.base_url(), phala_cloud::RetryPolicy::none());
+    let client = support::client(&server.base_url(), phala_cloud::RetryPolicy::none());
     let err = LocalVerifier::new()
         .verify_cvm(&client, "cvm_ykL5lbAn")
         .await

@@ -3,13 +3,11 @@
 //! process-wide, so a test without a subscriber running in parallel could
 //! silence these callsites.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::{json, ScriptedServer};
 use phala_cloud::Client;
+use support::{json, ScriptedServer};
 
 const KEY: &str = "phak_very_secret_key_4f9a";
 const TOKEN: &str = "oidc_very_secret_token_77c1";

@@ -4,8 +4,6 @@
 //! conformance suite checks the round trip of every operation's answers;
 //! these are the cases the API's users meet first.)
 
-mod common;
-
 use httpmock::prelude::*;
 use phala_cloud::mock::sample;
 use phala_cloud::types::{self, DstackAppListResponseDstackAppsItem as AppItem, GetAppResponse};
@@ -15,7 +13,7 @@ use serde_json::{json, Value};
 const APP_ID: &str = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4";
 
 fn client(server: &MockServer) -> Client {
-    common::client(&server.base_url(), RetryPolicy::none())
+    support::client(&server.base_url(), RetryPolicy::none())
 }
 
 /// Answers `GET path` with `body`.

@@ -2,9 +2,6 @@
 //! three shapes of a 465), phase 2 requests, prepare-only and commit, and
 //! the phase-2 refusals 466–468.
 
-mod common;
-
-use common::{client, fixture, json, parse_multipart, response, ScriptedServer};
 use phala_cloud::onchain::{
     Applied, ConfirmUpdate, OnChainApprovalRequired, ProposeUpdate, UpdateOutcome, UpdateStarted,
     ALREADY_REGISTERED,
@@ -12,6 +9,7 @@ use phala_cloud::onchain::{
 use phala_cloud::types::{UpdateCvmEnvsBody, UpdateCvmRequest};
 use phala_cloud::{Error, RetryPolicy};
 use serde_json::{json, Value};
+use support::{client, fixture, json, parse_multipart, response, ScriptedServer};
 
 const DETAIL_465: &str = "PATCH_api_v1_cvms_{cvm_id}__465-detail__js-patch-cvm-test.json";
 const FLAT_465: &str = "PATCH_api_v1_cvms_{cvm_id}_envs__465-legacy-flat__py-test-465.json";

@@ -7,9 +7,6 @@
 //! docstring). The 4-byte selectors and the KMS addresses are also written
 //! out below as the reference lists them.
 
-mod common;
-
-use common::fixture;
 use phala_cloud::onchain::eth::alloy_sol_types::{SolCall, SolError, SolEvent};
 use phala_cloud::onchain::eth::{
     kms_deployment, Address, AppContract, Bytes, Call, DeployApp, DstackApp, DstackKms, EthError,
@@ -18,9 +15,10 @@ use phala_cloud::onchain::eth::{
 use phala_cloud::onchain::OnChainApprovalRequired;
 use phala_cloud::webhook::WebhookEvent;
 use serde_json::{json, Value};
+use support::fixture_json;
 
 fn vectors() -> Value {
-    serde_json::from_str(&fixture("onchain_eth/vectors.json")).unwrap()
+    fixture_json("onchain_eth/vectors.json")
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -355,7 +353,7 @@ const PENDING_APPROVAL: &str = "WEBHOOK_event_cvm.update.pending_approval__docs-
 /// The documented prepare-only answer, whose example hashes are 63 digits,
 /// with the last digit doubled to make them 32 bytes.
 fn documented_approval(fix_hashes: bool) -> OnChainApprovalRequired {
-    let mut body: Value = serde_json::from_str(&fixture(PREPARE_ONLY)).unwrap();
+    let mut body: Value = fixture_json(PREPARE_ONLY);
     if fix_hashes {
         for field in ["compose_hash", "device_id"] {
             let short = body[field].as_str().unwrap().to_string();
@@ -466,7 +464,7 @@ fn bad_approval_values_are_typed_errors() {
 
 #[test]
 fn the_pending_approval_webhook_gives_its_call() {
-    let mut body: Value = serde_json::from_str(&fixture(PENDING_APPROVAL)).unwrap();
+    let mut body: Value = fixture_json(PENDING_APPROVAL);
     let event: WebhookEvent = serde_json::from_value(body.clone()).unwrap();
     let phala_cloud::webhook::EventData::CvmUpdatePendingApproval(pending) = &event.data else {
         panic!("pending approval")

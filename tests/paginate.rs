@@ -2,25 +2,23 @@
 //! server on 127.0.0.1 that answers each request in its own task; and the
 //! coverage guard that ties the streams to the spec's paginated operations.
 
-mod common;
-
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{fixture, json, Log, Recorded, RoutedServer};
 use futures::{StreamExt, TryStreamExt};
 use phala_cloud::builder::{GetAppUsage, ListCvmOperations};
 use phala_cloud::paginate::{self, StyleKind};
 use phala_cloud::types::{AttestationSummary, CvmLifecycleStatus};
 use phala_cloud::{Client, Error, RetryPolicy};
 use serde_json::{json, Value};
+use support::{fixture_json, json, Log, Recorded, RoutedServer};
 
 const APP_ID: &str = "e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0";
 
 fn client(url: &str) -> Client {
-    common::client(
+    support::client(
         url,
         RetryPolicy::default().base_delay(Duration::from_millis(1)),
     )
@@ -402,9 +400,7 @@ async fn cvms_and_revisions_list_through_their_own_fields() {
         PAGES,
         |page, size, total| {
             let cvm = |i| {
-                let mut cvm: Value =
-                    serde_json::from_str(&fixture("GET_api_v1_cvms_{cvm_id}__v20260121.json"))
-                        .unwrap();
+                let mut cvm: Value = fixture_json("GET_api_v1_cvms_{cvm_id}__v20260121.json");
                 cvm["id"] = json!(format!("cvm_{i}"));
                 cvm
             };

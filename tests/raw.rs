@@ -1,16 +1,14 @@
 //! Raw requests on the wire: the headers, retries, errors and limits of a
 //! generated call, for a path the spec lacks.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{json, response, ScriptedServer, KEY};
 use phala_cloud::error::LimitExceeded;
 use phala_cloud::reqwest::Method;
 use phala_cloud::{Client, Error, RequestOptions, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use support::{json, response, ScriptedServer, KEY};
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
 struct Me {
@@ -74,7 +72,7 @@ async fn a_raw_post_sends_json_and_reads_status_headers_and_bytes() {
         r#"{"id": "wks_1"}"#,
     )])
     .await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     let answer = client
         .post("/workspaces")
         .json(&json!({"name": "team-b"}))
@@ -100,7 +98,7 @@ async fn a_raw_post_sends_json_and_reads_status_headers_and_bytes() {
 async fn a_raw_get_is_retried_on_503_and_a_raw_post_is_not() {
     let busy = || json(503, r#"{"detail": "busy"}"#);
     let server = ScriptedServer::start(vec![busy(), json(200, ME)]).await;
-    let client = common::client(&server.url, quick_retries());
+    let client = support::client(&server.url, quick_retries());
     let me = client.get("/auth/me").send::<Me>().await.unwrap();
     assert_eq!(me.email, "ada@example.com");
     let requests = server.requests();
@@ -112,7 +110,7 @@ async fn a_raw_get_is_retried_on_503_and_a_raw_post_is_not() {
     );
 
     let server = ScriptedServer::start(vec![busy(), json(200, ME)]).await;
-    let client = common::client(&server.url, quick_retries());
+    let client = support::client(&server.url, quick_retries());
     let err = client.post("/auth/me").send_raw().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 1, "a POST is not repeated");
@@ -132,7 +130,7 @@ async fn raw_errors_decode_as_the_generated_calls_do() {
         ),
     ])
     .await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     let err = client
         .get("/cvms/cvm_x/extra")
         .send_raw()
@@ -189,7 +187,7 @@ async fn a_raw_answer_reads_within_the_body_limit() {
 #[tokio::test]
 async fn a_raw_request_takes_per_call_options() {
     let server = ScriptedServer::start(vec![json(200, ME)]).await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     client
         .get("/kms/phala/nodes")
         .with_options(
@@ -209,7 +207,7 @@ async fn a_raw_request_takes_per_call_options() {
 #[tokio::test]
 async fn a_bad_path_or_header_sends_nothing() {
     let server = ScriptedServer::start(vec![]).await;
-    let client = common::client(&server.url, RetryPolicy::none());
+    let client = support::client(&server.url, RetryPolicy::none());
     let err = client.get("auth/me").send_raw().await.unwrap_err();
     assert!(
         matches!(err, Error::InvalidRequest(ref m) if m.contains("start with")),

@@ -1,15 +1,13 @@
 //! The retry policy on the wire.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{fixture, json, response, ScriptedServer};
 use httpmock::prelude::*;
 use phala_cloud::{types, Client, RetryPolicy};
+use support::{fixture, json, response, ScriptedServer};
 
 fn client(url: &str) -> Client {
-    common::client(
+    support::client(
         url,
         RetryPolicy::default().base_delay(Duration::from_millis(10)),
     )

@@ -2,13 +2,11 @@
 //! output (`tests/logging.rs` checks the logs), also through a caller's
 //! HTTP stack.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{json, response, ScriptedServer};
 use phala_cloud::reqwest::redirect::Policy;
 use phala_cloud::{Client, Error, RetryPolicy};
+use support::{json, response, ScriptedServer};
 
 const KEY: &str = "phak_very_secret_key_4f9a";
 

@@ -2,12 +2,10 @@
 //! `multipart/form-data`, read back as a server reads it, with the client's
 //! headers and retries; and what a URL-encoded form sends.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{client, fixture, json, parse_multipart, FormPart, Recorded, ScriptedServer};
 use phala_cloud::RetryPolicy;
+use support::{client, fixture, json, parse_multipart, FormPart, Recorded, ScriptedServer};
 
 const ACCEPTED: &str = "PATCH_api_v1_cvms_{cvm_id}_docker-compose__202__py-action-matrix.json";
 

@@ -2,8 +2,6 @@
 //! signer dstack's SDKs publish; v1 with the collector's fixed timestamp)
 //! and `mr_config_id` V1, V2 and V3, read from `tests/fixtures/attestation/`.
 
-mod common;
-
 use std::time::{Duration, UNIX_EPOCH};
 
 use phala_cloud::ids::{AppId, ComposeHash};
@@ -15,7 +13,7 @@ use phala_cloud::mr_config::{KeyProvider, MrConfigId, MrConfigV3};
 use serde_json::Value;
 
 fn vectors(name: &str) -> Value {
-    serde_json::from_str(&common::fixture(&format!("attestation/{name}"))).unwrap()
+    support::fixture_json(&format!("attestation/{name}"))
 }
 
 fn bytes32(text: &str) -> [u8; 32] {

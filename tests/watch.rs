@@ -2,15 +2,13 @@
 //! chunking, multi-line data, comments, reconnection with `Last-Event-ID`,
 //! server timeouts, the attempt limit, and waiting for a state.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{client, fixture, json, sse_head, sse_head_then_drop, ScriptedServer};
 use futures::StreamExt;
 use phala_cloud::types::CvmLifecycleStatus;
 use phala_cloud::watch::{CvmStateEvent, WatchOptions};
 use phala_cloud::{Error, RetryPolicy};
+use support::{client, fixture, json, sse_head, sse_head_then_drop, ScriptedServer};
 
 const RUNNING: &str = "GET_api_v1_cvms_{cvm_id}_state__py-action-matrix.json";
 

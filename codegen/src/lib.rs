@@ -34,6 +34,7 @@ pub mod overlay;
 mod owned_builders;
 mod passes;
 mod pointer;
+pub mod reference;
 pub mod rewrites;
 mod walk;
 

@@ -57,9 +57,9 @@ pub const BASE_KMS: &str = "kms_B7x2Lp0Q";
 pub const VM_UUID: &str = "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80";
 
 /// A KMS for tests: a secp256k1 root key that signs the app's
-/// env-encryption key as dstack's KMS does, and the app key's private half,
-/// to read back what a deploy encrypted. Fixed keys: tests are
-/// reproducible.
+/// env-encryption key as dstack's KMS does (the legacy message and the v1
+/// one with a timestamp), and the app key's private half, to read back what
+/// a deploy encrypted. Fixed keys: tests are reproducible.
 #[derive(Clone)]
 pub struct TestKms {
     root: SigningKey,
@@ -83,10 +83,27 @@ impl Default for TestKms {
 impl TestKms {
     /// The test KMS.
     pub fn new() -> Self {
+        // A fixed non-zero scalar below the curve order.
+        Self::with_root_secret([0x4b; 32])
+    }
+
+    /// A test KMS whose root key has the secret scalar `root_secret`, for
+    /// tests that need a second KMS to tell apart from the first; the app
+    /// key is the same as [`TestKms::new`]'s.
+    ///
+    /// Panics if `root_secret` is zero or not below the secp256k1 order.
+    ///
+    /// ```
+    /// use phala_cloud::mock::deploy::TestKms;
+    ///
+    /// let (ours, theirs) = (TestKms::with_root_secret([1; 32]), TestKms::with_root_secret([2; 32]));
+    /// assert_ne!(ours.root_key(), theirs.root_key());
+    /// assert_eq!(ours.app_public_key(), theirs.app_public_key());
+    /// ```
+    pub fn with_root_secret(root_secret: [u8; 32]) -> Self {
         Self {
-            // A fixed non-zero scalar below the curve order.
-            root: SigningKey::from_bytes(&[0x4b; 32].into())
-                .unwrap_or_else(|e| panic!("a fixed test key is a valid scalar: {e}")),
+            root: SigningKey::from_bytes(&root_secret.into())
+                .unwrap_or_else(|e| panic!("TestKms: the root secret is not a valid scalar: {e}")),
             app_secret: [0x5a; 32],
         }
     }
@@ -109,17 +126,40 @@ impl TestKms {
     /// form the API relays).
     pub fn pubkey_answer(&self, app_id: &AppId) -> types::AppEnvEncryptPubkey {
         let key = self.app_public_key();
-        let message = crate::kms_signature::message(app_id, None, key.as_bytes());
+        let signature = self.sign(app_id, None, key.as_bytes());
+        decode(
+            "pubkey",
+            json!({"public_key": format!("0x{key}"), "signature": format!("0x{signature}")}),
+        )
+    }
+
+    /// This root key's signature of `public_key` as `app_id`'s
+    /// env-encryption key, as a KMS signs it: recoverable ECDSA over the
+    /// Keccak-256 of the message, hex of `r ‖ s ‖ v`. Without a `timestamp`
+    /// the legacy message (the answer's `signature`), with one the v1
+    /// message (`signature_v1`, beside that `timestamp`).
+    ///
+    /// ```
+    /// use phala_cloud::ids::AppId;
+    /// use phala_cloud::mock::deploy::TestKms;
+    ///
+    /// let kms = TestKms::new();
+    /// let app: AppId = "9f3c2b1a8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b".parse()?;
+    /// let key = kms.app_public_key();
+    /// let legacy = kms.sign(&app, None, key.as_bytes());
+    /// assert_eq!(legacy.len(), 130);
+    /// assert_ne!(kms.sign(&app, Some(1_750_000_000), key.as_bytes()), legacy);
+    /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+    /// ```
+    pub fn sign(&self, app_id: &AppId, timestamp: Option<u64>, public_key: &[u8; 32]) -> String {
+        let message = crate::kms_signature::message(app_id, timestamp, public_key);
         let (signature, recovery) = self
             .root
             .sign_prehash_recoverable(&Keccak256::digest(&message))
             .unwrap_or_else(|e| panic!("signing a digest cannot fail: {e}"));
         let mut bytes = signature.to_bytes().to_vec();
         bytes.push(recovery.to_byte());
-        decode(
-            "pubkey",
-            json!({"public_key": format!("0x{key}"), "signature": format!("0x{}", hex::encode(bytes))}),
-        )
+        hex::encode(bytes)
     }
 
     /// `GET /kms/{kms_id}/info`: the KMS, reporting this root key as its

@@ -6,8 +6,8 @@
 
 use serde_json::{json, Value};
 
-use super::spec::{flatten, property_schema, union_branches};
-use super::validate::validate;
+use super::spec::{property_schema, union_branches};
+use support::schema::{flatten, validate};
 
 /// The field added to every object to check that unknown fields are kept.
 pub const UNKNOWN_FIELD: &str = "x_field_from_a_newer_server";

@@ -6,8 +6,9 @@
 //! text that needs escaping).
 
 use serde_json::{json, Map, Value};
+use support::schema::flatten;
 
-use super::spec::{flatten, is_null_only, is_nullable, type_of, union_branches};
+use super::spec::{is_null_only, is_nullable, type_of, union_branches};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -269,12 +270,12 @@ fn bounds(schema: &Value, step: f64) -> (Option<f64>, Option<f64>) {
 }
 
 /// `cvm` for the hashid pattern `^cvm_.+`.
-pub fn hashid_prefix(pattern: &str) -> Option<&str> {
+fn hashid_prefix(pattern: &str) -> Option<&str> {
     pattern.strip_prefix('^')?.strip_suffix("_.+")
 }
 
 /// `["tcp", "udp"]` for the pattern `^(tcp|udp)$`.
-pub fn alternatives(pattern: &str) -> Option<Vec<&str>> {
+fn alternatives(pattern: &str) -> Option<Vec<&str>> {
     let inner = pattern.strip_prefix("^(")?.strip_suffix(")$")?;
     let choices: Vec<&str> = inner.split('|').collect();
     choices
@@ -328,7 +329,7 @@ pub fn id_example(format: &str, maximal: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::validate;
+    use support::schema::validate;
 
     fn doc() -> Value {
         json!({"components": {"schemas": {

@@ -11,10 +11,10 @@
 
 use phala_cloud::webhook::WebhookEvent;
 use serde_json::{json, Value};
+use support::schema::validate;
 
 use super::examples::Mode;
 use super::spec::{Coverage, Spec};
-use super::validate::validate;
 use super::wire::{Answer, Case, Server};
 
 pub struct Fixture {

@@ -1,15 +1,14 @@
 //! The spec as the suite reads it: the upstream `openapi.json` with the
 //! overlay beside it applied (what the server promises and expects), the
-//! normalized spec the client was generated from, and schema lookups shared
-//! by the generator, the validator and the comparisons.
+//! normalized spec the client was generated from, and the schema lookups
+//! the generator and the comparisons share (on `support::schema::flatten`).
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use phala_cloud_codegen::normalize::{normalize, Context, Normalized, RULES};
-use phala_cloud_codegen::overlay::Overlay;
 use phala_cloud_codegen::SpecError;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use support::schema::flatten;
 
 /// The HTTP methods a path item can hold.
 const METHODS: [&str; 8] = [
@@ -60,17 +59,11 @@ fn rule(name: &str) -> fn(&mut Value, &mut Context) -> Result<(), SpecError> {
 }
 
 impl Spec {
-    /// Read once per test binary: `openapi.json` is read at test time, so a
-    /// spec update is checked by this suite before anything else.
+    /// Read once per test binary, at test time ([`support::spec::files`]).
     pub fn get() -> &'static Spec {
         static SPEC: OnceLock<Spec> = OnceLock::new();
         SPEC.get_or_init(|| {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
-            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let spec: Value = serde_json::from_slice(&bytes).expect("openapi.json is JSON");
-            let overlay = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.overlay.json");
-            let overlay = std::fs::read(overlay).unwrap_or_else(|e| panic!("{overlay}: {e}"));
-            let overlay = Overlay::parse(&overlay).expect("the overlay parses");
+            let (spec, overlay) = support::spec::files();
             let mut upstream = spec.clone();
             overlay
                 .apply(&mut upstream)
@@ -160,73 +153,6 @@ impl Operation<'_> {
         let schema = body.pointer("/content/application~1json/schema")?;
         Some((schema, body["required"].as_bool().unwrap_or(false)))
     }
-}
-
-/// `schema` with its `$ref`s followed and its `allOf` merged into one schema
-/// (properties and `required` united, the first of any other keyword kept;
-/// the schema's own keywords win over its target's).
-pub fn flatten<'a>(doc: &'a Value, schema: &'a Value) -> Cow<'a, Value> {
-    let Some(map) = schema.as_object() else {
-        return Cow::Borrowed(schema);
-    };
-    let target = map
-        .get("$ref")
-        .and_then(Value::as_str)
-        .map(|r| lookup(doc, r));
-    let all_of = map.get("allOf").and_then(Value::as_array);
-    if target.is_none() && all_of.is_none() {
-        return Cow::Borrowed(schema);
-    }
-    let mut merged = Map::new();
-    let own: Map<String, Value> = map
-        .iter()
-        .filter(|(k, _)| *k != "$ref" && *k != "allOf")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    merge_into(&mut merged, &own);
-    if let Some(target) = target
-        && let Value::Object(t) = flatten(doc, target).as_ref()
-    {
-        merge_into(&mut merged, t);
-    }
-    for branch in all_of.into_iter().flatten() {
-        if let Value::Object(b) = flatten(doc, branch).as_ref() {
-            merge_into(&mut merged, b);
-        }
-    }
-    Cow::Owned(Value::Object(merged))
-}
-
-fn merge_into(into: &mut Map<String, Value>, from: &Map<String, Value>) {
-    for (key, value) in from {
-        match (key.as_str(), into.get_mut(key), value) {
-            ("properties", Some(Value::Object(have)), Value::Object(more)) => {
-                for (k, v) in more {
-                    have.entry(k.clone()).or_insert_with(|| v.clone());
-                }
-            }
-            ("required", Some(Value::Array(have)), Value::Array(more)) => {
-                for v in more {
-                    if !have.contains(v) {
-                        have.push(v.clone());
-                    }
-                }
-            }
-            (_, Some(_), _) => {}
-            (_, None, _) => {
-                into.insert(key.clone(), value.clone());
-            }
-        }
-    }
-}
-
-/// The schema a local `#/…` reference points to.
-pub fn lookup<'a>(doc: &'a Value, reference: &str) -> &'a Value {
-    let pointer = reference
-        .strip_prefix('#')
-        .unwrap_or_else(|| panic!("not a local reference: {reference}"));
-    doc.pointer(pointer)
-        .unwrap_or_else(|| panic!("dangling reference {reference}"))
 }
 
 /// Whether `schema` admits `null`, in any of the spellings of OpenAPI 3.0

@@ -9,11 +9,11 @@ use httpmock::prelude::*;
 use httpmock::HttpMockResponse;
 use phala_cloud::{Client, RetryPolicy};
 use serde_json::{json, Map, Value};
+use support::schema::validate;
 
 use super::compare::equivalent;
 use super::examples::{example, example_with_text, id_example, Mode, HEADER_TEXT};
 use super::spec::{is_nullable, setter_name, union_branches, Operation, Spec};
-use super::validate::validate;
 
 pub const KEY: &str = "phak_conformance_key";
 

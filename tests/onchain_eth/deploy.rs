@@ -9,8 +9,8 @@ use phala_cloud::RetryPolicy;
 use serde_json::Value;
 
 use super::{options, provider, CHAIN};
-use crate::common::{client, json, ScriptedServer};
 use crate::fake_chain::{FakeChain, ADD_COMPOSE_HASH, ADD_DEVICE, DEPLOY_5};
+use support::{client, json, ScriptedServer};
 
 const COMPOSE: &str = "services:\n  agent:\n    image: ghcr.io/example/agent:1\n";
 

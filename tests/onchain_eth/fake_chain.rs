@@ -15,7 +15,7 @@ use phala_cloud::onchain::eth::alloy_provider::network::{Ethereum, Network};
 use phala_cloud::onchain::eth::{Address, B256};
 use serde_json::{json, Value};
 
-use crate::common::{json_keep_alive, RoutedServer};
+use support::{json_keep_alive, RoutedServer};
 
 pub type Envelope = <Ethereum as Network>::TxEnvelope;
 

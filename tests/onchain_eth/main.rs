@@ -6,14 +6,11 @@
 //! the registering transaction into phase 2, and a deploy registers (or
 //! deploys the app contract) before it commits (`deploy`).
 
-#[path = "../common/mod.rs"]
-mod common;
 mod deploy;
 mod fake_chain;
 
 use std::time::Duration;
 
-use common::{client, fixture, json, ScriptedServer};
 use fake_chain::{FakeChain, ADD_COMPOSE_HASH, ADD_DEVICE, DEPLOY_5, KEY, KEY_ADDRESS};
 use phala_cloud::onchain::eth::alloy_provider::{Provider, ProviderBuilder, WalletProvider};
 use phala_cloud::onchain::eth::alloy_signer_local::PrivateKeySigner;
@@ -26,6 +23,7 @@ use phala_cloud::onchain::{
 use phala_cloud::types::UpdateCvmRequest;
 use phala_cloud::RetryPolicy;
 use serde_json::{json, Value};
+use support::{client, fixture_json, json, ScriptedServer};
 
 const CHAIN: u64 = 8453;
 
@@ -48,7 +46,7 @@ fn options() -> TxOptions {
 }
 
 fn vectors() -> Value {
-    serde_json::from_str(&fixture("onchain_eth/vectors.json")).unwrap()
+    fixture_json("onchain_eth/vectors.json")
 }
 
 #[tokio::test]

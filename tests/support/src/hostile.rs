@@ -7,8 +7,6 @@
 //! connection is dropped after [`MAX_CONNECTION_TIME`], and the server stops
 //! when dropped.
 
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +27,12 @@ pub enum Answer {
     Bytes(Vec<u8>),
     /// Writes `head`, then `chunk` over and over until the client stops
     /// reading (or [`MAX_WRITTEN`]).
-    Endless { head: Vec<u8>, chunk: Vec<u8> },
+    Endless {
+        /// The status line and headers.
+        head: Vec<u8>,
+        /// The body's piece, repeated.
+        chunk: Vec<u8>,
+    },
     /// Writes `head`, then holds the connection open, silent.
     HeadThenSilence(Vec<u8>),
     /// Never answers; holds the connection open.
@@ -40,22 +43,14 @@ pub enum Answer {
 
 /// A head for a `status` answer with `headers`, and `connection: close`.
 pub fn head(status: u16, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status} Hostile\r\nconnection: close\r\n");
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str("\r\n");
-    out.into_bytes()
+    let mut all = vec![("connection", "close")];
+    all.extend_from_slice(headers);
+    crate::http::head(status, &all).into_bytes()
 }
 
 /// A complete answer with a `Content-Length` body.
 pub fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
-    let length = body.len().to_string();
-    let mut all: Vec<(&str, &str)> = vec![("content-length", &length)];
-    all.extend_from_slice(headers);
-    let mut bytes = head(status, &all);
-    bytes.extend_from_slice(body.as_bytes());
-    Answer::Bytes(bytes)
+    Answer::Bytes(crate::http::response(status, headers, body).into_bytes())
 }
 
 /// A JSON answer.
@@ -70,6 +65,7 @@ pub fn streaming_head(status: u16, content_type: &str) -> Vec<u8> {
 
 /// The server; it stops when dropped.
 pub struct Hostile {
+    /// `http://127.0.0.1:<port>`.
     pub url: String,
     connections: Arc<AtomicUsize>,
     written: Arc<AtomicU64>,
