@@ -60,47 +60,45 @@ pub(crate) fn add_table_items(
     Ok(())
 }
 
-/// `lifecycle_operation(name)`: a `match` on the rows retried as
+/// `lifecycle_operation(name)`: whether the row is retried as
 /// [`Retry::Lifecycle`].
 fn retry_lookup(rows: &[&Entry]) -> syn::Item {
-    let lifecycle: Vec<&str> = rows
-        .iter()
-        .filter(|e| e.retry == Retry::Lifecycle)
-        .map(|e| e.name)
-        .collect();
-    let body = if lifecycle.is_empty() {
-        quote!(false)
-    } else {
-        quote!(matches!(operation, #(#lifecycle)|*))
-    };
-    syn::parse_quote! {
-        /// Whether `operation` is one of the CVM lifecycle and update
-        /// operations, which retry a transient conflict whatever their HTTP
-        /// method (`Retry::Lifecycle` in codegen's operation table).
-        pub(crate) fn lifecycle_operation(operation: &str) -> bool {
-            #body
-        }
-    }
+    lookup(
+        rows,
+        |e| e.retry == Retry::Lifecycle,
+        "lifecycle_operation",
+        "Whether `operation` is one of the CVM lifecycle and update operations, \
+         which retry a transient conflict whatever their HTTP method \
+         (`Retry::Lifecycle` in codegen's operation table).",
+    )
 }
 
-/// `quote_answer(name)`: a `match` on the rows whose answer is a raw quote
+/// `quote_answer(name)`: whether the row's answer is a raw quote
 /// ([`AnswerLimit::Quote`]).
 fn quote_lookup(rows: &[&Entry]) -> syn::Item {
-    let quotes: Vec<&str> = rows
-        .iter()
-        .filter(|e| e.answer_limit == AnswerLimit::Quote)
-        .map(|e| e.name)
-        .collect();
-    let body = if quotes.is_empty() {
+    lookup(
+        rows,
+        |e| e.answer_limit == AnswerLimit::Quote,
+        "quote_answer",
+        "Whether `operation` answers a raw attestation quote, read within \
+         `ClientBuilder::max_quote_size` (`AnswerLimit::Quote` in codegen's \
+         operation table).",
+    )
+}
+
+/// `pub(crate) fn <name>(operation: &str) -> bool`, documented by `doc`: a
+/// `match` on the names of the rows `keep` selects.
+fn lookup(rows: &[&Entry], keep: fn(&Entry) -> bool, name: &str, doc: &str) -> syn::Item {
+    let names: Vec<&str> = rows.iter().filter(|e| keep(e)).map(|e| e.name).collect();
+    let body = if names.is_empty() {
         quote!(false)
     } else {
-        quote!(matches!(operation, #(#quotes)|*))
+        quote!(matches!(operation, #(#names)|*))
     };
+    let name = format_ident!("{name}");
     syn::parse_quote! {
-        /// Whether `operation` answers a raw attestation quote, read within
-        /// `ClientBuilder::max_quote_size` (`AnswerLimit::Quote` in codegen's
-        /// operation table).
-        pub(crate) fn quote_answer(operation: &str) -> bool {
+        #[doc = #doc]
+        pub(crate) fn #name(operation: &str) -> bool {
             #body
         }
     }
