@@ -154,7 +154,7 @@ impl FromStr for EnvEncryptPublicKey {
     type Err = EnvEncryptionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = crate::ids::parse_bytes32(s.trim())
+        let bytes = crate::ids::parse_hex_bytes::<32>(s.trim())
             .map_err(|e| EnvEncryptionError::InvalidPublicKey(e.to_string()))?;
         Self::from_bytes(bytes)
     }

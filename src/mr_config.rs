@@ -371,14 +371,10 @@ struct Document<'a> {
 }
 
 fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], MrConfigError> {
-    let mut bytes = [0u8; N];
-    hex::decode_to_slice(crate::ids::strip_0x(s.trim()), &mut bytes).map_err(|_| {
-        MrConfigError::NotHex {
-            expected: N,
-            input: s.into(),
-        }
-    })?;
-    Ok(bytes)
+    crate::ids::parse_hex_bytes(s.trim()).map_err(|_| MrConfigError::NotHex {
+        expected: N,
+        input: s.into(),
+    })
 }
 
 #[cfg(test)]

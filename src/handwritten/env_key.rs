@@ -218,7 +218,7 @@ impl AppEnvKeyRequest {
 /// `timestamp` + `signature_v1` should the API pass them on. The spec gives
 /// the answer no schema, so it is read here, in one place.
 fn read_pubkey_answer(answer: &AppEnvEncryptPubkey, app: AppId) -> Result<SignedKey, Error> {
-    let public_key = crate::ids::parse_bytes32(answer.public_key.trim()).map_err(|e| {
+    let public_key = crate::ids::parse_hex_bytes::<32>(answer.public_key.trim()).map_err(|e| {
         answer_error(
             answer,
             format!("`public_key`: invalid env-encryption public key: {e}"),

@@ -165,32 +165,46 @@ impl Parse for QuoteChecksum {
 id_common!(QuoteChecksum);
 strict_deserialize!(QuoteChecksum);
 
-/// Why a string is not 32 bytes of hex.
+/// Why a string is not the hex of a fixed number of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hex32Error {
-    /// Not 64 digits (after an optional `0x`); the number found.
-    Length(usize),
+pub(crate) enum HexBytesError {
+    /// Not as many digits as expected (after an optional `0x`).
+    Length {
+        /// Two per byte.
+        expected: usize,
+        /// The characters found.
+        found: usize,
+    },
     /// A character that is not a hex digit.
     NotHex,
 }
 
-impl std::fmt::Display for Hex32Error {
+impl std::fmt::Display for HexBytesError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Hex32Error::Length(n) => write!(f, "expected 64 hex digits, found {n} characters"),
-            Hex32Error::NotHex => f.write_str("not a hex string"),
+            HexBytesError::Length { expected, found } => {
+                write!(
+                    f,
+                    "expected {expected} hex digits, found {found} characters"
+                )
+            }
+            HexBytesError::NotHex => f.write_str("not a hex string"),
         }
     }
 }
 
-/// Decodes 64 hex digits (either case), after an optional `0x` / `0X`.
-pub(crate) fn parse_bytes32(s: &str) -> Result<[u8; 32], Hex32Error> {
+/// Decodes `N` bytes written as `2 N` hex digits (either case), after an
+/// optional `0x` / `0X`: keys, hashes, `mr_config_id`s.
+pub(crate) fn parse_hex_bytes<const N: usize>(s: &str) -> Result<[u8; N], HexBytesError> {
     let digits = strip_0x(s);
-    if digits.len() != 64 {
-        return Err(Hex32Error::Length(digits.chars().count()));
+    if digits.len() != 2 * N {
+        return Err(HexBytesError::Length {
+            expected: 2 * N,
+            found: digits.chars().count(),
+        });
     }
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(digits, &mut bytes).map_err(|_| Hex32Error::NotHex)?;
+    let mut bytes = [0u8; N];
+    hex::decode_to_slice(digits, &mut bytes).map_err(|_| HexBytesError::NotHex)?;
     Ok(bytes)
 }
 
@@ -202,21 +216,45 @@ mod tests {
     fn prefix_and_case_are_optional() {
         let lower = "ab".repeat(32);
         let expected = [0xab; 32];
-        assert_eq!(parse_bytes32(&lower), Ok(expected));
-        assert_eq!(parse_bytes32(&format!("0x{lower}")), Ok(expected));
+        assert_eq!(parse_hex_bytes::<32>(&lower), Ok(expected));
+        assert_eq!(parse_hex_bytes::<32>(&format!("0x{lower}")), Ok(expected));
         assert_eq!(
-            parse_bytes32(&format!("0X{}", lower.to_uppercase())),
+            parse_hex_bytes::<32>(&format!("0X{}", lower.to_uppercase())),
             Ok(expected)
         );
     }
 
     #[test]
     fn wrong_length_or_digits_are_errors() {
-        assert_eq!(parse_bytes32(""), Err(Hex32Error::Length(0)));
-        assert_eq!(parse_bytes32("0x"), Err(Hex32Error::Length(0)));
-        assert_eq!(parse_bytes32(&"a".repeat(63)), Err(Hex32Error::Length(63)));
-        assert_eq!(parse_bytes32(&"g".repeat(64)), Err(Hex32Error::NotHex));
+        assert_eq!(
+            parse_hex_bytes::<32>(""),
+            Err(HexBytesError::Length {
+                expected: 64,
+                found: 0
+            })
+        );
+        assert_eq!(
+            parse_hex_bytes::<32>("0x"),
+            Err(HexBytesError::Length {
+                expected: 64,
+                found: 0
+            })
+        );
+        assert_eq!(
+            parse_hex_bytes::<32>(&"a".repeat(63)),
+            Err(HexBytesError::Length {
+                expected: 64,
+                found: 63
+            })
+        );
+        assert_eq!(
+            parse_hex_bytes::<32>(&"g".repeat(64)),
+            Err(HexBytesError::NotHex)
+        );
         // 64 bytes of UTF-8 that are not 64 digits.
-        assert_eq!(parse_bytes32(&"é".repeat(32)), Err(Hex32Error::NotHex));
+        assert_eq!(
+            parse_hex_bytes::<32>(&"é".repeat(32)),
+            Err(HexBytesError::NotHex)
+        );
     }
 }

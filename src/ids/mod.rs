@@ -56,7 +56,7 @@ pub use kms_ref::{KmsRef, KmsSlug};
 pub use segment::PathSegment;
 pub use uuid::VmUuid;
 
-pub(crate) use hex::parse_bytes32;
+pub(crate) use hex::parse_hex_bytes;
 pub(crate) use text::strip_0x;
 
 /// The longest ID of any kind, in bytes (256). Hashids, hashes and UUIDs are

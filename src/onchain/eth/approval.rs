@@ -18,7 +18,7 @@ const BYTES32: &str = "32 bytes of hex (64 digits, `0x` optional)";
 
 /// `value` as a `bytes32`.
 pub(crate) fn bytes32(field: &'static str, value: &str) -> Result<B256, EthError> {
-    crate::ids::parse_bytes32(value)
+    crate::ids::parse_hex_bytes::<32>(value)
         .map(B256::from)
         .map_err(|_| EthError::invalid(field, value, BYTES32))
 }
@@ -27,9 +27,7 @@ pub(crate) fn bytes32(field: &'static str, value: &str) -> Result<B256, EthError
 pub(crate) fn app_address(value: &str) -> Result<Address, EthError> {
     let invalid = |expected| EthError::invalid("app_id", value, expected);
     let app = AppId::from_str(value).map_err(|e| invalid(e.expected()))?;
-    let mut bytes = [0u8; 20];
-    hex::decode_to_slice(app.as_str(), &mut bytes).map_err(|_| invalid("20 bytes of hex"))?;
-    Ok(Address::from(bytes))
+    Ok(Address::from(app.to_bytes()))
 }
 
 impl AppContract {
