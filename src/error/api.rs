@@ -295,7 +295,7 @@ fn validation_error(item: &Value) -> Option<ValidationError> {
 /// The first [`EXCERPT_CHARS`] characters of `bytes`, decoding only as many
 /// bytes as they can take (a character is at most 4), so that a large body
 /// is not copied to show its start.
-pub(super) fn excerpt(bytes: &[u8]) -> String {
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(EXCERPT_CHARS * 4)]);
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((end, _)) => format!("{}…", &text[..end]),

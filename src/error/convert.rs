@@ -13,7 +13,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::api::excerpt;
+use super::excerpt;
 use super::{ApiError, DecodeError, Error, MAX_ERROR_BODY};
 
 /// An [`Error`] on its way through code that can only pass a

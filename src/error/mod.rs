@@ -30,6 +30,7 @@ use crate::types::{ApiErrorBodyDetailsItem, ApiErrorBodyLinksItem};
 mod api;
 mod convert;
 
+pub(crate) use api::excerpt;
 pub use api::ApiError;
 pub(crate) use convert::{
     answer_error, carried, carry, checked, from_generated, generated_error, read_bounded,

@@ -243,10 +243,6 @@ fn answer_error(answer: &AppEnvEncryptPubkey, message: String) -> Error {
     Error::Decode(Box::new(DecodeError {
         path: "public_key".into(),
         message,
-        excerpt: serde_json::to_string(answer)
-            .unwrap_or_default()
-            .chars()
-            .take(512)
-            .collect(),
+        excerpt: crate::error::excerpt(&serde_json::to_vec(answer).unwrap_or_default()),
     }))
 }

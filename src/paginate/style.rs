@@ -184,7 +184,7 @@ impl Style for Cursor {
                 message: "the server sent a cursor it had already sent; \
                           following it again would list the same pages forever"
                     .into(),
-                excerpt: cursor.chars().take(300).collect(),
+                excerpt: crate::error::excerpt(cursor.as_bytes()),
             })));
         }
         self.next = Some(Some(cursor.to_string()));
