@@ -45,7 +45,7 @@ async fn a_listing_and_a_watch_run_in_spawned_tasks_that_own_the_client() {
     assert_eq!(listed.len(), cvms.len());
     let watched = bounded(watch).await.unwrap().unwrap();
     assert!(
-        matches!(watched.as_slice(), [CvmStateEvent::Complete(done)] if done.status == "running"),
+        matches!(watched.as_slice(), [CvmStateEvent::Complete(done)] if done.status == phala_cloud::types::CvmLifecycleStatus::Running),
         "{watched:?}"
     );
 }

@@ -207,7 +207,7 @@ pub enum CvmStateEvent {
 #[non_exhaustive]
 pub struct WatchComplete {
     /// The status reached.
-    pub status: String,
+    pub status: crate::types::CvmLifecycleStatus,
     /// Seconds since the connection opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed: Option<f64>,
@@ -379,7 +379,7 @@ impl Client {
                     }
                     Some(Ok(CvmStateEvent::Complete(done))) => {
                         return match last {
-                            Some(state) if state.status.to_string() == done.status => Ok(state),
+                            Some(state) if state.status == done.status => Ok(state),
                             // The target was reached after the last state
                             // seen: the state it is in is the current one.
                             _ => Ok(self
