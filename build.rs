@@ -1,5 +1,7 @@
-//! Generates the client from `openapi.json` and the overlay beside it
-//! (`openapi.overlay.json`): the normalizer applies the overlay and lowers
+//! Generates the client from `openapi.json` and the overlay and the
+//! additions beside it (`openapi.overlay.json`, `openapi.additions.json`:
+//! what the spec gets wrong, and the endpoints it lacks): the normalizer
+//! applies the overlay, merges the additions and lowers
 //! the spec into what progenitor accepts, progenitor writes the client and its types,
 //! and the result lands in `$OUT_DIR/client.rs` (included by `src/generated.rs`).
 //! With the `mock` feature, the typed `httpmock` helpers generated from the
@@ -13,22 +15,20 @@ const CONFORMANCE_TEST: &str = "tests/conformance.rs";
 
 fn main() -> ExitCode {
     let overlay_file = phala_cloud_codegen::overlay::OVERLAY_FILE;
-    println!("cargo:rerun-if-changed=openapi.json");
-    println!("cargo:rerun-if-changed={overlay_file}");
+    let additions_file = phala_cloud_codegen::additions::ADDITIONS_FILE;
     println!("cargo:rerun-if-changed=build.rs");
-
-    let (spec, overlay) = match (std::fs::read("openapi.json"), std::fs::read(overlay_file)) {
-        (Ok(spec), Ok(overlay)) => (spec, overlay),
-        (Err(e), _) => {
-            eprintln!("error: cannot read openapi.json: {e}");
-            return ExitCode::FAILURE;
+    let mut inputs = Vec::new();
+    for file in ["openapi.json", overlay_file, additions_file] {
+        println!("cargo:rerun-if-changed={file}");
+        match std::fs::read(file) {
+            Ok(bytes) => inputs.push(bytes),
+            Err(e) => {
+                eprintln!("error: cannot read {file}: {e}");
+                return ExitCode::FAILURE;
+            }
         }
-        (_, Err(e)) => {
-            eprintln!("error: cannot read {overlay_file}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let generated = match phala_cloud_codegen::generate_from_bytes(&spec, &overlay) {
+    }
+    let generated = match phala_cloud_codegen::generate_from_bytes(&inputs[0], &inputs[1], &inputs[2]) {
         Ok(generated) => generated,
         Err(e) => {
             eprintln!("error: {e}");

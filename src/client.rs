@@ -225,7 +225,16 @@ impl Client {
     /// Sets the client's headers on `request`, then this handle's per-call
     /// ones, replacing any of the same name; fails when a per-call header
     /// or version is not valid.
-    pub(crate) fn apply_headers(&self, request: &mut reqwest::Request) -> Result<(), String> {
+    ///
+    /// The `X-Phala-Version` is, first to last: the call's
+    /// [`RequestOptions::api_version`], the version codegen's operation
+    /// table pins for `operation` (the one its types describe), the
+    /// client's [`ClientBuilder::api_version`].
+    pub(crate) fn apply_headers(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &str,
+    ) -> Result<(), String> {
         let state = &*self.inner;
         let headers = request.headers_mut();
         for (name, value) in &state.defaults {
@@ -237,12 +246,13 @@ impl Client {
         for (name, value) in &state.own {
             headers.insert(name.clone(), value.clone());
         }
-        if let Some(version) = self
+        let call = self
             .options()
             .map(RequestOptions::version_override)
             .transpose()?
-            .flatten()
-        {
+            .flatten();
+        let pinned = crate::generated::operation_version(operation).map(HeaderValue::from_static);
+        if let Some(version) = call.or(pinned) {
             headers.insert(VERSION_HEADER, version);
         }
         Ok(())

@@ -11,7 +11,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::normalize::{Context, Normalized};
-use crate::operations::{AnswerLimit, Entry, Paging, PagingStyle, Retry, Signal, TABLE};
+use crate::operations::{AnswerLimit, Entry, Paging, PagingStyle, Retry, Signal, Version, TABLE};
 use crate::passes::{builder_of, generic_of, last_segment, module, struct_fields};
 use crate::SpecError;
 
@@ -28,6 +28,7 @@ pub(crate) fn add_table_items(
         .collect();
     file.items.push(retry_lookup(&rows));
     file.items.push(quote_lookup(&rows));
+    file.items.push(version_lookup(&rows));
     file.items.extend(hand_written(cx));
     let mut paginated = Vec::new();
     let mut invocations = Vec::new();
@@ -84,6 +85,38 @@ fn quote_lookup(rows: &[&Entry]) -> syn::Item {
          `ClientBuilder::max_quote_size` (`AnswerLimit::Quote` in codegen's \
          operation table).",
     )
+}
+
+/// `operation_version(name)`: the `X-Phala-Version` the row pins, if any.
+fn version_lookup(rows: &[&Entry]) -> syn::Item {
+    let mut versions: Vec<Version> = rows.iter().filter_map(|e| e.version).collect();
+    versions.sort_unstable_by_key(|v| match v {
+        Version::Spec => "",
+        Version::Of(v) => v,
+    });
+    versions.dedup();
+    let arms = versions.iter().map(|version| {
+        let names = rows
+            .iter()
+            .filter(|e| e.version == Some(*version))
+            .map(|e| e.name);
+        let value = match version {
+            Version::Spec => quote!(API_VERSION),
+            Version::Of(v) => quote!(#v),
+        };
+        quote!(#(#names)|* => Some(#value),)
+    });
+    syn::parse_quote! {
+        /// The `X-Phala-Version` that `operation`'s types describe, where
+        /// codegen's operation table pins one: sent unless the call names
+        /// another (`RequestOptions::api_version`).
+        pub(crate) fn operation_version(operation: &str) -> Option<&'static str> {
+            match operation {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    }
 }
 
 /// `pub(crate) fn <name>(operation: &str) -> bool`, documented by `doc`: a
@@ -190,8 +223,8 @@ fn invocation(
             quote!(.with_total(p.#field))
         }
         Signal::NextCursor(field) => {
-            let field = format_ident!("{field}");
-            quote!(.with_next_cursor(p.#field.as_deref()))
+            let fields = field.split('.').map(|f| format_ident!("{f}"));
+            quote!(.with_next_cursor(p #(.#fields)*.as_deref()))
         }
     };
     Ok(syn::parse_quote! {

@@ -11,6 +11,7 @@ use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;
 
 use crate::normalize::{normalize, Normalized, ID_TYPES};
+use crate::additions::{wire_path, Additions};
 use crate::overlay::Overlay;
 use crate::rewrites::{Fired, REWRITES};
 use crate::SpecError;
@@ -26,10 +27,15 @@ pub struct Generated {
     pub fired: Vec<Fired>,
 }
 
-/// [`generate`] from the bytes of `openapi.json` and of the overlay beside
-/// it ([`crate::overlay::OVERLAY_FILE`]).
-pub fn generate_from_bytes(spec: &[u8], overlay: &[u8]) -> Result<Generated, SpecError> {
-    let overlay = Overlay::parse(overlay)?;
+/// [`generate`] from the bytes of `openapi.json` and of the overlay and the
+/// additions beside it ([`crate::overlay::OVERLAY_FILE`],
+/// [`crate::additions::ADDITIONS_FILE`]).
+pub fn generate_from_bytes(
+    spec: &[u8],
+    overlay: &[u8],
+    additions: &[u8],
+) -> Result<Generated, SpecError> {
+    let overlay = Overlay::parse(overlay)?.with_additions(Additions::parse(additions)?);
     let spec: Value = serde_json::from_slice(spec)
         .map_err(|e| SpecError::at("", format!("not valid JSON: {e}")))?;
     generate(spec, &overlay)
@@ -72,7 +78,7 @@ pub fn generate(spec: Value, overlay: &Overlay) -> Result<Generated, SpecError> 
         pub const API_VERSIONS: &[&str] = &[#(#versions),*];
     });
     let operations = normalized.context.operations.iter().map(|op| {
-        let (name, method, path) = (&op.name, op.method.to_uppercase(), &op.path);
+        let (name, method, path) = (&op.name, op.method.to_uppercase(), wire_path(&op.path));
         quote!(Operation { name: #name, method: #method, path: #path })
     });
     file.items.push(syn::parse_quote! {

@@ -21,6 +21,7 @@
 //! Every refusal is a [`SpecError`] naming the JSON pointer of the construct
 //! that no rule handles, never a panic inside a generator.
 
+pub mod additions;
 pub mod conformance;
 mod docs;
 mod error;

@@ -88,6 +88,11 @@ pub const MOCK_REWRITES: &[Rewrite] = &[
         },
     },
     Rewrite {
+        name: "mocks_of_versioned_siblings_match_the_version",
+        expected: crate::rewrites::per_versioned_sibling,
+        apply: |file, _| Ok(on_fns(file, "When", crate::passes::mock_matches_version)),
+    },
+    Rewrite {
         name: "path_parameters_escaped",
         expected: |_| Fires::AtLeast(1),
         apply: |file, _| {
@@ -105,7 +110,8 @@ fn requests(normalized: &Normalized) -> HashMap<String, String> {
         .operations
         .iter()
         .map(|op| {
-            let request = format!("{} {}", op.method.to_uppercase(), op.path);
+            let path = crate::additions::wire_path(&op.path);
+            let request = format!("{} {path}", op.method.to_uppercase());
             (op.name.clone(), request)
         })
         .collect()

@@ -45,6 +45,24 @@ pub struct Entry {
     pub answer_limit: AnswerLimit,
     /// How the operation pages, when it has `items()` and `pages()` streams.
     pub paging: Option<Paging>,
+    /// The `X-Phala-Version` its request and answer types describe, sent
+    /// with every call unless the call names another
+    /// (`RequestOptions::api_version`), whatever the client's version; `None`:
+    /// the client's version (`ClientBuilder::api_version`, default the
+    /// spec's `API_VERSION`), for an operation whose shape no version
+    /// change is known to alter.
+    pub version: Option<Version>,
+}
+
+/// The `X-Phala-Version` an operation is pinned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// The spec's own (`API_VERSION`): for an operation the spec types, on a
+    /// path that answers another shape under a newer version.
+    Spec,
+    /// This one: for an operation typed beyond the spec at the version its
+    /// source describes.
+    Of(&'static str),
 }
 
 /// A hand-written client method on an operation, and why it is not generated.
@@ -95,6 +113,9 @@ pub struct Paging {
     /// gives it no `maximum`; `None`: the spec's `maximum` is the page size
     /// (the streams ask for as many items as the server allows).
     pub no_maximum: Option<&'static str>,
+    /// The page size the streams ask for when the spec gives the size
+    /// parameter neither a `maximum` nor a `default` (`no_maximum` says why).
+    pub chosen_size: Option<u64>,
     /// The field of an answer holding the page's items; `None`: the answer
     /// is the array of items.
     pub items: Option<&'static str>,
@@ -122,7 +143,8 @@ pub enum Signal {
     TotalPages(&'static str),
     /// How many items there are, in this field.
     Total(&'static str),
-    /// Where the next page is, in this (optional string) field.
+    /// Where the next page is, in this (optional string) field; a dotted
+    /// path (`pagination.next_cursor`) names a field of a field.
     NextCursor(&'static str),
 }
 
@@ -135,6 +157,14 @@ impl Entry {
             retry: Retry::ByMethod,
             answer_limit: AnswerLimit::Response,
             paging: None,
+            version: None,
+        }
+    }
+
+    const fn version(self, version: Version) -> Self {
+        Entry {
+            version: Some(version),
+            ..self
         }
     }
 
@@ -187,6 +217,7 @@ impl Paging {
             position,
             size,
             no_maximum: None,
+            chosen_size: None,
             items: None,
             signal: Signal::ItemsOnly,
         }
@@ -209,9 +240,21 @@ impl Paging {
             ..self
         }
     }
+
+    const fn chosen_size(self, size: u64, why: &'static str) -> Self {
+        Paging {
+            no_maximum: Some(why),
+            chosen_size: Some(size),
+            ..self
+        }
+    }
 }
 
 use PagingStyle::{Cursor, LimitOffset, PageNumber};
+
+/// The API version of the official SDKs' defaults, whose shapes the
+/// operations beyond the spec have (`openapi.additions.json`).
+const V2026_06_23: &str = "2026-06-23";
 use Signal::{NextCursor, Total, TotalPages};
 
 const fn op(name: &'static str) -> Entry {
@@ -268,11 +311,20 @@ pub const TABLE: &[Entry] = &[
          as one JSON answer: the watch reads its events as they come, reconnects, and ends \
          at the target state",
     ),
-    op("list_kms").paged(
+    // `GET /kms` and `GET /kms/{kms_id}` answer KMS contracts from
+    // 2026-06-23 on (`list_kms_contracts`, `get_kms_contract`): these two
+    // keep the node shapes the spec types, whatever the client's version.
+    op("list_kms").version(Version::Spec).paged(
         Paging::new("KMS instance", PageNumber, "page", "page_size")
             .items("items")
             .signal(TotalPages("pages")),
     ),
+    op("get_kms_info").version(Version::Spec),
+    // Under an older version the server resolves `{kms_id}` through its node
+    // namespace and can land on a disabled replica that never answers
+    // (phala-cloud PR #494); from 2026-06-23 on it resolves the contract and
+    // skips disabled replicas. The answer's fields are the same.
+    op("get_app_env_encrypt_pubkey").version(Version::Of(V2026_06_23)),
     op("list_apps")
         .renamed_from("list_dstack_apps_api_v1_apps_get")
         .paged(
@@ -340,6 +392,53 @@ pub const TABLE: &[Entry] = &[
     op("list_ssh_keys").renamed_from("get_user_ssh_keys_api_v1_user_ssh_keys_get"),
     op("create_ssh_key").renamed_from("create_user_ssh_key_api_v1_user_ssh_keys_post"),
     op("delete_ssh_key").renamed_from("delete_user_ssh_key_api_v1_user_ssh_keys__key_id__delete"),
+    // Beyond the spec (`openapi.additions.json`): typed at the version of
+    // the official SDKs whose shapes they have.
+    op("get_current_user").version(Version::Of(V2026_06_23)),
+    op("list_workspaces").version(Version::Of(V2026_06_23)).paged(
+        Paging::new("workspace", Cursor, "cursor", "limit")
+            .items("data")
+            .signal(NextCursor("pagination.next_cursor"))
+            .chosen_size(
+                50,
+                "no source gives `limit` a default or a maximum: 50, a size every \
+                 listing of the API accepts",
+            ),
+    ),
+    op("get_workspace").version(Version::Of(V2026_06_23)),
+    op("get_workspace_quotas").version(Version::Of(V2026_06_23)),
+    op("list_workspace_nodes").version(Version::Of(V2026_06_23)).paged(
+        Paging::new("workspace node", PageNumber, "page", "page_size")
+            .items("items")
+            .signal(TotalPages("pages")),
+    ),
+    op("get_available_nodes").version(Version::Of(V2026_06_23)),
+    op("get_cvm_create_resources").version(Version::Of(V2026_06_23)),
+    op("list_os_images").version(Version::Of(V2026_06_23)).paged(
+        Paging::new("OS image", PageNumber, "page", "page_size")
+            .items("items")
+            .signal(TotalPages("pages"))
+            .chosen_size(
+                50,
+                "no source gives `page_size` a default or a maximum: 50, a size every \
+                 listing of the API accepts",
+            ),
+    ),
+    op("list_kms_contracts").version(Version::Of(V2026_06_23)).paged(
+        Paging::new("KMS contract", PageNumber, "page", "page_size")
+            .items("items")
+            .signal(TotalPages("pages")),
+    ),
+    op("get_kms_contract").version(Version::Of(V2026_06_23)),
+    op("list_kms_contract_nodes").version(Version::Of(V2026_06_23)),
+    op("get_cvm_ssh_keys").version(Version::Of(V2026_06_23)),
+    op("update_cvm_ssh_keys").version(Version::Of(V2026_06_23)),
+    op("get_pre_launch_script_upgrade_status").version(Version::Of(V2026_06_23)),
+    op("upgrade_pre_launch_script").version(Version::Of(V2026_06_23)).lifecycle(),
+    op("revoke_current_api_token").version(Version::Of(V2026_06_23)),
+    op("check_cvm_is_allowed").version(Version::Of(V2026_06_23)),
+    op("request_device_code").version(Version::Of(V2026_06_23)),
+    op("poll_device_token").version(Version::Of(V2026_06_23)),
 ];
 
 /// The row of the operation `name`, if it has one.
@@ -371,7 +470,8 @@ mod tests {
                 || e.hand_written.is_some()
                 || e.retry != Retry::ByMethod
                 || e.answer_limit != AnswerLimit::Response
-                || e.paging.is_some();
+                || e.paging.is_some()
+                || e.version.is_some();
             assert!(says, "`{}`'s row holds only the defaults", e.name);
         }
     }

@@ -29,6 +29,7 @@
 use serde_json::{Map, Value};
 use serde_json_path::JsonPath;
 
+use crate::additions::{AdditionNote, Additions};
 use crate::SpecError;
 
 /// The overlay's file name, beside `openapi.json`.
@@ -48,10 +49,21 @@ const HELD_BY_ANY_VALUE: &[&str] = &[
 /// Keys that type a schema as well as a `$ref` does.
 const TYPED_WITHOUT_REF: &[&str] = &["allOf", "anyOf", "oneOf", "properties", "enum"];
 
-/// A parsed overlay document.
+/// A parsed overlay document, with the operations beyond the spec
+/// ([`Additions`]) it merges after its actions.
 #[derive(Debug, Clone, Default)]
 pub struct Overlay {
     actions: Vec<Action>,
+    additions: Additions,
+}
+
+/// What [`Overlay::apply`] found the spec no longer needs, or now says itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The actions the spec no longer needs.
+    pub unnecessary: Vec<Unnecessary>,
+    /// The additions the spec now describes, or whose path it dropped.
+    pub additions: Vec<AdditionNote>,
 }
 
 /// One action of the overlay.
@@ -151,7 +163,27 @@ impl Overlay {
             .enumerate()
             .map(|(i, action)| Action::parse(i, action))
             .collect::<Result<_, _>>()?;
-        Ok(Self { actions })
+        Ok(Self {
+            actions,
+            additions: Additions::default(),
+        })
+    }
+
+    /// The overlay with `additions` to merge after its actions.
+    pub fn with_additions(self, additions: Additions) -> Self {
+        Self { additions, ..self }
+    }
+
+    /// Reads the overlay ([`OVERLAY_FILE`]) and the additions
+    /// ([`ADDITIONS_FILE`](crate::additions::ADDITIONS_FILE)) in `dir`, the
+    /// folder of `openapi.json`.
+    pub fn read_beside(dir: &std::path::Path) -> Result<Self, SpecError> {
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| SpecError::at("", format!("cannot read {name}: {e}")))
+        };
+        Ok(Self::parse(&read(OVERLAY_FILE)?)?
+            .with_additions(Additions::parse(&read(crate::additions::ADDITIONS_FILE)?)?))
     }
 
     /// Its actions, in order.
@@ -159,10 +191,25 @@ impl Overlay {
         &self.actions
     }
 
+    /// The operations it adds to the spec.
+    pub fn additions(&self) -> &Additions {
+        &self.additions
+    }
+
     /// Applies every action to `spec`, in order, each to the document as
-    /// the ones before it left it. Returns the updates `spec` no longer
-    /// needs; an action that matches nothing is an error.
-    pub fn apply(&self, spec: &mut Value) -> Result<Vec<Unnecessary>, SpecError> {
+    /// the ones before it left it, then merges the additions. Returns the
+    /// updates `spec` no longer needs and what it says of the additions; an
+    /// action that matches nothing is an error.
+    pub fn apply(&self, spec: &mut Value) -> Result<Applied, SpecError> {
+        let unnecessary = self.apply_actions(spec)?;
+        let additions = self.additions.merge(spec)?;
+        Ok(Applied {
+            unnecessary,
+            additions,
+        })
+    }
+
+    fn apply_actions(&self, spec: &mut Value) -> Result<Vec<Unnecessary>, SpecError> {
         let mut unnecessary = Vec::new();
         for (index, action) in self.actions.iter().enumerate() {
             let pointers: Vec<String> = action

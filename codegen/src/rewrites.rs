@@ -77,8 +77,24 @@ fn at_least_once(_: &Context) -> Fires {
     Fires::AtLeast(1)
 }
 
+/// One per versioned sibling (an operation whose path carries its version:
+/// [`crate::additions`]).
+pub(crate) fn per_versioned_sibling(cx: &Context) -> Fires {
+    let marked = cx
+        .operations
+        .iter()
+        .filter(|o| o.path.contains(crate::additions::VERSION_MARK))
+        .count();
+    Fires::Exactly(marked)
+}
+
 /// The rewrites, in the order they run.
 pub const REWRITES: &[Rewrite] = &[
+    Rewrite {
+        name: "strip_version_marks",
+        expected: per_versioned_sibling,
+        apply: |file, _| Ok(passes::strip_version_marks(file)),
+    },
     Rewrite {
         name: "drop_api_version_header",
         expected: per_operation,

@@ -60,9 +60,9 @@ impl ClientHooks<ClientState> for Client {
     async fn pre<E>(
         &self,
         request: &mut Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        self.apply_headers(request)
+        self.apply_headers(request, info.operation_id)
             .map_err(progenitor_client::Error::InvalidRequest)
     }
 

@@ -20,7 +20,7 @@ impl Client {
         operation: &str,
         limit: BodyLimit,
     ) -> Result<Response, Error> {
-        self.apply_headers(&mut request)
+        self.apply_headers(&mut request, operation)
             .map_err(Error::InvalidRequest)?;
         match self.execute(request, operation, limit).await {
             Ok(response) => crate::error::checked(Ok(response)).await,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use phala_cloud_codegen::overlay::{Overlay, OVERLAY_FILE};
+use phala_cloud_codegen::overlay::Overlay;
 use phala_cloud_codegen::SpecError;
 
 use crate::validate::{parse_json, NotJson};
@@ -44,11 +44,7 @@ pub fn normalized_spec(path: &Path) -> Result<String, NormalizedError> {
         source,
     })?;
     let spec = parse_json(&path.display().to_string(), &bytes, None)?;
-    let overlay_path = path.with_file_name(OVERLAY_FILE);
-    let overlay = std::fs::read(&overlay_path).map_err(|source| NormalizedError::Read {
-        path: overlay_path,
-        source,
-    })?;
-    let normalized = phala_cloud_codegen::normalize::normalize(spec, &Overlay::parse(&overlay)?)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let normalized = phala_cloud_codegen::normalize::normalize(spec, &Overlay::read_beside(dir)?)?;
     Ok(serde_json::to_string_pretty(&normalized.spec)?)
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use phala_cloud_codegen::additions::ADDITIONS_FILE;
 use phala_cloud_codegen::overlay::OVERLAY_FILE;
 use phala_cloud_codegen::SpecError;
 
@@ -56,8 +57,8 @@ pub enum UpdateError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The overlay beside the vendored spec could not be read.
-    #[error("cannot read the overlay {path}: {source}")]
+    /// The overlay or the additions beside the vendored spec could not be read.
+    #[error("cannot read {path}: {source}")]
     ReadOverlay {
         /// Its path.
         path: PathBuf,
@@ -133,11 +134,12 @@ impl UpdateSpec {
             path: self.spec.clone(),
             source,
         })?;
-        let overlay_path = self.spec.with_file_name(OVERLAY_FILE);
-        let overlay = std::fs::read(&overlay_path).map_err(|source| UpdateError::ReadOverlay {
-            path: overlay_path,
-            source,
-        })?;
+        let beside = |name: &str| {
+            let path = self.spec.with_file_name(name);
+            std::fs::read(&path).map_err(|source| UpdateError::ReadOverlay { path, source })
+        };
+        let overlay = beside(OVERLAY_FILE)?;
+        let additions = beside(ADDITIONS_FILE)?;
         let fetched = fetch(&self.source, self.timeout)?;
         if fetched.bytes == vendored {
             return Ok(Outcome::Unchanged);
@@ -149,7 +151,7 @@ impl UpdateSpec {
         )?;
         let old = parse_json(&self.spec.display().to_string(), &vendored, None)?;
         let accepted =
-            generates(&fetched.bytes, &overlay).map_err(|error| UpdateError::Refused {
+            generates(&fetched.bytes, &overlay, &additions).map_err(|error| UpdateError::Refused {
                 error,
                 report: compare(&old, &new).ok().map(Box::new),
             })?;

@@ -1,6 +1,7 @@
 //! Whether a candidate spec may replace the vendored one: it must be JSON, and
 //! the build's own generator must turn it into a client.
 
+use phala_cloud_codegen::additions::{AdditionNote, Additions};
 use phala_cloud_codegen::overlay::Unnecessary;
 use phala_cloud_codegen::SpecError;
 use serde_json::Value;
@@ -66,24 +67,29 @@ pub struct Accepted {
     pub lines: usize,
     /// The overlay's updates the spec makes unnecessary: it says the same.
     pub overlay_unnecessary: Vec<Unnecessary>,
+    /// Operations typed beyond the spec (`openapi.additions.json`).
+    pub added: usize,
+    /// The additions the spec now describes itself, or builds on no more.
+    pub additions: Vec<AdditionNote>,
 }
 
 /// Runs the very generation `build.rs` runs
 /// ([`phala_cloud_codegen::generate_from_bytes`], the `mock` feature's
 /// [`phala_cloud_codegen::generate_mock`] and the conformance driver) on
-/// the spec's `bytes` with the `overlay`'s, in memory.
+/// the spec's `bytes` with the `overlay`'s and the `additions`', in memory.
 /// A refusal names the JSON pointer of the construct no rule handles, or the
 /// overlay action whose target the spec no longer has.
 ///
 /// ```no_run
 /// let bytes = std::fs::read("openapi.json")?;
 /// let overlay = std::fs::read("openapi.overlay.json")?;
-/// let accepted = xtask::validate::generates(&bytes, &overlay)?;
+/// let additions = std::fs::read("openapi.additions.json")?;
+/// let accepted = xtask::validate::generates(&bytes, &overlay, &additions)?;
 /// println!("{} operations", accepted.operations);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn generates(bytes: &[u8], overlay: &[u8]) -> Result<Accepted, SpecError> {
-    let generated = phala_cloud_codegen::generate_from_bytes(bytes, overlay)?;
+pub fn generates(bytes: &[u8], overlay: &[u8], additions: &[u8]) -> Result<Accepted, SpecError> {
+    let generated = phala_cloud_codegen::generate_from_bytes(bytes, overlay, additions)?;
     // Everything else `build.rs` generates must succeed too: the `mock`
     // feature's helpers and the conformance suite's driver.
     phala_cloud_codegen::generate_mock(&generated.normalized)?;
@@ -101,6 +107,8 @@ pub fn generates(bytes: &[u8], overlay: &[u8]) -> Result<Accepted, SpecError> {
         api_version: context.api_version.clone(),
         lines: generated.client.lines().count(),
         overlay_unnecessary: context.overlay_unnecessary.clone(),
+        added: Additions::parse(additions)?.operations().len(),
+        additions: context.additions.clone(),
     })
 }
 
@@ -122,7 +130,8 @@ mod tests {
     #[test]
     fn refusals_carry_the_pointer() {
         let overlay = br#"{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$", "update": {}}]}"#;
-        let err = generates(br#"{"openapi": "2.0", "paths": {}}"#, overlay).unwrap_err();
+        let additions = br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
+        let err = generates(br#"{"openapi": "2.0", "paths": {}}"#, overlay, additions).unwrap_err();
         assert_eq!(err.pointer, "/openapi");
     }
 }

@@ -32,6 +32,7 @@ mod versions;
 
 use serde_json::Value;
 
+use crate::additions::AdditionNote;
 use crate::overlay::{Overlay, Unnecessary};
 use crate::SpecError;
 
@@ -229,6 +230,8 @@ pub struct Context {
     pub versions: Vec<String>,
     /// The overlay's updates this spec no longer needs (it says the same).
     pub overlay_unnecessary: Vec<Unnecessary>,
+    /// The additions this spec now describes itself, or builds on no more.
+    pub additions: Vec<AdditionNote>,
 }
 
 /// A generated operation: where it is and what it is called in Rust.
@@ -257,8 +260,10 @@ pub struct Normalized {
 /// runs every rule on it, in order.
 pub fn normalize(mut spec: Value, overlay: &Overlay) -> Result<Normalized, SpecError> {
     require_openapi_3(&spec)?;
+    let applied = overlay.apply(&mut spec)?;
     let mut context = Context {
-        overlay_unnecessary: overlay.apply(&mut spec)?,
+        overlay_unnecessary: applied.unnecessary,
+        additions: applied.additions,
         ..Context::default()
     };
     for rule in RULES {

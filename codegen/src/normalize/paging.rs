@@ -56,7 +56,7 @@ pub fn read_page_sizes(spec: &mut Value, cx: &mut Context) -> Result<(), SpecErr
                     ),
                 ))
             }
-            (None, Some(_)) => read("default").ok_or_else(|| {
+            (None, Some(_)) => read("default").or(paging.chosen_size).ok_or_else(|| {
                 SpecError::at(
                     &schema_ptr,
                     format!(
