@@ -99,5 +99,5 @@ pub use transport::RetryPolicy;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::client::ClientState;
-    pub use crate::generated::{Operation, HAND_WRITTEN_OPERATIONS, OPERATIONS};
+    pub use crate::generated::{operation_version, Operation, HAND_WRITTEN_OPERATIONS, OPERATIONS};
 }

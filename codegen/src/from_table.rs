@@ -110,7 +110,7 @@ fn version_lookup(rows: &[&Entry]) -> syn::Item {
         /// The `X-Phala-Version` that `operation`'s types describe, where
         /// codegen's operation table pins one: sent unless the call names
         /// another (`RequestOptions::api_version`).
-        pub(crate) fn operation_version(operation: &str) -> Option<&'static str> {
+        pub fn operation_version(operation: &str) -> Option<&'static str> {
             match operation {
                 #(#arms)*
                 _ => None,

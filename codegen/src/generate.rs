@@ -197,7 +197,8 @@ mod tests {
     #[test]
     fn invalid_json_is_an_error_not_a_panic() {
         let overlay = br#"{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$", "update": {}}]}"#;
-        let err = generate_from_bytes(b"{\"openapi\": ", overlay).unwrap_err();
+        let additions = br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
+        let err = generate_from_bytes(b"{\"openapi\": ", overlay, additions).unwrap_err();
         assert!(
             err.to_string().starts_with("openapi.json#: not valid JSON"),
             "{err}"

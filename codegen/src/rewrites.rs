@@ -91,11 +91,6 @@ pub(crate) fn per_versioned_sibling(cx: &Context) -> Fires {
 /// The rewrites, in the order they run.
 pub const REWRITES: &[Rewrite] = &[
     Rewrite {
-        name: "strip_version_marks",
-        expected: per_versioned_sibling,
-        apply: |file, _| Ok(passes::strip_version_marks(file)),
-    },
-    Rewrite {
         name: "drop_api_version_header",
         expected: per_operation,
         apply: |file, _| Ok(passes::drop_api_version_header(file)),
@@ -170,6 +165,11 @@ pub const REWRITES: &[Rewrite] = &[
         name: "document_builders",
         expected: at_least_once,
         apply: |file, n| Ok(crate::docs::document_builders(file, &n.spec)),
+    },
+    Rewrite {
+        name: "strip_version_marks",
+        expected: per_versioned_sibling,
+        apply: |file, _| Ok(passes::strip_version_marks(file)),
     },
 ];
 

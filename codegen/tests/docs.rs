@@ -9,7 +9,11 @@ fn generated() -> syn::File {
         std::fs::read(format!("{}/../{file}", env!("CARGO_MANIFEST_DIR")))
             .unwrap_or_else(|e| panic!("{file}: {e}"))
     };
-    let generated = generate_from_bytes(&read("openapi.json"), &read("openapi.overlay.json"))
+    let generated = generate_from_bytes(
+        &read("openapi.json"),
+        &read("openapi.overlay.json"),
+        &read("openapi.additions.json"),
+    )
         .expect("the vendored spec generates");
     syn::parse_file(&generated.client).expect("the client parses")
 }

@@ -31,7 +31,12 @@ fn action(part: &str) -> usize {
 
 fn generate(spec: &Value) -> Result<(), SpecError> {
     let bytes = serde_json::to_vec(spec).unwrap();
-    generate_from_bytes(&bytes, &read("openapi.overlay.json")).map(|_| ())
+    generate_from_bytes(
+        &bytes,
+        &read("openapi.overlay.json"),
+        &read("openapi.additions.json"),
+    )
+    .map(|_| ())
 }
 
 #[test]

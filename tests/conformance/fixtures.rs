@@ -4,10 +4,11 @@
 //! spec (and why).
 //!
 //! Copied from `shared/fixtures/`: every body of API version 2026-01-21 (the
-//! version the client pins) or of no particular version. Bodies tagged with
-//! another version (`_v20251028`, `_v20260522`, `_v20260623`), of
-//! operations the vendored spec does not have, or that are CLI output
-//! rather than API answers, are not: `SOURCES.md` lists them and why.
+//! version the client pins) or of no particular version, and the bodies of
+//! the operations typed beyond the spec (`openapi.additions.json`, sent at
+//! 2026-06-23, whose shapes their 2026-05-22 and 2026-06-23 bodies have).
+//! Bodies tagged with another version of a spec operation, or that are CLI
+//! output rather than API answers, are not: `SOURCES.md` lists them and why.
 
 use phala_cloud::webhook::WebhookEvent;
 use serde_json::{json, Value};
@@ -372,6 +373,32 @@ pub const FIXTURES: &[Fixture] = &[
         },
         expect: Expect::Decodes,
     },
+    // Beyond the spec (`openapi.additions.json`).
+    answer(
+        "GET_api_v1_auth_me__py-action-matrix_v20260121.json",
+        "get_current_user",
+    ),
+    answer(
+        "GET_api_v1_workspaces_{slug}_quotas__py-action-matrix.json",
+        "get_workspace_quotas",
+    ),
+    answer("GET_api_v1_os-images__py-action-matrix.json", "list_os_images"),
+    answer(
+        "GET_api_v1_teepods_cvm-create-resources__py-action-matrix.json",
+        "get_cvm_create_resources",
+    ),
+    answer(
+        "POST_api_v1_cvms_{cvm_id}_is-allowed__go-types-cvms-test_v20260522.json",
+        "check_cvm_is_allowed",
+    ),
+    answer(
+        "GET_api_v1_kms__go-kms-contract-test_v20260623.json",
+        "list_kms_contracts",
+    ),
+    answer(
+        "GET_api_v1_kms_{slug}_nodes__go-kms-contract-test_v20260623.json",
+        "list_kms_contract_nodes",
+    ),
     Fixture {
         file: "WEBHOOK_event_cvm.created__docs-webhooks.json",
         target: Target::Webhook,

@@ -35,6 +35,8 @@ pub struct Case {
 pub struct Request {
     pub method: String,
     pub path: String,
+    /// The `X-Phala-Version` the operation's types describe.
+    pub version: &'static str,
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     /// Header parameters that were not given and must not be sent.
@@ -70,7 +72,8 @@ impl Case {
         let doc = &spec.upstream;
         let maximal = mode == Mode::Maximal;
         let mut args = Map::new();
-        let mut path = op.path.to_string();
+        // A versioned sibling's path carries its version: not part of the URL.
+        let mut path = phala_cloud_codegen::additions::wire_path(op.path).to_string();
         let mut query = Vec::new();
         let mut headers = Vec::new();
         let mut absent_headers = Vec::new();
@@ -138,6 +141,8 @@ impl Case {
             request: Request {
                 method: op.method.to_ascii_uppercase(),
                 path,
+                version: phala_cloud::__private::operation_version(operation)
+                    .unwrap_or(phala_cloud::API_VERSION),
                 query,
                 headers,
                 absent_headers,
@@ -342,7 +347,7 @@ fn check_request(
     let sends_body = !matches!(expected.body, Body::None) && !got.body_ref().is_empty();
     let mut want_headers: Vec<(String, String)> = vec![
         ("x-api-key".into(), KEY.into()),
-        ("x-phala-version".into(), phala_cloud::API_VERSION.into()),
+        ("x-phala-version".into(), expected.version.into()),
         (
             "user-agent".into(),
             concat!("phala-cloud-rust/", env!("CARGO_PKG_VERSION")).into(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::fetch::Source;
 use crate::normalized::normalized_spec;
-use crate::report::{markdown, text, unnecessary_overlay_actions};
+use crate::report::{additions_report, markdown, text, unnecessary_overlay_actions};
 use crate::update::{Outcome, UpdateError, UpdateSpec};
 use crate::validate::Accepted;
 
@@ -187,6 +187,7 @@ fn update_spec(
             let _ = write!(out, "{}", text(&report, &spec, &source));
             let overlay = &accepted.overlay_unnecessary;
             let _ = write!(out, "{}", unnecessary_overlay_actions(overlay, false));
+            let _ = write!(out, "{}", additions_report(&accepted.additions, false));
             let outcome = if written {
                 format!("{spec} updated from {source}; {}.", generated(&accepted))
             } else {
@@ -200,9 +201,10 @@ fn update_spec(
             (
                 code,
                 format!(
-                    "{}{}\n{outcome}\n",
+                    "{}{}{}\n{outcome}\n",
                     markdown(&report, &spec, &source),
-                    unnecessary_overlay_actions(overlay, true)
+                    unnecessary_overlay_actions(overlay, true),
+                    additions_report(&accepted.additions, true)
                 ),
             )
         }
@@ -236,8 +238,8 @@ fn update_spec(
 
 fn generated(accepted: &Accepted) -> String {
     format!(
-        "the build generates {} operations from it ({} hand-written method(s) beside them), {} types, {} lines, pinning X-Phala-Version {}",
-        accepted.operations, accepted.hand_written, accepted.types, accepted.lines, accepted.api_version
+        "the build generates {} operations from it ({} of them typed beyond it, {} hand-written method(s) beside them), {} types, {} lines, pinning X-Phala-Version {}",
+        accepted.operations, accepted.added, accepted.hand_written, accepted.types, accepted.lines, accepted.api_version
     )
 }
 

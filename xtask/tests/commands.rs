@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use httpmock::MockServer;
+use phala_cloud_codegen::additions::ADDITIONS_FILE;
 use phala_cloud_codegen::overlay::{Overlay, OVERLAY_FILE};
 use serde_json::Value;
 use xtask::cli::{run, DIFFERS, FAILURE, SUCCESS};
@@ -20,12 +21,12 @@ const CURRENT: &str = "openapi.2026-04-18.json";
 
 /// The workspace's overlay, which every vendored copy has beside it.
 fn workspace_overlay() -> Vec<u8> {
-    fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(OVERLAY_FILE),
-    )
-    .unwrap()
+    workspace_file(OVERLAY_FILE)
+}
+
+/// A file of the workspace, beside its `openapi.json`.
+fn workspace_file(name: &str) -> Vec<u8> {
+    fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name)).unwrap()
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -53,6 +54,7 @@ impl Vendored {
         let spec = dir.join("openapi.json");
         fs::write(&spec, &bytes).unwrap();
         fs::write(dir.join(OVERLAY_FILE), workspace_overlay()).unwrap();
+        fs::write(dir.join(ADDITIONS_FILE), workspace_file(ADDITIONS_FILE)).unwrap();
         let modified = fs::metadata(&spec).unwrap().modified().unwrap();
         Self {
             dir,
@@ -499,6 +501,79 @@ fn overlay_actions_a_new_spec_makes_unnecessary_are_listed() {
         "{md}"
     );
     vendored.assert_untouched();
+}
+
+/// `update-spec --check` with `candidate`: its exit code and its output.
+fn check_candidate(test: &str, candidate: Vec<u8>) -> (u8, String, String) {
+    let vendored = Vendored::new(test, fixture(CURRENT));
+    let path = vendored.dir.join("candidate.json");
+    fs::write(&path, candidate).unwrap();
+    let result = cli(&[
+        "update-spec",
+        "--from",
+        &path.display().to_string(),
+        "--spec",
+        &vendored.path(),
+        "--check",
+    ]);
+    vendored.assert_untouched();
+    result
+}
+
+#[test]
+fn an_addition_a_new_spec_describes_is_named_redundant() {
+    let images = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}},
+            "total": {"type": "integer"}, "page": {"type": "integer"},
+            "page_size": {"type": "integer"}, "pages": {"type": "integer"}
+        }
+    });
+    let candidate = edited_current(|spec| {
+        spec["paths"]["/api/v1/os-images"] = serde_json::json!({"get": {
+            "operationId": "get_os_images_api_v1_os_images_get",
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": images}}}}
+        }});
+    });
+
+    let (code, out, err) = check_candidate("addition-redundant", candidate);
+
+    assert_eq!(code, DIFFERS, "{err}");
+    assert!(
+        out.contains("openapi.additions.json: operations typed beyond the spec that it now meets (1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("list_os_images (GET /api/v1/os-images): redundant: the spec describes it now"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_addition_a_new_spec_contradicts_or_no_longer_builds_on_is_named() {
+    let candidate = edited_current(|spec| {
+        spec["paths"]["/api/v1/auth/me"] = serde_json::json!({"get": {
+            "operationId": "me_api_v1_auth_me_get",
+            "responses": {"200": {"description": "ok", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"username": {"type": "string"}}}
+            }}}}
+        }});
+        let paths = spec["paths"].as_object_mut().unwrap();
+        paths.remove("/api/v1/kms/{kms_id}");
+    });
+
+    let (code, out, err) = check_candidate("addition-conflicts", candidate);
+
+    assert_eq!(code, DIFFERS, "{err}");
+    assert!(
+        out.contains("! get_current_user (GET /api/v1/auth/me): conflicts: the spec describes it now, differently (the spec's answer has the fields [username], the addition's [credits, features, user, workspace])"),
+        "{out}"
+    );
+    assert!(
+        out.contains("get_kms_contract (GET /api/v1/kms/{slug}): the spec no longer has the path it shares by version"),
+        "{out}"
+    );
 }
 
 #[test]

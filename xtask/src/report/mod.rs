@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use describe::Field;
 
-pub use render::{markdown, text, unnecessary_overlay_actions};
+pub use render::{additions_report, markdown, text, unnecessary_overlay_actions};
 
 /// The differences between a vendored and a candidate spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use phala_cloud_codegen::additions::{AdditionNote, NoteKind, ADDITIONS_FILE};
 use phala_cloud_codegen::overlay::{Unnecessary, Why, OVERLAY_FILE};
 
 use super::{pagination, Change, ChangeKind, Changed, Operation, Report};
@@ -77,6 +78,62 @@ pub fn unnecessary_overlay_actions(unnecessary: &[Unnecessary], markdown: bool) 
         }
         out.end_section();
     }
+    out.out
+}
+
+/// What a candidate spec says of the operations typed beyond it
+/// (`openapi.additions.json`): the ones it now describes itself (redundant,
+/// or conflicting with the addition) and the versioned siblings whose path
+/// it dropped; as plain text or (`markdown`) Markdown, empty when none.
+///
+/// ```
+/// use phala_cloud_codegen::additions::{AdditionNote, NoteKind};
+///
+/// let note = AdditionNote { name: "get_current_user".into(), request: "GET /api/v1/auth/me".into(), kind: NoteKind::Redundant };
+/// let text = xtask::report::additions_report(&[note], false);
+/// assert!(text.contains("get_current_user (GET /api/v1/auth/me)"), "{text}");
+/// assert!(text.contains("redundant"), "{text}");
+/// assert!(xtask::report::additions_report(&[], false).is_empty());
+/// ```
+pub fn additions_report(notes: &[AdditionNote], markdown: bool) -> String {
+    let mut out = Writer {
+        format: if markdown {
+            Format::Markdown
+        } else {
+            Format::Text
+        },
+        out: String::new(),
+        folded: false,
+    };
+    if notes.is_empty() {
+        return out.out;
+    }
+    out.section(
+        &format!("{ADDITIONS_FILE}: operations typed beyond the spec that it now meets"),
+        notes.len(),
+    );
+    for note in notes {
+        let what = match &note.kind {
+            NoteKind::Redundant => "redundant: the spec describes it now, with the same fields; \
+                                    compare and remove the addition"
+                .to_string(),
+            NoteKind::Conflicts(how) => format!(
+                "conflicts: the spec describes it now, differently ({how}); the addition is in \
+                 force until it is removed"
+            ),
+            NoteKind::BaseGone => "the spec no longer has the path it shares by version; it is \
+                                   generated at that path alone"
+                .to_string(),
+            other => format!("{other:?}"),
+        };
+        out.item(
+            0,
+            ChangeKind::Changed,
+            matches!(note.kind, NoteKind::Conflicts(_)),
+            &format!("{} ({}): {what}", note.name, note.request),
+        );
+    }
+    out.end_section();
     out.out
 }
 
