@@ -28,13 +28,14 @@ fn main() -> ExitCode {
             }
         }
     }
-    let generated = match phala_cloud_codegen::generate_from_bytes(&inputs[0], &inputs[1], &inputs[2]) {
-        Ok(generated) => generated,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let generated =
+        match phala_cloud_codegen::generate_from_bytes(&inputs[0], &inputs[1], &inputs[2]) {
+            Ok(generated) => generated,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let Some(out_dir) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
         eprintln!("error: OUT_DIR is not set (build.rs runs under cargo)");
         return ExitCode::FAILURE;

@@ -52,9 +52,23 @@ fn sent(server: &ScriptedServer) -> (String, String, String) {
     (r.method.clone(), r.path.clone(), version)
 }
 
-/// What was decoded encodes back to `body`.
+/// What was decoded encodes back to `body`, but for the one difference the
+/// SDK makes on purpose (the conformance suite's `DELIBERATE`): an optional
+/// field sent as `null` comes back absent.
 fn round_trips<T: Serialize>(decoded: &T, body: &Value) {
-    assert_eq!(&serde_json::to_value(decoded).unwrap(), body);
+    assert_eq!(serde_json::to_value(decoded).unwrap(), without_nulls(body));
+}
+
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), without_nulls(v)))
+            .collect(),
+        Value::Array(items) => items.iter().map(without_nulls).collect(),
+        other => other.clone(),
+    }
 }
 
 #[tokio::test]
@@ -111,14 +125,21 @@ async fn workspaces_page_by_cursor_and_keep_their_fields() {
     let last = json!({"data": [workspace("wks_b2")], "pagination": {"has_more": false, "next_cursor": null}});
     let (server, client) = serve(&[(200, &first), (200, &last)]).await;
 
-    let all: Vec<_> = client.list_workspaces().items().try_collect().await.unwrap();
+    let all: Vec<_> = client
+        .list_workspaces()
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
 
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].param("cursor"), None);
     assert_eq!(requests[0].param("limit").as_deref(), Some("50"));
     assert_eq!(requests[1].param("cursor").as_deref(), Some("c2"));
-    assert!(requests.iter().all(|r| r.header("x-phala-version") == Some(V)));
+    assert!(requests
+        .iter()
+        .all(|r| r.header("x-phala-version") == Some(V)));
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].id.as_str(), "wks_a1");
     round_trips(&all[1], &workspace("wks_b2"));
@@ -149,7 +170,12 @@ async fn a_workspace_its_quotas_and_its_nodes() {
     round_trips(&got.into_inner(), &one);
 
     let (server, client) = serve(&[(200, &quotas)]).await;
-    let got = client.get_workspace_quotas().slug("team").send().await.unwrap();
+    let got = client
+        .get_workspace_quotas()
+        .slug("team")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sent(&server).1, "/api/v1/workspaces/team/quotas");
     round_trips(&got.into_inner(), &quotas);
 
@@ -190,7 +216,12 @@ async fn what_a_deploy_can_use() {
                              "has_public_gpus": true, "public_gpu_count": 2}
     }));
     let (server, client) = serve(&[(200, &available)]).await;
-    let got = client.get_available_nodes().send().await.unwrap().into_inner();
+    let got = client
+        .get_available_nodes()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(
         sent(&server),
         ("GET".into(), "/api/v1/teepods/available".into(), V.into())
@@ -219,7 +250,12 @@ async fn kms_contracts_beside_the_node_listing_of_the_same_path() {
         "GET_api_v1_kms__go-kms-contract-test_v20260623.json",
     ));
     let (server, client) = serve(&[(200, &contracts)]).await;
-    let got = client.list_kms_contracts().send().await.unwrap().into_inner();
+    let got = client
+        .list_kms_contracts()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(
         sent(&server),
         ("GET".into(), "/api/v1/kms".into(), V.into())
@@ -229,7 +265,12 @@ async fn kms_contracts_beside_the_node_listing_of_the_same_path() {
 
     let one = contracts["items"][0].clone();
     let (server, client) = serve(&[(200, &one)]).await;
-    let got = client.get_kms_contract().slug("phala").send().await.unwrap();
+    let got = client
+        .get_kms_contract()
+        .slug("phala")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         sent(&server),
         ("GET".into(), "/api/v1/kms/phala".into(), V.into())
@@ -240,7 +281,12 @@ async fn kms_contracts_beside_the_node_listing_of_the_same_path() {
         "GET_api_v1_kms_{slug}_nodes__go-kms-contract-test_v20260623.json",
     ));
     let (server, client) = serve(&[(200, &nodes)]).await;
-    let got = client.list_kms_contract_nodes().slug("phala").send().await.unwrap();
+    let got = client
+        .list_kms_contract_nodes()
+        .slug("phala")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sent(&server).1, "/api/v1/kms/phala/nodes");
     round_trips(&got.into_inner(), &nodes);
 
@@ -388,7 +434,8 @@ async fn a_device_login() {
         "verification_uri_complete": "https://cloud.phala.com/device?code=ABCD-EFGH",
         "expires_in": 900, "interval": 5
     }));
-    let token = newer(json!({"access_token": "phak_new", "token_type": "bearer", "expires_in": 7776000}));
+    let token =
+        newer(json!({"access_token": "phak_new", "token_type": "bearer", "expires_in": 7776000}));
     let (server, client) = serve(&[(200, &code)]).await;
     let got = client
         .request_device_code()
@@ -430,6 +477,45 @@ async fn an_invalid_id_is_refused_before_anything_is_sent() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, phala_cloud::Error::InvalidRequest(_)), "{err:?}");
+    assert!(
+        matches!(err, phala_cloud::Error::InvalidRequest(_)),
+        "{err:?}"
+    );
     assert!(server.requests().is_empty());
+}
+
+/// The env-key lookup resolves the KMS contract, never its node namespace,
+/// whatever the client's version (phala-cloud PR #494): the verified path
+/// and the generated operation both send 2026-06-23, unless the call says
+/// otherwise.
+#[tokio::test]
+async fn the_env_key_lookup_goes_out_at_2026_06_23() {
+    let app = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4";
+    let key = json!({"public_key": "11".repeat(32), "signature": ""});
+    let (server, client) = serve(&[(200, &key)]).await;
+    client
+        .app_env_encrypt_key("kms_8xNq2bLw", app)
+        .skip_key_verification()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sent(&server),
+        (
+            "GET".into(),
+            format!("/api/v1/kms/kms_8xNq2bLw/pubkey/{app}"),
+            V.into()
+        )
+    );
+
+    let (server, client) = serve(&[(200, &key)]).await;
+    client
+        .with_options(RequestOptions::new().api_version("2026-01-21"))
+        .get_app_env_encrypt_pubkey()
+        .kms_id("kms_8xNq2bLw")
+        .app_id(app)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent(&server).2, "2026-01-21");
 }

@@ -245,7 +245,12 @@ impl Additions {
                     added.path.clone()
                 }
                 (Some(theirs), None) => {
-                    notes.push(note(compare(spec, &theirs, &self.schemas, &added.operation)));
+                    notes.push(note(compare(
+                        spec,
+                        &theirs,
+                        &self.schemas,
+                        &added.operation,
+                    )));
                     added.path.clone()
                 }
                 (None, None) => added.path.clone(),
@@ -265,7 +270,9 @@ impl Additions {
         for schema in self.schemas.values() {
             collect_refs(schema, &mut refs);
         }
-        let theirs = spec.pointer("/components/schemas").and_then(Value::as_object);
+        let theirs = spec
+            .pointer("/components/schemas")
+            .and_then(Value::as_object);
         match refs.into_iter().find(|name| {
             !self.schemas.contains_key(*name) && !theirs.is_some_and(|s| s.contains_key(*name))
         }) {
@@ -362,7 +369,12 @@ fn shape(path: &str) -> String {
 
 /// Whether the spec's own `theirs` answers what the addition's `ours` does:
 /// the fields of their first success answers' objects.
-fn compare(spec: &Value, theirs: &Value, our_schemas: &Map<String, Value>, ours: &Value) -> NoteKind {
+fn compare(
+    spec: &Value,
+    theirs: &Value,
+    our_schemas: &Map<String, Value>,
+    ours: &Value,
+) -> NoteKind {
     let their_schemas = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object);
@@ -387,7 +399,10 @@ fn compare(spec: &Value, theirs: &Value, our_schemas: &Map<String, Value>, ours:
         names.sort();
         names
     };
-    let (theirs, ours) = (fields(theirs, their_schemas), fields(ours, Some(our_schemas)));
+    let (theirs, ours) = (
+        fields(theirs, their_schemas),
+        fields(ours, Some(our_schemas)),
+    );
     if theirs == ours {
         NoteKind::Redundant
     } else {
@@ -422,4 +437,286 @@ fn object_at<'a>(
 
 fn refuse(pointer: &str, what: impl std::fmt::Display) -> SpecError {
     SpecError::at("", format!("{ADDITIONS_FILE}#{pointer}: {what}"))
+}
+
+/// The endpoints the official SDKs call beyond the spec that this crate does
+/// not type, and why: `(request, why)`.
+pub const NOT_TYPED: &[(&str, &str)] = &[
+    (
+        "GET /api/v1/cvms/{cvm_id}/composition",
+        "deprecated in the 2026-03-25 spec revision (the containers' stats)",
+    ),
+    (
+        "PATCH /api/v1/cvms/{cvm_id}/resources",
+        "deprecated in favour of `PATCH /cvms/{cvm_id}` (`patch_cvm`)",
+    ),
+    (
+        "PATCH /api/v1/cvms/{cvm_id}/visibility",
+        "deprecated in favour of `PATCH /cvms/{cvm_id}` (`patch_cvm`)",
+    ),
+    (
+        "POST /api/v1/cvms/from_cvm_configuration",
+        "a legacy CLI helper, marked deprecated (`provision_cvm` and `commit_cvm_provision` replace it)",
+    ),
+    (
+        "POST /api/v1/cvms/pubkey/from_cvm_configuration",
+        "a legacy CLI helper, marked deprecated (`app_env_encrypt_key` replaces it)",
+    ),
+    (
+        "PUT /api/v1/cvms/{cvm_id}/compose",
+        "a legacy CLI helper, marked deprecated (`update_docker_compose`, `update_compose`)",
+    ),
+    (
+        "GET /api/v1/teepods/available?v03x_only=1",
+        "a legacy CLI helper's filter, marked deprecated (`get_available_nodes` without it)",
+    ),
+];
+
+/// The README's table of the official SDKs' operations beyond the docs'
+/// spec: each added operation with its client method and version, each
+/// spec operation the table pins to a version of its own, and [`NOT_TYPED`].
+/// `codegen/tests/docs.rs` checks the README holds it.
+pub fn readme_table(additions: &Additions) -> String {
+    let version = |name: &str| match entry(name).and_then(|e| e.version) {
+        Some(Version::Of(v)) => v.to_string(),
+        Some(Version::Spec) => "the spec's".to_string(),
+        None => "the client's".to_string(),
+    };
+    let mut out =
+        String::from("| endpoint | typed here as | `X-Phala-Version` sent |\n|---|---|---|\n");
+    for added in &additions.operations {
+        let note = match &added.sibling_of {
+            Some(base) => format!(" (beside `{base}`, the spec's shape of the path)"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "| `{} {}` | `{}`{note} | {} |\n",
+            added.method.to_uppercase(),
+            added.path.trim_start_matches("/api/v1"),
+            added.name,
+            version(&added.name)
+        ));
+    }
+    for row in crate::operations::TABLE {
+        let (Some(Version::Of(v)), false) = (
+            row.version,
+            additions.operations.iter().any(|a| a.name == row.name),
+        ) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "| the spec's `{}`, at the version the SDKs call it | `{}` | {v} |\n",
+            row.name, row.name
+        ));
+    }
+    for (request, why) in NOT_TYPED {
+        let request = request.replacen("/api/v1", "", 1);
+        out.push_str(&format!("| `{request}` | not typed: {why} | |\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn additions(paths: Value, schemas: Value) -> Additions {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {"schemas": schemas}
+        });
+        Additions::parse(&serde_json::to_vec(&doc).unwrap()).unwrap()
+    }
+
+    fn answering(name: &str, schema: &str) -> Value {
+        json!({"operationId": name, "x-source": "a test",
+               "responses": {"200": {"description": "ok", "content": {"application/json": {
+                   "schema": {"$ref": format!("#/components/schemas/{schema}")}}}}}})
+    }
+
+    fn spec() -> Value {
+        json!({"openapi": "3.1.0", "paths": {
+            "/api/v1/kms": {"get": answering("list_kms_api_v1_kms_get", "Nodes")},
+            "/api/v1/me": {"get": answering("me", "Me")}
+        }, "components": {"schemas": {
+            "Nodes": {"type": "object", "properties": {"items": {"type": "array"}}},
+            "Me": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }}})
+    }
+
+    #[test]
+    fn a_new_endpoint_is_added_and_says_where_it_comes_from() {
+        let mut doc = spec();
+        let notes = additions(
+            json!({"/api/v1/os-images": {"get": answering("list_os_images", "Images")}}),
+            json!({"Images": {"type": "object"}}),
+        )
+        .merge(&mut doc)
+        .unwrap();
+        assert_eq!(notes, []);
+        let op = &doc["paths"]["/api/v1/os-images"]["get"];
+        assert_eq!(op["operationId"], "list_os_images");
+        assert!(op["description"]
+            .as_str()
+            .unwrap()
+            .ends_with("*Beyond the spec:* the docs' OpenAPI spec does not describe this endpoint; its shape comes from a test."));
+        assert_eq!(
+            doc["components"]["schemas"]["Images"],
+            json!({"type": "object"})
+        );
+    }
+
+    #[test]
+    fn a_versioned_sibling_goes_beside_the_spec_operation_under_a_marked_path() {
+        let mut sibling = answering("list_kms_contracts", "Contracts");
+        sibling["x-versioned-sibling-of"] = json!("list_kms");
+        let added = additions(
+            json!({"/api/v1/kms": {"get": sibling}}),
+            json!({"Contracts": {"type": "object"}}),
+        );
+        let mut doc = spec();
+        assert_eq!(added.merge(&mut doc).unwrap(), []);
+        assert_eq!(
+            doc["paths"]["/api/v1/kms"]["get"]["operationId"],
+            "list_kms_api_v1_kms_get"
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/kms#2026-06-23"]["get"]["operationId"],
+            "list_kms_contracts"
+        );
+        assert_eq!(wire_path("/api/v1/kms#2026-06-23"), "/api/v1/kms");
+
+        let mut without_base = spec();
+        without_base["paths"]
+            .as_object_mut()
+            .unwrap()
+            .remove("/api/v1/kms");
+        let notes = added.merge(&mut without_base).unwrap();
+        assert_eq!(notes[0].kind, NoteKind::BaseGone);
+        assert_eq!(notes[0].request, "GET /api/v1/kms");
+        assert!(without_base["paths"]["/api/v1/kms"]["get"].is_object());
+    }
+
+    #[test]
+    fn a_sibling_without_a_pinned_version_is_refused() {
+        let mut sibling = answering("not_in_the_table", "Me2");
+        sibling["x-versioned-sibling-of"] = json!("me");
+        let err = additions(json!({"/api/v1/me": {"get": sibling}}), json!({"Me2": {}}))
+            .merge(&mut spec())
+            .unwrap_err();
+        assert!(err.message.contains("Version::Of"), "{err}");
+    }
+
+    #[test]
+    fn an_endpoint_the_spec_now_describes_is_redundant_or_conflicting() {
+        let same = additions(
+            json!({"/api/v1/me": {"get": answering("get_current_user", "User")}}),
+            json!({"User": {"type": "object", "properties": {"name": {"type": "string"}}}}),
+        );
+        let mut doc = spec();
+        let notes = same.merge(&mut doc).unwrap();
+        assert_eq!(notes[0].kind, NoteKind::Redundant);
+        assert_eq!(
+            doc["paths"]["/api/v1/me"]["get"]["operationId"], "get_current_user",
+            "the addition stays in force"
+        );
+
+        let other = additions(
+            json!({"/api/v1/me": {"get": answering("get_current_user", "User")}}),
+            json!({"User": {"type": "object", "properties": {"login": {"type": "string"}}}}),
+        );
+        let notes = other.merge(&mut spec()).unwrap();
+        assert_eq!(
+            notes[0].kind,
+            NoteKind::Conflicts(
+                "the spec's answer has the fields [name], the addition's [login]".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_schema_named_as_the_specs_or_a_reference_to_a_gone_one_is_refused() {
+        let clash = additions(
+            json!({"/api/v1/x": {"get": answering("x", "Me")}}),
+            json!({"Me": {"type": "object"}}),
+        );
+        let err = clash.merge(&mut spec()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "openapi.additions.json#/components/schemas/Me: the spec has a schema of this name: rename the addition's"
+        );
+
+        let dangling = additions(
+            json!({"/api/v1/x": {"get": answering("x", "Gone")}}),
+            json!({}),
+        );
+        let err = dangling.merge(&mut spec()).unwrap_err();
+        assert!(
+            err.message.contains("`Gone`, which the spec no longer has"),
+            "{err}"
+        );
+
+        let builds_on = additions(
+            json!({"/api/v1/x": {"get": answering("x", "Me")}}),
+            json!({}),
+        );
+        assert_eq!(builds_on.merge(&mut spec()).unwrap(), []);
+    }
+
+    #[test]
+    fn malformed_documents_are_refused_with_their_place() {
+        let parse = |doc: Value| Additions::parse(&serde_json::to_vec(&doc).unwrap()).unwrap_err();
+        let ok = |paths: Value| json!({"openapi": "3.1.0", "info": {}, "paths": paths});
+        assert!(Additions::parse(b"[")
+            .unwrap_err()
+            .message
+            .contains("not valid JSON"));
+        assert!(parse(json!({"openapi": "3.0.3", "info": {}, "paths": {}}))
+            .message
+            .contains("expected OpenAPI 3.1.x"));
+        assert!(
+            parse(json!({"openapi": "3.1.0", "info": {}, "paths": {}, "servers": []}))
+                .message
+                .contains("unknown field `servers`")
+        );
+        let no_source = ok(json!({"/api/v1/x": {"get": {"operationId": "x", "responses": {}}}}));
+        assert_eq!(
+            parse(no_source).message,
+            "openapi.additions.json#/paths/~1api~1v1~1x/get/x-source: missing or empty"
+        );
+        let shared = ok(json!({"/api/v1/x": {"parameters": [], "get": {}}}));
+        assert!(parse(shared).message.contains("`parameters`"));
+        let marked = ok(json!({"/api/v1/x#1": {"get": {"operationId": "x", "x-source": "s"}}}));
+        assert!(parse(marked).message.contains("has no `#`"));
+    }
+
+    #[test]
+    fn path_shapes_ignore_parameter_names() {
+        assert_eq!(shape("/a/{slug}/b"), shape("/a/{kms_id}/b"));
+        assert_ne!(shape("/a/{x}"), shape("/a/{x}/b"));
+    }
+
+    #[test]
+    fn the_readme_table_has_every_addition_and_what_is_not_typed() {
+        let mut sibling = answering("list_kms_contracts", "C");
+        sibling["x-versioned-sibling-of"] = json!("list_kms");
+        let table = readme_table(&additions(
+            json!({"/api/v1/kms": {"get": sibling}}),
+            json!({}),
+        ));
+        assert!(table.contains(
+            "| `GET /kms` | `list_kms_contracts` (beside `list_kms`, the spec's shape of the path) | 2026-06-23 |"
+        ), "{table}");
+        assert!(
+            table.contains("| the spec's `get_app_env_encrypt_pubkey`"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| `PATCH /cvms/{cvm_id}/resources` | not typed: deprecated"),
+            "{table}"
+        );
+    }
 }

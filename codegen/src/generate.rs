@@ -10,8 +10,8 @@ use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;
 
-use crate::normalize::{normalize, Normalized, ID_TYPES};
 use crate::additions::{wire_path, Additions};
+use crate::normalize::{normalize, Normalized, ID_TYPES};
 use crate::overlay::Overlay;
 use crate::rewrites::{Fired, REWRITES};
 use crate::SpecError;
@@ -197,7 +197,8 @@ mod tests {
     #[test]
     fn invalid_json_is_an_error_not_a_panic() {
         let overlay = br#"{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$", "update": {}}]}"#;
-        let additions = br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
+        let additions =
+            br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
         let err = generate_from_bytes(b"{\"openapi\": ", overlay, additions).unwrap_err();
         assert!(
             err.to_string().starts_with("openapi.json#: not valid JSON"),

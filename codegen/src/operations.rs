@@ -395,46 +395,56 @@ pub const TABLE: &[Entry] = &[
     // Beyond the spec (`openapi.additions.json`): typed at the version of
     // the official SDKs whose shapes they have.
     op("get_current_user").version(Version::Of(V2026_06_23)),
-    op("list_workspaces").version(Version::Of(V2026_06_23)).paged(
-        Paging::new("workspace", Cursor, "cursor", "limit")
-            .items("data")
-            .signal(NextCursor("pagination.next_cursor"))
-            .chosen_size(
-                50,
-                "no source gives `limit` a default or a maximum: 50, a size every \
+    op("list_workspaces")
+        .version(Version::Of(V2026_06_23))
+        .paged(
+            Paging::new("workspace", Cursor, "cursor", "limit")
+                .items("data")
+                .signal(NextCursor("pagination.next_cursor"))
+                .chosen_size(
+                    50,
+                    "no source gives `limit` a default or a maximum: 50, a size every \
                  listing of the API accepts",
-            ),
-    ),
+                ),
+        ),
     op("get_workspace").version(Version::Of(V2026_06_23)),
     op("get_workspace_quotas").version(Version::Of(V2026_06_23)),
-    op("list_workspace_nodes").version(Version::Of(V2026_06_23)).paged(
-        Paging::new("workspace node", PageNumber, "page", "page_size")
-            .items("items")
-            .signal(TotalPages("pages")),
-    ),
+    op("list_workspace_nodes")
+        .version(Version::Of(V2026_06_23))
+        .paged(
+            Paging::new("workspace node", PageNumber, "page", "page_size")
+                .items("items")
+                .signal(TotalPages("pages")),
+        ),
     op("get_available_nodes").version(Version::Of(V2026_06_23)),
     op("get_cvm_create_resources").version(Version::Of(V2026_06_23)),
-    op("list_os_images").version(Version::Of(V2026_06_23)).paged(
-        Paging::new("OS image", PageNumber, "page", "page_size")
-            .items("items")
-            .signal(TotalPages("pages"))
-            .chosen_size(
-                50,
-                "no source gives `page_size` a default or a maximum: 50, a size every \
+    op("list_os_images")
+        .version(Version::Of(V2026_06_23))
+        .paged(
+            Paging::new("OS image", PageNumber, "page", "page_size")
+                .items("items")
+                .signal(TotalPages("pages"))
+                .chosen_size(
+                    50,
+                    "no source gives `page_size` a default or a maximum: 50, a size every \
                  listing of the API accepts",
-            ),
-    ),
-    op("list_kms_contracts").version(Version::Of(V2026_06_23)).paged(
-        Paging::new("KMS contract", PageNumber, "page", "page_size")
-            .items("items")
-            .signal(TotalPages("pages")),
-    ),
+                ),
+        ),
+    op("list_kms_contracts")
+        .version(Version::Of(V2026_06_23))
+        .paged(
+            Paging::new("KMS contract", PageNumber, "page", "page_size")
+                .items("items")
+                .signal(TotalPages("pages")),
+        ),
     op("get_kms_contract").version(Version::Of(V2026_06_23)),
     op("list_kms_contract_nodes").version(Version::Of(V2026_06_23)),
     op("get_cvm_ssh_keys").version(Version::Of(V2026_06_23)),
     op("update_cvm_ssh_keys").version(Version::Of(V2026_06_23)),
     op("get_pre_launch_script_upgrade_status").version(Version::Of(V2026_06_23)),
-    op("upgrade_pre_launch_script").version(Version::Of(V2026_06_23)).lifecycle(),
+    op("upgrade_pre_launch_script")
+        .version(Version::Of(V2026_06_23))
+        .lifecycle(),
     op("revoke_current_api_token").version(Version::Of(V2026_06_23)),
     op("check_cvm_is_allowed").version(Version::Of(V2026_06_23)),
     op("request_device_code").version(Version::Of(V2026_06_23)),

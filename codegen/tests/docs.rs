@@ -14,7 +14,7 @@ fn generated() -> syn::File {
         &read("openapi.overlay.json"),
         &read("openapi.additions.json"),
     )
-        .expect("the vendored spec generates");
+    .expect("the vendored spec generates");
     syn::parse_file(&generated.client).expect("the client parses")
 }
 
@@ -89,5 +89,26 @@ fn no_type_builder_setter_is_undocumented() {
         "{} of {count} type-builder functions undocumented:\n{}",
         missing.len(),
         missing.join("\n")
+    );
+}
+
+/// The README's table of the operations beyond the spec is the one the
+/// additions and the operation table make.
+#[test]
+fn the_readme_lists_every_operation_beyond_the_spec() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let overlay = phala_cloud_codegen::overlay::Overlay::read_beside(root.as_ref())
+        .expect("the overlay and the additions parse");
+    let table = phala_cloud_codegen::additions::readme_table(overlay.additions());
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let (start, end) = ("<!-- beyond-the-spec -->\n", "<!-- /beyond-the-spec -->");
+    let held = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(table, _)| table)
+        .expect("README.md has the beyond-the-spec markers");
+    assert_eq!(
+        held, table,
+        "README.md's table of the operations beyond the spec is out of date; it should be:\n{table}"
     );
 }

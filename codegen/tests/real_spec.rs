@@ -155,7 +155,11 @@ fn every_operation_is_generated() {
         102 + added,
         "every operation is generated, the spec's and the added ones"
     );
-    assert_eq!(context.additions, [], "the spec describes none of the additions");
+    assert_eq!(
+        context.additions,
+        [],
+        "the spec describes none of the additions"
+    );
     assert_eq!(
         context.hand_written.len(),
         1,
@@ -239,9 +243,13 @@ fn a_name_collision_after_renaming_names_both_operations() {
 
 #[test]
 fn invalid_json_is_refused() {
-    let message = generate_from_bytes(b"{\"openapi\": \"3.1.0\", ", &overlay_bytes(), &additions_bytes())
-        .unwrap_err()
-        .to_string();
+    let message = generate_from_bytes(
+        b"{\"openapi\": \"3.1.0\", ",
+        &overlay_bytes(),
+        &additions_bytes(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         message.starts_with("openapi.json#: not valid JSON"),
         "{message}"

@@ -23,7 +23,8 @@ fn additions() -> Vec<u8> {
 /// Generates `spec` and checks that every operation of it is generated or
 /// hand-written, once, under a unique name, and that the client parses.
 fn generates_every_operation(spec: &[u8]) -> Generated {
-    let generated = generate_from_bytes(spec, &overlay(), &additions()).unwrap_or_else(|e| panic!("{e}"));
+    let generated =
+        generate_from_bytes(spec, &overlay(), &additions()).unwrap_or_else(|e| panic!("{e}"));
     let upstream: Value = serde_json::from_slice(spec).unwrap();
     let context = &generated.normalized.context;
     let mut upstream_ops = BTreeSet::new();
@@ -93,7 +94,11 @@ fn drift() -> Value {
 }
 
 fn generate_drift(spec: Value) -> Result<Generated, phala_cloud_codegen::SpecError> {
-    generate_from_bytes(&serde_json::to_vec(&spec).unwrap(), &overlay(), &additions())
+    generate_from_bytes(
+        &serde_json::to_vec(&spec).unwrap(),
+        &overlay(),
+        &additions(),
+    )
 }
 
 /// A form body, a multipart body with a file and two fields, a byte answer

@@ -382,7 +382,10 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_workspaces_{slug}_quotas__py-action-matrix.json",
         "get_workspace_quotas",
     ),
-    answer("GET_api_v1_os-images__py-action-matrix.json", "list_os_images"),
+    answer(
+        "GET_api_v1_os-images__py-action-matrix.json",
+        "list_os_images",
+    ),
     answer(
         "GET_api_v1_teepods_cvm-create-resources__py-action-matrix.json",
         "get_cvm_create_resources",

@@ -150,11 +150,12 @@ impl UpdateSpec {
             fetched.content_type.as_deref(),
         )?;
         let old = parse_json(&self.spec.display().to_string(), &vendored, None)?;
-        let accepted =
-            generates(&fetched.bytes, &overlay, &additions).map_err(|error| UpdateError::Refused {
+        let accepted = generates(&fetched.bytes, &overlay, &additions).map_err(|error| {
+            UpdateError::Refused {
                 error,
                 report: compare(&old, &new).ok().map(Box::new),
-            })?;
+            }
+        })?;
         let report = Box::new(compare(&old, &new).map_err(UpdateError::Compare)?);
         if !self.check {
             replace_atomically(&self.spec, &fetched.bytes).map_err(|source| {

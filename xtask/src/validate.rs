@@ -130,7 +130,8 @@ mod tests {
     #[test]
     fn refusals_carry_the_pointer() {
         let overlay = br#"{"overlay": "1.0.0", "info": {"title": "t", "version": "1"}, "actions": [{"target": "$", "update": {}}]}"#;
-        let additions = br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
+        let additions =
+            br#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}"#;
         let err = generates(br#"{"openapi": "2.0", "paths": {}}"#, overlay, additions).unwrap_err();
         assert_eq!(err.pointer, "/openapi");
     }

@@ -541,11 +541,15 @@ fn an_addition_a_new_spec_describes_is_named_redundant() {
 
     assert_eq!(code, DIFFERS, "{err}");
     assert!(
-        out.contains("openapi.additions.json: operations typed beyond the spec that it now meets (1)"),
+        out.contains(
+            "openapi.additions.json: operations typed beyond the spec that it now meets (1)"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("list_os_images (GET /api/v1/os-images): redundant: the spec describes it now"),
+        out.contains(
+            "list_os_images (GET /api/v1/os-images): redundant: the spec describes it now"
+        ),
         "{out}"
     );
 }

@@ -146,7 +146,10 @@ mod tests {
         };
         assert_eq!(strip_version_marks(&mut file), 1);
         let code = file.into_token_stream().to_string();
-        assert!(!code.contains('#') || !code.contains("2026-06-23"), "{code}");
+        assert!(
+            !code.contains('#') || !code.contains("2026-06-23"),
+            "{code}"
+        );
         assert!(code.contains(r#""{}/api/v1/kms""#), "{code}");
     }
 
@@ -160,7 +163,10 @@ mod tests {
         assert!(mock_matches_version(&mut f));
         let code = f.into_token_stream().to_string();
         assert!(code.contains(r#""^/api/v1/kms$""#), "{code}");
-        assert!(code.contains(r#". header ("x-phala-version" , "2026-06-23")"#), "{code}");
+        assert!(
+            code.contains(r#". header ("x-phala-version" , "2026-06-23")"#),
+            "{code}"
+        );
         let mut plain: syn::ImplItemFn = syn::parse_quote! {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(inner.method(GET).path_matches(regex::Regex::new("^/api/v1/kms$").unwrap()))
