@@ -27,6 +27,42 @@ async fn a_user_mocks_two_operations_in_a_few_lines() {
     assert_eq!(*client.get_cvm().cvm_id(&cvm.id).send().await.unwrap(), cvm);
 }
 
+/// `GET /kms` answers KMS nodes at the spec's version and KMS contracts at
+/// 2026-06-23: each mock matches its operation's version, so both can be
+/// mocked at once, as the client calls both.
+#[tokio::test]
+async fn the_two_shapes_of_one_path_are_mocked_side_by_side() {
+    let server = MockServer::start_async().await;
+    let kms = sample::kms_instances();
+    let contracts = sample::kms_contracts();
+    let nodes = server.list_kms(|_, then| {
+        then.ok(&sample::kms_page(&kms, 1, 3));
+    });
+    let by_contract = server.list_kms_contracts(|_, then| {
+        then.ok(&contracts);
+    });
+    let client = mock::client(&server);
+    assert_eq!(
+        client
+            .list_kms_contracts()
+            .send()
+            .await
+            .unwrap()
+            .into_inner(),
+        contracts
+    );
+    assert_eq!(client.list_kms().send().await.unwrap().items, kms[..3]);
+    assert_eq!((nodes.hits(), by_contract.hits()), (1, 1));
+    let me = sample::current_user();
+    server.get_current_user(|_, then| {
+        then.ok(&me);
+    });
+    assert_eq!(
+        client.get_current_user().send().await.unwrap().into_inner(),
+        me
+    );
+}
+
 #[tokio::test]
 async fn error_answers_are_typed_and_reach_the_client_classified() {
     let server = MockServer::start_async().await;
@@ -197,9 +233,8 @@ async fn every_sample_decodes_through_the_client() {
 #[test]
 fn samples_are_valid_against_the_spec() {
     let (spec, overlay) = support::spec::files();
-    let spec = phala_cloud_codegen::normalize::normalize(spec, &overlay)
-        .unwrap()
-        .spec;
+    let normalized = phala_cloud_codegen::normalize::normalize(spec, &overlay).unwrap();
+    let spec = &normalized.spec;
     let (kms, cvms, apps) = (sample::kms_instances(), sample::cvms(), sample::apps());
     let answers = [
         ("list_kms", json(&sample::kms_page(&kms, 1, 3))),
@@ -214,16 +249,23 @@ fn samples_are_valid_against_the_spec() {
             "list_family_instance_types",
             json(&sample::family_instance_types("cpu")),
         ),
+        ("get_current_user", json(&sample::current_user())),
+        ("list_kms_contracts", json(&sample::kms_contracts())),
+        ("get_available_nodes", json(&sample::available_nodes())),
+        ("list_os_images", json(&sample::os_images())),
     ];
     for (name, body) in answers {
-        let op = phala_cloud::__private::OPERATIONS
+        // The normalized spec's own paths: a versioned sibling's carries its version.
+        let op = normalized
+            .context
+            .operations
             .iter()
             .find(|op| op.name == name)
             .unwrap();
         let pointer = format!(
             "/paths/{}/{}/responses/200/content/application~1json/schema",
             op.path.replace('~', "~0").replace('/', "~1"),
-            op.method.to_lowercase()
+            op.method
         );
         let schema = spec
             .pointer(&pointer)

@@ -11,6 +11,7 @@ use syn::visit_mut::VisitMut;
 
 use crate::generate::{openapi, quietly, settings};
 use crate::normalize::{pascal_case, Normalized, ERROR_BODY};
+use crate::operations::{entry, Version};
 use crate::passes::{last_segment, path_is, path_starts_with};
 use crate::rewrites::{Fires, Rewrite};
 use crate::SpecError;
@@ -88,9 +89,21 @@ pub const MOCK_REWRITES: &[Rewrite] = &[
         },
     },
     Rewrite {
-        name: "mocks_of_versioned_siblings_match_the_version",
+        name: "mock_paths_lose_version_marks",
         expected: crate::rewrites::per_versioned_sibling,
-        apply: |file, _| Ok(on_fns(file, "When", crate::passes::mock_matches_version)),
+        apply: |file, _| Ok(on_fns(file, "When", crate::passes::mock_paths_lose_marks)),
+    },
+    Rewrite {
+        name: "mocks_match_the_pinned_version",
+        expected: |cx| {
+            let pinned = cx
+                .operations
+                .iter()
+                .filter(|o| entry(&o.name).is_some_and(|e| e.version.is_some()))
+                .count();
+            Fires::Exactly(pinned)
+        },
+        apply: |file, n| Ok(match_pinned_versions(file, n)),
     },
     Rewrite {
         name: "path_parameters_escaped",
@@ -115,6 +128,39 @@ fn requests(normalized: &Normalized) -> HashMap<String, String> {
             (op.name.clone(), request)
         })
         .collect()
+}
+
+/// The `When` of each operation the operation table pins to a version
+/// matches that version's `X-Phala-Version` (a versioned sibling's mock and
+/// its base's, on one path, each get their own requests); gives how many.
+fn match_pinned_versions(file: &mut syn::File, normalized: &Normalized) -> usize {
+    let versions: HashMap<String, syn::Expr> = normalized
+        .context
+        .operations
+        .iter()
+        .filter_map(|op| {
+            let version: syn::Expr = match entry(&op.name)?.version? {
+                Version::Spec => syn::parse_quote!(crate::API_VERSION),
+                Version::Of(v) => syn::parse_quote!(#v),
+            };
+            Some((format!("{}When", pascal_case(&op.name)), version))
+        })
+        .collect();
+    on_impls(file, "When", |imp| {
+        let Some(version) =
+            last_segment(&imp.self_ty).and_then(|t| versions.get(&t.ident.to_string()))
+        else {
+            return 0;
+        };
+        imp.items
+            .iter_mut()
+            .filter_map(|item| match item {
+                syn::ImplItem::Fn(f) => Some(f),
+                _ => None,
+            })
+            .map(|f| usize::from(crate::passes::mock_matches_version(f, version)))
+            .sum()
+    })
 }
 
 /// Runs `edit` on every inherent `impl` of a type named `…<suffix>`

@@ -295,6 +295,92 @@ pub fn coded_error(code: &str, message: &str) -> types::ApiErrorBody {
     }
 }
 
+/// The signed-in user of [`get_current_user`](crate::Client::get_current_user):
+/// `ada`, owner of the workspace `acme` on the pro tier.
+pub fn current_user() -> types::CurrentUser {
+    decode(
+        "current_user",
+        json!({
+            "user": {
+                "username": "ada", "email": "ada@example.com", "role": "user", "avatar": "",
+                "email_verified": true, "totp_enabled": true, "has_backup_codes": true,
+                "flag_has_password": true
+            },
+            "workspace": {"id": "wks_3nT8vQ2m", "name": "Acme", "slug": "acme", "tier": "pro", "role": "owner"},
+            "credits": {"balance": "42.50", "granted_balance": "10.00", "is_post_paid": false},
+            "features": []
+        }),
+    )
+}
+
+/// The KMS contracts of [`list_kms_contracts`](crate::Client::list_kms_contracts)
+/// (2026-06-23): Phala's off-chain KMS and the on-chain one on Base, whose
+/// contract the on-chain sample CVM uses.
+pub fn kms_contracts() -> types::KmsContractList {
+    decode(
+        "kms_contracts",
+        json!({
+            "items": [
+                {"id": "kc_9fQ2mB7x", "slug": "phala", "label": "Phala KMS", "contract_address": "phala",
+                 "chain_id": 0, "k256_pubkey": null, "ca_pubkey": null, "node_count": 3},
+                {"id": "kc_4hR8nC1z", "slug": "base", "label": "Base KMS",
+                 "contract_address": BASE_KMS_CONTRACT, "chain_id": 8453,
+                 "k256_pubkey": null, "ca_pubkey": null, "node_count": 11}
+            ],
+            "total": 2, "page": 1, "page_size": 100, "pages": 1
+        }),
+    )
+}
+
+/// What a deploy can use ([`get_available_nodes`](crate::Client::get_available_nodes)):
+/// two nodes of the sample CVMs, each offering `dstack-0.5.3` (one also the
+/// dev image), each with its device ids, and the two KMS kinds.
+pub fn available_nodes() -> types::AvailableNodes {
+    let image = |name: &str, is_dev: bool| json!({"name": name, "is_dev": is_dev, "version": [0, 5, 3], "os_image_hash": null, "slug": name});
+    let node = |teepod_id: u32, name: &str, region: &str, device: &str, images: Value| {
+        json!({
+            "teepod_id": teepod_id, "name": name, "listed": true, "resource_score": 0.8,
+            "remaining_vcpu": 48.0, "remaining_memory": 196608.0, "remaining_cvm_slots": 20.0,
+            "images": images, "support_onchain_kms": true, "fmspc": "00806f050000",
+            "device_id": device,
+            "device_ids": [{"device_id": device, "algorithm_version": "v1", "enabled": true}],
+            "region_identifier": region, "default_kms": "kms_dA2M76mq", "kms_list": ["kms_dA2M76mq"]
+        })
+    };
+    let kms = kms_instances_json();
+    decode(
+        "available_nodes",
+        json!({
+            "tier": "pro",
+            "capacity": {"max_instances": 20, "max_vcpu": 64, "max_memory": 262144, "max_disk": 2000},
+            "nodes": [
+                node(12, "prod7", "us-west", &"7a".repeat(32), json!([image("dstack-0.5.3", false), image("dstack-dev-0.5.3", true)])),
+                node(18, "prod9", "eu-central", &"9c".repeat(32), json!([image("dstack-0.5.3", false)]))
+            ],
+            "kms_list": [kms[0].clone(), kms[3].clone()]
+        }),
+    )
+}
+
+/// The OS images of [`list_os_images`](crate::Client::list_os_images).
+pub fn os_images() -> types::OsImageList {
+    let image = |name: &str, version: &str, is_dev: bool| {
+        json!({"name": name, "slug": name, "version": version, "os_image_hash": null,
+               "is_dev": is_dev, "requires_gpu": false})
+    };
+    decode(
+        "os_images",
+        json!({
+            "items": [
+                image("dstack-0.5.3", "0.5.3", false),
+                image("dstack-dev-0.5.3", "0.5.3", true),
+                image("dstack-0.5.4", "0.5.4", false)
+            ],
+            "total": 3, "page": 1, "page_size": 50, "pages": 1
+        }),
+    )
+}
+
 /// What varies between the sample CVMs.
 struct Cvm {
     id: &'static str,

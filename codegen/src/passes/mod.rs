@@ -24,7 +24,7 @@ pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
 pub(crate) use unknown_fields::finish_unknown_field_maps;
-pub(crate) use version_marks::{mock_matches_version, strip_version_marks};
+pub(crate) use version_marks::{mock_matches_version, mock_paths_lose_marks, strip_version_marks};
 
 /// The items of the module `name` among `items`.
 pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {

@@ -88,30 +88,35 @@ pub(crate) fn strip_version_marks(file: &mut syn::File) -> usize {
     strip.in_code
 }
 
-/// Strips the marks from one mock `When` method; a `new` whose path regex
-/// had one matches the version's `X-Phala-Version` header too (two mocks of
-/// one path, each for its version). Whether it added that match: once per
-/// versioned sibling (its path parameters' setters lose their marks
-/// silently).
-pub(crate) fn mock_matches_version(f: &mut syn::ImplItemFn) -> bool {
+/// Strips the marks from one mock `When` method (its path regex, its path
+/// parameters' setters). Whether it was a `new` with one: once per
+/// versioned sibling.
+pub(crate) fn mock_paths_lose_marks(f: &mut syn::ImplItemFn) -> bool {
     let mut strip = Strip::default();
     strip.visit_impl_item_fn_mut(f);
-    let (Some(version), true) = (strip.version, f.sig.ident == "new") else {
+    strip.version.is_some() && f.sig.ident == "new"
+}
+
+/// Makes a mock `When`'s `new` match the `X-Phala-Version` `version` (an
+/// expression) too, so that two mocks of one path, each for its version,
+/// tell their requests apart: `Self(chain)` →
+/// `Self(chain.header("x-phala-version", version))`. Whether it did.
+pub(crate) fn mock_matches_version(f: &mut syn::ImplItemFn, version: &syn::Expr) -> bool {
+    if f.sig.ident != "new" {
         return false;
-    };
+    }
     let mut header = AddHeader(version, false);
     header.visit_block_mut(&mut f.block);
     header.1
 }
 
-/// `Self(chain)` → `Self(chain.header("x-phala-version", version))`.
-struct AddHeader(String, bool);
+struct AddHeader<'a>(&'a syn::Expr, bool);
 
-impl VisitMut for AddHeader {
+impl VisitMut for AddHeader<'_> {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         let is_self = matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident("Self"));
         if let (true, Some(inner)) = (is_self, call.args.first_mut()) {
-            let version = &self.0;
+            let version = self.0;
             *inner = syn::parse_quote!(#inner.header("x-phala-version", #version));
             self.1 = true;
         }
