@@ -182,7 +182,9 @@ impl Client {
         ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
     }
 
-    /// The `X-Phala-Version` this client sends.
+    /// The `X-Phala-Version` this client sends, but for the operations
+    /// pinned to the version their types describe (see
+    /// [`ClientBuilder::api_version`]).
     pub fn api_version(&self) -> &str {
         &self.inner.api_version
     }
@@ -404,7 +406,13 @@ impl ClientBuilder {
     }
 
     /// The `X-Phala-Version` to send, default [`crate::API_VERSION`], the one
-    /// the response types are generated for.
+    /// the response types are generated for. An operation whose shapes are
+    /// known to differ by version sends the version its types describe
+    /// instead, whatever this says: the operations typed beyond the spec
+    /// (2026-06-23), the env-key lookup (2026-06-23), `list_kms` and
+    /// `get_kms_info` (the spec's; their path answers KMS contracts from
+    /// 2026-06-23 on). A call's [`RequestOptions::api_version`] wins over
+    /// both.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = version.into();
         self

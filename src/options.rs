@@ -52,7 +52,9 @@ impl RequestOptions {
         Self::default()
     }
 
-    /// The `X-Phala-Version` this call sends instead of the client's. A
+    /// The `X-Phala-Version` this call sends instead of the client's, and
+    /// instead of the one an operation is pinned to (the operations typed
+    /// beyond the spec, the env-key lookup: their docs say which). A
     /// value that is not a valid header value fails the call with
     /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) before
     /// anything is sent.

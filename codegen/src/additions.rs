@@ -244,13 +244,12 @@ impl Additions {
                     notes.push(note(NoteKind::BaseGone));
                     added.path.clone()
                 }
-                (Some(theirs), None) => {
-                    notes.push(note(compare(
-                        spec,
-                        &theirs,
-                        &self.schemas,
-                        &added.operation,
-                    )));
+                (Some((their_path, theirs)), None) => {
+                    let kind = compare(spec, &theirs, &self.schemas, &added.operation);
+                    notes.push(note(kind));
+                    // In force instead of the spec's, whose path may name
+                    // its parameters otherwise.
+                    remove_operation(spec, &their_path, &added.method);
                     added.path.clone()
                 }
                 (None, None) => added.path.clone(),
@@ -335,15 +334,32 @@ impl Added {
 }
 
 /// The spec's operation at `method` and a path of the same template as
-/// `path` (parameter names aside).
-fn spec_operation(spec: &Value, path: &str, method: &str) -> Option<Value> {
+/// `path` (parameter names aside), with the spec's path.
+fn spec_operation(spec: &Value, path: &str, method: &str) -> Option<(String, Value)> {
     let template = shape(path);
     spec.get("paths")?
         .as_object()?
         .iter()
-        .find(|(p, _)| shape(p) == template)
-        .and_then(|(_, item)| item.get(method))
-        .cloned()
+        .filter(|(p, _)| shape(p) == template)
+        .find_map(|(p, item)| Some((p.clone(), item.get(method)?.clone())))
+}
+
+/// Removes the spec's operation at `path` and `method`, and the path when
+/// nothing is left of it.
+fn remove_operation(spec: &mut Value, path: &str, method: &str) {
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let empty = paths
+        .get_mut(path)
+        .and_then(Value::as_object_mut)
+        .is_some_and(|item| {
+            item.remove(method);
+            !item.keys().any(|k| METHODS.contains(&k.as_str()))
+        });
+    if empty {
+        paths.remove(path);
+    }
 }
 
 /// `/a/{x}/b` → `/a/{}/b`.
@@ -368,7 +384,8 @@ fn shape(path: &str) -> String {
 }
 
 /// Whether the spec's own `theirs` answers what the addition's `ours` does:
-/// the fields of their first success answers' objects.
+/// the fields of their first success answers' objects (an addition's
+/// reference names its own schema, or else the spec's).
 fn compare(
     spec: &Value,
     theirs: &Value,
@@ -378,30 +395,9 @@ fn compare(
     let their_schemas = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object);
-    let fields = |op: &Value, schemas: Option<&Map<String, Value>>| -> Vec<String> {
-        let mut schema = op
-            .get("responses")
-            .and_then(Value::as_object)
-            .and_then(|r| r.iter().find(|(status, _)| status.starts_with('2')))
-            .and_then(|(_, r)| r.pointer("/content/application~1json/schema"));
-        while let Some(name) = schema
-            .and_then(|s| s.get("$ref"))
-            .and_then(Value::as_str)
-            .and_then(crate::walk::ref_name)
-        {
-            schema = schemas.and_then(|s| s.get(name));
-        }
-        let mut names: Vec<String> = schema
-            .and_then(|s| s.get("properties"))
-            .and_then(Value::as_object)
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default();
-        names.sort();
-        names
-    };
     let (theirs, ours) = (
-        fields(theirs, their_schemas),
-        fields(ours, Some(our_schemas)),
+        answer_fields(theirs, &[their_schemas]),
+        answer_fields(ours, &[Some(our_schemas), their_schemas]),
     );
     if theirs == ours {
         NoteKind::Redundant
@@ -412,6 +408,30 @@ fn compare(
             ours.join(", ")
         ))
     }
+}
+
+/// The sorted field names of `op`'s first success answer, its references
+/// resolved in the first of `schemas` that defines them.
+fn answer_fields(op: &Value, schemas: &[Option<&Map<String, Value>>]) -> Vec<String> {
+    let mut schema = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .and_then(|r| r.iter().find(|(status, _)| status.starts_with('2')))
+        .and_then(|(_, r)| r.pointer("/content/application~1json/schema"));
+    while let Some(name) = schema
+        .and_then(|s| s.get("$ref"))
+        .and_then(Value::as_str)
+        .and_then(crate::walk::ref_name)
+    {
+        schema = schemas.iter().flatten().find_map(|s| s.get(name));
+    }
+    let mut names: Vec<String> = schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 /// The object at `keys` below `value`, made where missing; a node on the
@@ -691,6 +711,33 @@ mod tests {
         assert!(parse(shared).message.contains("`parameters`"));
         let marked = ok(json!({"/api/v1/x#1": {"get": {"operationId": "x", "x-source": "s"}}}));
         assert!(parse(marked).message.contains("has no `#`"));
+    }
+
+    #[test]
+    fn the_addition_replaces_the_specs_operation_whatever_its_parameter_names() {
+        let mut doc = spec();
+        doc["paths"]["/api/v1/w/{team_slug}"] = json!({
+            "get": answering("get_workspace_api", "Me"),
+            "post": answering("post_workspace_api", "Me")
+        });
+        doc["paths"]["/api/v1/v/{team_slug}"] = json!({"get": answering("get_v_api", "Me")});
+        let added = additions(
+            json!({
+                "/api/v1/w/{slug}": {"get": answering("get_workspace", "Me")},
+                "/api/v1/v/{slug}": {"get": answering("get_v", "Me")}
+            }),
+            json!({}),
+        );
+        let notes = added.merge(&mut doc).unwrap();
+        assert_eq!(notes.len(), 2);
+        assert!(notes.iter().all(|n| n.kind == NoteKind::Redundant));
+        assert_eq!(
+            doc["paths"]["/api/v1/w/{slug}"]["get"]["operationId"],
+            "get_workspace"
+        );
+        let theirs = doc["paths"]["/api/v1/w/{team_slug}"].as_object().unwrap();
+        assert_eq!(theirs.keys().collect::<Vec<_>>(), ["post"]);
+        assert!(doc["paths"].get("/api/v1/v/{team_slug}").is_none());
     }
 
     #[test]

@@ -17,6 +17,14 @@ impl Client {
     /// (`GET /api/v1/kms/{kms_id}/pubkey/{app_id}`) and checks the KMS's
     /// signature over it before handing it out.
     ///
+    /// The lookup goes out with `X-Phala-Version: 2026-06-23` whatever the
+    /// client's version (the operation table pins it): under an older one
+    /// the server resolves `kms_id` through its node namespace and can land
+    /// on a disabled KMS replica that accepts the connection and never
+    /// answers (phala-cloud PR #494); from 2026-06-23 on it resolves the KMS
+    /// contract and skips disabled replicas. The answer is the same at both
+    /// versions, with the timestamped (v1) signature where the KMS gives one.
+    ///
     /// *Hand-written:* the generated answer is handed out only once its KMS signature verifies.
     ///
     /// By default the signer must be the root key the API reports for the

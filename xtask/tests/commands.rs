@@ -168,7 +168,17 @@ fn updating_from_the_2026_03_25_revision_reports_94_removed_and_23_added_operati
         .contains(&("pm".into(), "cvm_port_mappings".into())));
     assert!(report.breaking() >= 94);
     assert!(written);
-    assert_eq!(accepted.operations, 102);
+    assert_eq!(
+        accepted.operations,
+        102 + 19,
+        "the spec's and the added ones"
+    );
+    assert_eq!(accepted.added, 19);
+    assert_eq!(
+        accepted.additions,
+        [],
+        "the current spec describes none of the additions"
+    );
     assert_eq!(
         accepted.hand_written, 1,
         "the watch, beside the state it streams"
@@ -210,8 +220,19 @@ fn checking_the_2026_03_25_revision_against_the_current_one_reports_and_exits_1(
     );
     assert!(
         out.contains(
-            "the build generates 173 operations from it (1 hand-written method(s) beside them)"
+            "the build generates 187 operations from it (19 of them typed beyond it, 1 hand-written method(s) beside them)"
         ),
+        "{out}"
+    );
+    // It describes the current user and the workspaces itself.
+    assert!(
+        out.contains(
+            "openapi.additions.json: operations typed beyond the spec that it now meets (5)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("get_workspace_quotas (GET /api/v1/workspaces/{slug}/quotas): "),
         "{out}"
     );
     vendored.assert_untouched();

@@ -159,24 +159,32 @@ mod tests {
     }
 
     #[test]
-    fn a_mock_of_a_sibling_matches_its_version() {
+    fn a_mock_of_a_sibling_loses_its_mark_and_matches_its_version() {
         let mut f: syn::ImplItemFn = syn::parse_quote! {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(inner.method(GET).path_matches(regex::Regex::new("^/api/v1/kms#2026-06-23$").unwrap()))
             }
         };
-        assert!(mock_matches_version(&mut f));
+        assert!(mock_paths_lose_marks(&mut f));
+        assert!(mock_matches_version(
+            &mut f,
+            &syn::parse_quote!("2026-06-23")
+        ));
         let code = f.into_token_stream().to_string();
         assert!(code.contains(r#""^/api/v1/kms$""#), "{code}");
         assert!(
             code.contains(r#". header ("x-phala-version" , "2026-06-23")"#),
             "{code}"
         );
-        let mut plain: syn::ImplItemFn = syn::parse_quote! {
-            pub fn new(inner: ::httpmock::When) -> Self {
-                Self(inner.method(GET).path_matches(regex::Regex::new("^/api/v1/kms$").unwrap()))
+        let mut setter: syn::ImplItemFn = syn::parse_quote! {
+            pub fn slug(self, value: &str) -> Self {
+                let re = regex::Regex::new(&format!("^/api/v1/kms/{}#2026-06-23$", value.to_string())).unwrap();
+                Self(self.0.path_matches(re))
             }
         };
-        assert!(!mock_matches_version(&mut plain));
+        assert!(!mock_paths_lose_marks(&mut setter), "only `new` counts");
+        assert!(!mock_matches_version(&mut setter, &syn::parse_quote!("v")));
+        let code = setter.into_token_stream().to_string();
+        assert!(code.contains(r#""^/api/v1/kms/{}$""#), "{code}");
     }
 }
