@@ -181,7 +181,7 @@ proptest! {
         let app: AppId = spelled.parse().unwrap();
         prop_assert_eq!(app.as_str(), digits.as_str());
         let prefixed = format!("app_{digits}");
-        prop_assert_eq!(app.with_app_prefix(), prefixed.as_str());
+        prop_assert_eq!(app.with_app_prefix(), Some(prefixed.as_str()));
     }
 
     #[test]
@@ -211,7 +211,7 @@ proptest! {
         let uuid: VmUuid = spelled.parse().unwrap();
         let canonical = hyphenated(&digits);
         prop_assert_eq!(uuid.as_str(), canonical.as_str());
-        prop_assert_eq!(uuid.simple(), digits.as_str());
+        prop_assert_eq!(uuid.simple(), Some(digits.as_str()));
     }
 
     #[test]
