@@ -267,3 +267,113 @@ fn answer_enums_are_open_and_request_only_enums_are_strict() {
     let read_back: types::AppComposeStorageFs = serde_json::from_value(json!("btrfs")).unwrap();
     assert_eq!(serde_json::to_value(&read_back).unwrap(), json!("btrfs"));
 }
+
+/// Answers `POST /api/v1/status/batch` with `body`.
+async fn answer_status_batch(server: &MockServer, body: &Value) {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status/batch");
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+}
+
+fn status_batch_request() -> types::BatchStatusRequest {
+    types::BatchStatusRequest::builder()
+        .vm_uuids(vec!["uuid-1".to_string()])
+        .try_into()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_app_id_of_an_unexpected_form_keeps_the_page_and_its_value() {
+    let server = MockServer::start_async().await;
+    let mut full = full_app();
+    full["app_id"] = json!("app-1");
+    let body = json!({
+        "dstack_apps": [full, {"app_id": "app-2", "name": "odd"}, {"app_id": APP_ID, "name": "hex"}],
+        "page": 1, "page_size": 3, "total": 3, "total_pages": 1
+    });
+    answer_get(&server, "/api/v1/apps", &body).await;
+
+    let page = client(&server)
+        .list_apps()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    let ids: Vec<&str> = page
+        .dstack_apps
+        .iter()
+        .map(|a| a.app_id().as_str())
+        .collect();
+    assert_eq!(ids, ["app-1", "app-2", APP_ID]);
+    assert!(matches!(page.dstack_apps[0], AppItem::FullResponse(_)));
+    assert_eq!(page.dstack_apps[1].name(), Some("odd"));
+    let kept = page.dstack_apps[0].app_id();
+    assert!(kept.to_bytes().is_err(), "a kept id has no bytes");
+    assert!(page.dstack_apps[2].app_id().to_bytes().is_ok());
+    assert_eq!(serde_json::to_value(&page).unwrap(), body);
+}
+
+#[tokio::test]
+async fn a_vm_uuid_of_an_unexpected_form_keeps_the_status_batch() {
+    let server = MockServer::start_async().await;
+    let body = json!({
+        "uuid-1": {"vm_uuid": "uuid-1", "status": "running", "in_progress": false},
+        "c48d9363-21b2-4f4a-87d9-3496623f020d":
+            {"vm_uuid": "c48d9363-21b2-4f4a-87d9-3496623f020d", "status": "stopped", "in_progress": false},
+    });
+    answer_status_batch(&server, &body).await;
+
+    let statuses = client(&server)
+        .get_cvm_status_batch()
+        .body(status_batch_request())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+
+    let odd = &statuses["uuid-1"].vm_uuid;
+    assert_eq!(odd.as_str(), "uuid-1");
+    assert_eq!(odd.simple(), None);
+    let uuid = &statuses["c48d9363-21b2-4f4a-87d9-3496623f020d"].vm_uuid;
+    assert_eq!(uuid.simple(), Some("c48d936321b24f4a87d93496623f020d"));
+    assert_eq!(serde_json::to_value(&statuses).unwrap(), body);
+}
+
+#[tokio::test]
+async fn a_server_id_that_could_not_stand_as_one_path_segment_is_a_decode_error() {
+    for (app_id, vm_uuid) in [("../admin", "a/b"), ("..", "uuid-1/.."), ("app 1", "")] {
+        let server = MockServer::start_async().await;
+        let page = json!({
+            "dstack_apps": [{"app_id": app_id, "name": "bad"}],
+            "page": 1, "page_size": 1, "total": 1, "total_pages": 1
+        });
+        answer_get(&server, "/api/v1/apps", &page).await;
+        answer_status_batch(
+            &server,
+            &json!({"x": {"vm_uuid": vm_uuid, "status": "running"}}),
+        )
+        .await;
+        let client = client(&server);
+
+        let err = client.list_apps().send().await.unwrap_err();
+        let Error::Decode(decode) = &err else {
+            panic!("{app_id:?}: {err:?}");
+        };
+        assert_eq!(decode.path, "dstack_apps[0]", "{err}");
+
+        let err = client
+            .get_cvm_status_batch()
+            .body(status_batch_request())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode(_)) && err.to_string().contains("one URL path segment"),
+            "{vm_uuid:?}: {err}"
+        );
+    }
+}
