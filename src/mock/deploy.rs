@@ -124,6 +124,10 @@ impl TestKms {
 
     /// `GET /kms/{kms_id}/pubkey/{app_id}`: the app key, signed (the legacy
     /// form the API relays).
+    ///
+    /// # Panics
+    ///
+    /// As [`TestKms::sign`], for an app id kept as a server sent it.
     pub fn pubkey_answer(&self, app_id: &AppId) -> types::AppEnvEncryptPubkey {
         let key = self.app_public_key();
         let signature = self.sign(app_id, None, key.as_bytes());
