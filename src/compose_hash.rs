@@ -34,8 +34,9 @@
 //! });
 //! let hash = ComposeHash::of_json(&compose);
 //! assert_eq!(hash.to_string().len(), 64);
-//! let bytes32 = hash.to_bytes(); // what `addComposeHash(bytes32)` takes on chain
+//! let bytes32 = hash.to_bytes()?; // what `addComposeHash(bytes32)` takes on chain
 //! # assert_eq!(phala_cloud::ids::ComposeHash::from(bytes32), hash);
+//! # Ok::<(), phala_cloud::ids::ParseIdError>(())
 //! ```
 //!
 //! A compose built as a [`types::AppCompose`](crate::types::AppCompose)

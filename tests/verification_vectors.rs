@@ -128,7 +128,7 @@ fn mr_config_v1_and_v2_vectors() {
     let v = vectors("mr_config_id.json");
     let v1 = &v["v1"][0];
     let compose: ComposeHash = text(v1, "compose_hash").parse().unwrap();
-    let id = MrConfigId::v1(&compose);
+    let id = MrConfigId::v1(&compose).unwrap();
     assert_eq!(id.to_string(), text(v1, "expected_mr_config_id"));
     assert_eq!(id.v1_compose_hash(), Some(compose));
 
@@ -145,7 +145,8 @@ fn mr_config_v1_and_v2_vectors() {
             &text(case, "app_id").parse().unwrap(),
             provider,
             &hex::decode(text(case, "key_provider_id")).unwrap(),
-        );
+        )
+        .unwrap();
         assert_eq!(
             id.to_string(),
             text(case, "expected_mr_config_id"),

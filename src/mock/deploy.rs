@@ -124,6 +124,10 @@ impl TestKms {
 
     /// `GET /kms/{kms_id}/pubkey/{app_id}`: the app key, signed (the legacy
     /// form the API relays).
+    ///
+    /// # Panics
+    ///
+    /// As [`TestKms::sign`], for an app id kept as a server sent it.
     pub fn pubkey_answer(&self, app_id: &AppId) -> types::AppEnvEncryptPubkey {
         let key = self.app_public_key();
         let signature = self.sign(app_id, None, key.as_bytes());
@@ -139,6 +143,11 @@ impl TestKms {
     /// the legacy message (the answer's `signature`), with one the v1
     /// message (`signature_v1`, beside that `timestamp`).
     ///
+    /// # Panics
+    ///
+    /// For an app id kept as a server sent it (see [`crate::ids`]): a KMS
+    /// signs only a 20-byte app id, and a test has no use for the other.
+    ///
     /// ```
     /// use phala_cloud::ids::AppId;
     /// use phala_cloud::mock::deploy::TestKms;
@@ -152,7 +161,8 @@ impl TestKms {
     /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
     /// ```
     pub fn sign(&self, app_id: &AppId, timestamp: Option<u64>, public_key: &[u8; 32]) -> String {
-        let message = crate::kms_signature::message(app_id, timestamp, public_key);
+        let message = crate::kms_signature::message(app_id, timestamp, public_key)
+            .unwrap_or_else(|e| panic!("TestKms::sign: {e}"));
         let (signature, recovery) = self
             .root
             .sign_prehash_recoverable(&Keccak256::digest(&message))
