@@ -390,9 +390,12 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_teepods_cvm-create-resources__py-action-matrix.json",
         "get_cvm_create_resources",
     ),
-    answer(
+    contradicts(
         "POST_api_v1_cvms_{cvm_id}_is-allowed__go-types-cvms-test_v20260522.json",
         "check_cvm_is_allowed",
+        "the Go SDK's mock has the placeholder `compose-hash` for a compose hash; the client \
+         decodes it as an `ids::ComposeHash` and keeps it as sent",
+        true,
     ),
     answer(
         "GET_api_v1_kms__go-kms-contract-test_v20260623.json",
