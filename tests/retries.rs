@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use httpmock::prelude::*;
 use phala_cloud::{types, Client, RetryPolicy};
+use support::hostile::{self, Answer, Hostile};
 use support::{fixture, json, response, ScriptedServer};
 
 fn client(url: &str) -> Client {
@@ -141,4 +142,141 @@ async fn dropping_the_future_stops_the_retries() {
     assert!(attempt.is_err(), "still waiting to retry when dropped");
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(server.requests().len(), 1, "no retry after the drop");
+}
+
+// ---------------------------------------------------------------------------
+// Each retry decision on its own
+
+/// `start_cvm` answered `first`, then with the started CVM.
+async fn start_cvm_after(first: String) -> Vec<support::Recorded> {
+    let server = ScriptedServer::start(vec![
+        first,
+        json(
+            200,
+            &fixture("POST_api_v1_cvms_{cvm_id}_start__v20260121.json"),
+        ),
+    ])
+    .await;
+    client(&server.url)
+        .start_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .expect("retried");
+    server.requests()
+}
+
+#[tokio::test]
+async fn a_lifecycle_operation_retries_a_429() {
+    let requests = start_cvm_after(json(429, r#"{"detail": "slow down"}"#)).await;
+    assert_eq!(requests.len(), 2);
+}
+
+#[tokio::test]
+async fn a_lifecycle_operation_retries_a_503() {
+    let requests = start_cvm_after(json(503, r#"{"detail": "busy"}"#)).await;
+    assert_eq!(requests.len(), 2);
+}
+
+/// A server whose first connection gets `first`, the others a KMS page.
+async fn kms_after(first: Answer) -> Hostile {
+    Hostile::start(move |n| {
+        if n == 0 {
+            first.clone()
+        } else {
+            hostile::json(200, KMS_PAGE)
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_get_is_tried_again_after_a_timeout() {
+    let server = kms_after(Answer::Silence).await;
+    let client = Client::builder()
+        .api_key(support::KEY)
+        .base_url(&server.url)
+        .timeout(Duration::from_millis(100))
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(10)))
+        .build()
+        .unwrap();
+    client.list_kms().send().await.expect("retried");
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_get_is_tried_again_after_a_dropped_connection() {
+    let server = kms_after(Answer::Drop).await;
+    client(&server.url)
+        .list_kms()
+        .send()
+        .await
+        .expect("retried");
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_of_exactly_max_delay_is_waited() {
+    let server = ScriptedServer::start(vec![
+        response(503, &[("retry-after", "1")], ""),
+        json(200, KMS_PAGE),
+    ])
+    .await;
+    let policy = RetryPolicy::default()
+        .base_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_secs(1));
+    support::client(&server.url, policy)
+        .list_kms()
+        .send()
+        .await
+        .expect("the longest wait allowed is waited");
+    assert_eq!(server.requests().len(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// A body cut after the headers
+
+#[tokio::test]
+async fn a_get_whose_body_is_cut_is_tried_again() {
+    let server = kms_after(hostile::cut(200, KMS_PAGE, 10)).await;
+    let page = client(&server.url)
+        .list_kms()
+        .send()
+        .await
+        .expect("retried");
+    assert_eq!(page.total, 0);
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_create_whose_body_is_cut_is_not_tried_again() {
+    let server = Hostile::always(hostile::cut(200, r#"{"app_id": "e15a7a5d"}"#, 5)).await;
+    let body = types::CreateTappRequest::builder()
+        .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
+        .compose_hash("ab".repeat(32));
+    let err = client(&server.url)
+        .commit_cvm_provision()
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_transport() && err.is_retryable(), "{err:?}");
+    let chain = error_chain(&err);
+    assert!(
+        chain.contains("end of file before message length reached"),
+        "{chain}"
+    );
+    assert_eq!(server.connections(), 1, "a create is not repeated");
+}
+
+/// `err` and its sources, one after the other.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
