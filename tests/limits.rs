@@ -118,6 +118,27 @@ async fn an_endless_success_body_stops_at_the_limit() {
 }
 
 #[tokio::test]
+async fn a_get_whose_body_passes_the_limit_is_not_tried_again() {
+    let server = Hostile::always(endless(200, "application/json", b"[1,")).await;
+    let client = builder(&server.url)
+        .max_response_size(LIMIT)
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+
+    let err = client.list_kms().send().await.unwrap_err();
+
+    assert_size_limit(
+        &err,
+        "the response body",
+        LIMIT,
+        "ClientBuilder::max_response_size",
+    );
+    assert_eq!(server.connections(), 1);
+    assert!(server.written() < SLACK);
+}
+
+#[tokio::test]
 async fn a_body_announced_over_the_default_limit_is_not_read() {
     let server = Hostile::always(endless_after(head(
         200,

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use httpmock::prelude::*;
-use phala_cloud::{types, Client, RetryPolicy};
+use phala_cloud::{types, Client, Error, RetryPolicy};
 use support::hostile::{self, Answer, Hostile};
 use support::{fixture, json, response, ScriptedServer};
 
@@ -267,6 +267,46 @@ async fn a_create_whose_body_is_cut_is_not_tried_again() {
         "{chain}"
     );
     assert_eq!(server.connections(), 1, "a create is not repeated");
+}
+
+#[tokio::test]
+async fn a_start_whose_body_is_cut_is_not_tried_again() {
+    let server = Hostile::always(hostile::cut(200, r#"{"id": "cvm_ykL5lbAn"}"#, 5)).await;
+    let err = client(&server.url)
+        .start_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_transport(), "{err:?}");
+    assert_eq!(server.connections(), 1, "the start has reached the server");
+}
+
+#[tokio::test]
+async fn a_get_whose_body_is_always_cut_gives_up_after_the_last_attempt() {
+    let server = Hostile::always(hostile::cut(200, KMS_PAGE, 10)).await;
+    let err = client(&server.url).list_kms().send().await.unwrap_err();
+    assert!(err.is_transport() && err.is_retryable(), "{err:?}");
+    assert_eq!(server.connections(), 3);
+}
+
+#[tokio::test]
+async fn a_cut_body_draws_on_the_retry_budget() {
+    let server = Hostile::always(hostile::cut(200, KMS_PAGE, 10)).await;
+    // One retry's worth of tokens.
+    let policy = RetryPolicy::default()
+        .base_delay(Duration::from_millis(10))
+        .retry_budget(5);
+    let err = support::client(&server.url, policy)
+        .list_kms()
+        .send()
+        .await
+        .unwrap_err();
+    let Error::RetryBudgetExhausted(inside) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(inside.is_transport(), "{inside:?}");
+    assert_eq!(server.connections(), 2);
 }
 
 /// `err` and its sources, one after the other.
