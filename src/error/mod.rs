@@ -417,9 +417,9 @@ impl Error {
 
     /// Transient: trying again later may succeed. Connection failures,
     /// connections dropped before the answer or during its body, timeouts
-    /// (the call's deadline included), 429,
-    /// 502, 503, 504, and a 409 without an error code ("another operation in
-    /// progress"); for [`Error::RetryBudgetExhausted`], the failure inside.
+    /// (the call's deadline included), 429, 502, 503, 504, and a 409
+    /// without an error code ("another operation in progress"); for
+    /// [`Error::RetryBudgetExhausted`], the failure inside.
     /// Whether the client retries by itself also depends on the operation:
     /// see [`crate::RetryPolicy`].
     pub fn is_retryable(&self) -> bool {
