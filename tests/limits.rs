@@ -118,6 +118,17 @@ async fn an_endless_success_body_stops_at_the_limit() {
 }
 
 #[tokio::test]
+async fn a_body_announced_at_exactly_the_limit_is_read() {
+    let server = Hostile::always(json(200, KMS_PAGE)).await;
+    let client = builder(&server.url)
+        .max_response_size(KMS_PAGE.len() as u64)
+        .build()
+        .unwrap();
+    let page = client.list_kms().send().await.expect("within the limit");
+    assert_eq!(page.total, 0);
+}
+
+#[tokio::test]
 async fn a_get_whose_body_passes_the_limit_is_not_tried_again() {
     let server = Hostile::always(endless(200, "application/json", b"[1,")).await;
     let client = builder(&server.url)

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use httpmock::prelude::*;
+use phala_cloud::error::MAX_ERROR_BODY;
 use phala_cloud::{types, Client, Error, RetryPolicy};
 use support::hostile::{self, Answer, Hostile};
 use support::{fixture, json, response, ScriptedServer};
@@ -176,6 +177,22 @@ async fn a_lifecycle_operation_retries_a_429() {
 async fn a_lifecycle_operation_retries_a_503() {
     let requests = start_cvm_after(json(503, r#"{"detail": "busy"}"#)).await;
     assert_eq!(requests.len(), 2);
+}
+
+#[tokio::test]
+async fn a_lifecycle_success_answer_reads_whole_past_the_error_body_limit() {
+    let mut started: serde_json::Value =
+        serde_json::from_str(&fixture("POST_api_v1_cvms_{cvm_id}_start__v20260121.json")).unwrap();
+    let compose = "x".repeat(MAX_ERROR_BODY + 1);
+    started["docker_compose_file"] = compose.clone().into();
+    let server = ScriptedServer::start(vec![json(200, &started.to_string())]).await;
+    let vm = client(&server.url)
+        .start_cvm()
+        .cvm_id("cvm_ykL5lbAn")
+        .send()
+        .await
+        .expect("only a 409's body is read to decide");
+    assert_eq!(vm.docker_compose_file.as_deref(), Some(compose.as_str()));
 }
 
 /// A server whose first connection gets `first`, the others a KMS page.

@@ -159,8 +159,7 @@ impl RetryPolicy {
         match self.class(operation, method) {
             // A request that may be repeated is worth another try whatever
             // kept its answer away: reqwest reports each such failure
-            // (connection refused or dropped, timeout) as a request error,
-            // and a redirect loop as another kind.
+            // (connection refused or dropped, timeout) as a request error.
             Class::Idempotent => error.is_request(),
             // The request never reached the server.
             Class::Lifecycle => error.is_connect(),
