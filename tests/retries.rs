@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use httpmock::prelude::*;
 use phala_cloud::error::MAX_ERROR_BODY;
-use phala_cloud::{types, Client, Error, RetryPolicy};
+use phala_cloud::{types, Client, Error, ResponseValue, RetryPolicy};
 use support::hostile::{self, Answer, Hostile};
 use support::{fixture, json, response, ScriptedServer};
 
@@ -58,6 +58,18 @@ async fn a_get_gives_up_after_the_last_attempt() {
     assert_eq!(server.requests().len(), 3, "default: 3 attempts");
 }
 
+/// `start_cvm` on a client of `url`.
+async fn start_cvm(url: &str) -> Result<ResponseValue<types::Vm>, Error> {
+    client(url).start_cvm().cvm_id("cvm_ykL5lbAn").send().await
+}
+
+/// What `commit_cvm_provision` sends.
+fn create_body() -> types::builder::CreateTappRequest {
+    types::CreateTappRequest::builder()
+        .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
+        .compose_hash("ab".repeat(32))
+}
+
 #[tokio::test]
 async fn creating_a_cvm_is_not_retried_on_503() {
     let server = MockServer::start_async().await;
@@ -68,12 +80,9 @@ async fn creating_a_cvm_is_not_retried_on_503() {
                 .json_body(serde_json::json!({"detail": "busy"}));
         })
         .await;
-    let body = types::CreateTappRequest::builder()
-        .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
-        .compose_hash("ab".repeat(32));
     let err = client(&server.base_url())
         .commit_cvm_provision()
-        .body(body)
+        .body(create_body())
         .send()
         .await
         .unwrap_err();
@@ -94,12 +103,7 @@ async fn a_bare_409_is_retried_for_start_cvm() {
         ),
     ])
     .await;
-    let vm = client(&server.url)
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .expect("retried");
+    let vm = start_cvm(&server.url).await.expect("retried");
     assert_eq!(vm.status, phala_cloud::types::CvmLifecycleStatus::Running);
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -131,13 +135,18 @@ async fn a_409_with_an_error_code_is_not_retried_and_keeps_its_body() {
     mock.assert_calls_async(1).await;
 }
 
-#[tokio::test]
-async fn dropping_the_future_stops_the_retries() {
-    let server = ScriptedServer::start(vec![
+/// A server that answers a 503 asking for a second's wait, then a KMS page.
+async fn busy_for_a_second() -> ScriptedServer {
+    ScriptedServer::start(vec![
         response(503, &[("retry-after", "1")], ""),
         json(200, KMS_PAGE),
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn dropping_the_future_stops_the_retries() {
+    let server = busy_for_a_second().await;
     let client = client(&server.url);
     let attempt = tokio::time::timeout(Duration::from_millis(300), client.list_kms().send()).await;
     assert!(attempt.is_err(), "still waiting to retry when dropped");
@@ -158,12 +167,7 @@ async fn start_cvm_after(first: String) -> Vec<support::Recorded> {
         ),
     ])
     .await;
-    client(&server.url)
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .expect("retried");
+    start_cvm(&server.url).await.expect("retried");
     server.requests()
 }
 
@@ -186,10 +190,7 @@ async fn a_lifecycle_success_answer_reads_whole_past_the_error_body_limit() {
     let compose = "x".repeat(MAX_ERROR_BODY + 1);
     started["docker_compose_file"] = compose.clone().into();
     let server = ScriptedServer::start(vec![json(200, &started.to_string())]).await;
-    let vm = client(&server.url)
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
+    let vm = start_cvm(&server.url)
         .await
         .expect("only a 409's body is read to decide");
     assert_eq!(vm.docker_compose_file.as_deref(), Some(compose.as_str()));
@@ -234,11 +235,7 @@ async fn a_get_is_tried_again_after_a_dropped_connection() {
 
 #[tokio::test]
 async fn a_retry_after_of_exactly_max_delay_is_waited() {
-    let server = ScriptedServer::start(vec![
-        response(503, &[("retry-after", "1")], ""),
-        json(200, KMS_PAGE),
-    ])
-    .await;
+    let server = busy_for_a_second().await;
     let policy = RetryPolicy::default()
         .base_delay(Duration::from_millis(10))
         .max_delay(Duration::from_secs(1));
@@ -268,12 +265,9 @@ async fn a_get_whose_body_is_cut_is_tried_again() {
 #[tokio::test]
 async fn a_create_whose_body_is_cut_is_not_tried_again() {
     let server = Hostile::always(hostile::cut(200, r#"{"app_id": "e15a7a5d"}"#, 5)).await;
-    let body = types::CreateTappRequest::builder()
-        .app_id("e15a7a5d04c35fbbfd6e0cbdbeb2a1c9e4dfd1c0")
-        .compose_hash("ab".repeat(32));
     let err = client(&server.url)
         .commit_cvm_provision()
-        .body(body)
+        .body(create_body())
         .send()
         .await
         .unwrap_err();
@@ -289,12 +283,7 @@ async fn a_create_whose_body_is_cut_is_not_tried_again() {
 #[tokio::test]
 async fn a_start_whose_body_is_cut_is_not_tried_again() {
     let server = Hostile::always(hostile::cut(200, r#"{"id": "cvm_ykL5lbAn"}"#, 5)).await;
-    let err = client(&server.url)
-        .start_cvm()
-        .cvm_id("cvm_ykL5lbAn")
-        .send()
-        .await
-        .unwrap_err();
+    let err = start_cvm(&server.url).await.unwrap_err();
     assert!(err.is_transport(), "{err:?}");
     assert_eq!(server.connections(), 1, "the start has reached the server");
 }
