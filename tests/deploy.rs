@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use phala_cloud::deploy::{DeployError, DeployProposal, Proposal};
 use phala_cloud::env_encryption::KeyVerification;
+use phala_cloud::ids::ComposeHash;
 use phala_cloud::kms_trust::{AnchorKind, KmsTrust};
 use phala_cloud::mock::deploy::{self as flows, TestKms, APP_ID, BASE_KMS, PHALA_KMS};
 use phala_cloud::onchain::Applied;
@@ -67,6 +68,45 @@ fn running_cvm() -> types::CvmInfoDetail {
     flows::running_cvm(&flows::committed_vm("my-web-app", APP_ID))
 }
 
+/// The CVM running `hash`.
+fn running_with(hash: &ComposeHash) -> types::CvmInfoDetail {
+    let mut cvm = running_cvm();
+    cvm.compose_hash = Some(hash.clone());
+    cvm
+}
+
+/// The complete app compose a deploy of [`COMPOSE`] named `name` sends:
+/// the spec's defaults filled in, `allowed_envs` the keys given.
+fn sent_compose(name: &str, keys: &[&str]) -> Value {
+    json!({
+        "name": name, "docker_compose_file": COMPOSE, "allowed_envs": keys,
+        "manifest_version": 2, "runner": "docker-compose", "features": ["kms", "tproxy-net"],
+        "kms_enabled": true, "gateway_enabled": true, "tproxy_enabled": true,
+        "public_logs": true, "public_sysinfo": true, "public_tcbinfo": true,
+        "local_key_provider_enabled": false, "no_instance_id": false, "secure_time": false,
+        "storage_fs": "zfs",
+    })
+}
+
+/// The hash of [`sent_compose`].
+fn sent_hash(name: &str, keys: &[&str]) -> ComposeHash {
+    ComposeHash::of_json(&sent_compose(name, keys))
+}
+
+/// The provision answer on Phala's KMS, with the hash of what was sent.
+fn provisioned(kms: &TestKms, name: &str, keys: &[&str]) -> types::ProvisionCvmResponse {
+    let mut answer = flows::provision(kms);
+    answer.compose_hash = sent_hash(name, keys);
+    answer
+}
+
+/// The provision answer on the Base KMS, with the hash of what was sent.
+fn provisioned_on_chain(name: &str, keys: &[&str]) -> types::ProvisionCvmResponse {
+    let mut answer = flows::provision_on_chain();
+    answer.compose_hash = sent_hash(name, keys);
+    answer
+}
+
 fn uuid_path(tail: &str) -> String {
     format!("/api/v1/cvms/{}{tail}", flows::VM_UUID.replace('-', ""))
 }
@@ -86,13 +126,15 @@ fn dotenv_file() -> std::path::PathBuf {
 async fn an_off_chain_deploy_sends_exactly_what_was_set_and_verifies_the_key() {
     let kms = TestKms::new();
     let app: phala_cloud::ids::AppId = APP_ID.parse().unwrap();
+    let keys = ["API_TOKEN", "DATABASE_URL", "GREETING"];
+    let hash = sent_hash("my-web-app", &keys);
     let server = ScriptedServer::start(vec![
-        ok(&flows::provision(&kms)),
+        ok(&provisioned(&kms, "my-web-app", &keys)),
         ok(&kms.pubkey_answer(&app)),
         ok(&kms.kms_answer(PHALA_KMS)),
         ok(&flows::committed_vm("my-web-app", APP_ID)),
         sse(&[("starting", None), ("running", None)], true),
-        ok(&running_cvm()),
+        ok(&running_with(&hash)),
     ])
     .await;
     let dotenv = dotenv_file();
@@ -125,12 +167,11 @@ async fn an_off_chain_deploy_sends_exactly_what_was_set_and_verifies_the_key() {
             ("GET", &*uuid_path("")),
         ]
     );
-    let keys = ["API_TOKEN", "DATABASE_URL", "GREETING"];
     assert_eq!(
         body(&requests[0]),
         json!({
             "name": "my-web-app",
-            "compose_file": {"name": "my-web-app", "docker_compose_file": COMPOSE, "allowed_envs": keys},
+            "compose_file": sent_compose("my-web-app", &keys),
             "instance_type": "tdx.small",
             "kms": "phala",
             "teepod_id": 11,
@@ -150,7 +191,7 @@ async fn an_off_chain_deploy_sends_exactly_what_was_set_and_verifies_the_key() {
     );
     assert_eq!(
         (commit["app_id"].as_str(), commit["compose_hash"].as_str()),
-        (Some(APP_ID), Some(flows::COMPOSE_HASH))
+        (Some(APP_ID), Some(hash.as_str()))
     );
     assert_eq!(commit["env_keys"], json!(keys));
     let vars = kms
@@ -166,7 +207,7 @@ async fn an_off_chain_deploy_sends_exactly_what_was_set_and_verifies_the_key() {
 
     assert_eq!(deployment.cvm_id.as_str(), flows::VM_UUID.replace('-', ""));
     assert_eq!(deployment.app_id.as_str(), APP_ID);
-    assert_eq!(deployment.compose_hash.as_str(), flows::COMPOSE_HASH);
+    assert_eq!(deployment.compose_hash, hash);
     assert_eq!(
         deployment.endpoints,
         [format!("https://{APP_ID}-80.dstack-prod6.phala.network")]
@@ -221,7 +262,7 @@ async fn a_key_another_kms_signed_stops_the_deploy_before_the_commit() {
     let kms = TestKms::new();
     let app: phala_cloud::ids::AppId = APP_ID.parse().unwrap();
     let server = ScriptedServer::start(vec![
-        ok(&flows::provision(&kms)),
+        ok(&provisioned(&kms, "my-web-app", &["API_TOKEN"])),
         ok(&kms.pubkey_answer(&app)),
     ])
     .await;
@@ -242,7 +283,7 @@ async fn a_key_another_kms_signed_stops_the_deploy_before_the_commit() {
 async fn a_boot_error_ends_the_wait_at_once_with_the_last_state() {
     let kms = TestKms::new();
     let server = ScriptedServer::start(vec![
-        ok(&flows::provision(&kms)),
+        ok(&provisioned(&kms, "my-web-app", &[])),
         ok(&flows::committed_vm("my-web-app", APP_ID)),
         sse(
             &[("starting", None), ("starting", Some("image pull failed"))],
@@ -292,8 +333,9 @@ async fn an_on_chain_deploy_returns_the_approval_then_commits_with_the_contract(
     let kms = TestKms::new();
     let app = "0x5f2e8c1a7b3d4e9fa6c21d8b4e7f3a90c0ffee01";
     let app_id: phala_cloud::ids::AppId = app.parse().unwrap();
+    let hash = sent_hash("my-agent", &["API_TOKEN"]);
     let server = ScriptedServer::start(vec![
-        ok(&flows::provision_on_chain()),
+        ok(&provisioned_on_chain("my-agent", &["API_TOKEN"])),
         ok(&kms.pubkey_answer(&app_id)),
         ok(&kms.kms_answer(BASE_KMS)),
         ok(&flows::committed_vm("my-agent", app_id.as_str())),
@@ -314,7 +356,7 @@ async fn an_on_chain_deploy_returns_the_approval_then_commits_with_the_contract(
         panic!("an approval")
     };
     let approval = pending.approval();
-    assert_eq!(approval.compose_hash, flows::COMPOSE_HASH);
+    assert_eq!(approval.compose_hash, hash.as_str());
     assert_eq!(approval.app_id, app);
     assert_eq!(approval.device_id.as_deref(), Some(flows::DEVICE_ID));
     assert_eq!(
@@ -352,7 +394,8 @@ async fn an_on_chain_deploy_returns_the_approval_then_commits_with_the_contract(
     assert_eq!(deployment.state, None, "not waited for");
 
     // `send()` cannot finish an on-chain deploy: it says what to register.
-    let server = ScriptedServer::start(vec![ok(&flows::provision_on_chain())]).await;
+    let hash = sent_hash("my-agent", &[]);
+    let server = ScriptedServer::start(vec![ok(&provisioned_on_chain("my-agent", &[]))]).await;
     let err = support::client(&server.url, RetryPolicy::none())
         .deploy(COMPOSE)
         .name("my-agent")
@@ -362,7 +405,7 @@ async fn an_on_chain_deploy_returns_the_approval_then_commits_with_the_contract(
         .await
         .unwrap_err();
     assert!(
-        matches!(err.deploy_error(), Some(DeployError::ApprovalRequired(a)) if a.compose_hash == flows::COMPOSE_HASH),
+        matches!(err.deploy_error(), Some(DeployError::ApprovalRequired(a)) if a.compose_hash == hash.as_str()),
         "{err}"
     );
 }
@@ -499,4 +542,111 @@ async fn the_mocked_state_stream_reports_a_boot_error() {
         Some(states[1].clone())
     );
     stream.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_provision_answer_with_another_hash_stops_the_deploy_before_anything_is_committed() {
+    let kms = TestKms::new();
+    let local = sent_hash("my-web-app", &["API_TOKEN"]);
+    // The server answers a hash that is not the compose's: off chain, no
+    // key is fetched and nothing committed.
+    let server = ScriptedServer::start(vec![ok(&flows::provision(&kms))]).await;
+    let err = client(&server.url, RetryPolicy::none())
+        .deploy(COMPOSE)
+        .name("my-web-app")
+        .env("API_TOKEN", "s3cr3t")
+        .send()
+        .await
+        .unwrap_err();
+    let Some(DeployError::ComposeHashMismatch {
+        local: l,
+        server: s,
+    }) = err.deploy_error()
+    else {
+        panic!("{err}")
+    };
+    assert_eq!((l, s.as_str()), (&local, flows::COMPOSE_HASH));
+    assert!(err.to_string().contains(flows::COMPOSE_HASH), "{err}");
+    assert!(err.to_string().contains(local.as_str()), "{err}");
+    assert_eq!(server.requests().len(), 1, "only the provision was sent");
+
+    // On chain: no approval is handed out, so nothing can be registered.
+    let server = ScriptedServer::start(vec![ok(&flows::provision_on_chain())]).await;
+    let err = client(&server.url, RetryPolicy::none())
+        .deploy(COMPOSE)
+        .name("my-agent")
+        .kms(KmsType::Base)
+        .app_id("0x5f2e8c1a7b3d4e9fa6c21d8b4e7f3a90c0ffee01")
+        .propose()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.deploy_error(),
+            Some(DeployError::ComposeHashMismatch { .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_hash_check_is_turned_off_only_by_name() {
+    let kms = TestKms::new();
+    let app: phala_cloud::ids::AppId = APP_ID.parse().unwrap();
+    let server = ScriptedServer::start(vec![
+        ok(&flows::provision(&kms)),
+        ok(&kms.pubkey_answer(&app)),
+        ok(&kms.kms_answer(PHALA_KMS)),
+        ok(&flows::committed_vm("my-web-app", APP_ID)),
+    ])
+    .await;
+    let deployment = client(&server.url, RetryPolicy::none())
+        .deploy(COMPOSE)
+        .name("my-web-app")
+        .env("API_TOKEN", "s3cr3t")
+        .skip_compose_hash_check()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deployment.compose_hash.as_str(), flows::COMPOSE_HASH);
+    assert_eq!(
+        body(&server.requests()[3])["compose_hash"],
+        flows::COMPOSE_HASH
+    );
+}
+
+#[tokio::test]
+async fn a_wait_that_reaches_its_deadline_is_an_error_that_says_what_was_done() {
+    use phala_cloud::mock::{self, deploy::MockDeployExt, MockServer, MockServerExt};
+    let server = MockServer::start_async().await;
+    let kms = TestKms::new();
+    let hash = sent_hash("my-web-app", &["API_TOKEN"]);
+    let provisioned = provisioned(&kms, "my-web-app", &["API_TOKEN"]);
+    server.provision_cvm(|_, then| {
+        then.ok(&provisioned);
+    });
+    kms.serve(&server, PHALA_KMS, APP_ID);
+    let commit = server.commit_cvm_provision(|_, then| {
+        then.ok(&flows::committed_vm("my-web-app", APP_ID));
+    });
+    // Starting, and the stream ends: the watch waits to reconnect, past
+    // the deadline.
+    server.cvm_state_stream(flows::VM_UUID, "running", &[flows::state("starting")]);
+    let err = mock::client(&server)
+        .deploy(COMPOSE)
+        .name("my-web-app")
+        .env("API_TOKEN", "s3cr3t")
+        .wait_until_running(Instant::now() + Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    commit.assert_async().await;
+    let Some(DeployError::DeadlinePassed(unfinished)) = err.deploy_error() else {
+        panic!("{err}")
+    };
+    assert_eq!(unfinished.cvm_id.as_str(), flows::VM_UUID.replace('-', ""));
+    assert_eq!(unfinished.app_id.as_ref().map(|a| a.as_str()), Some(APP_ID));
+    assert_eq!(unfinished.compose_hash, hash);
+    assert!(err.to_string().contains(hash.as_str()), "{err}");
 }

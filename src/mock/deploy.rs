@@ -28,7 +28,9 @@
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use httpmock::{Mock, MockServer};
+use std::sync::{Arc, Mutex};
+
+use httpmock::{HttpMockResponse, Mock, MockServer};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use sha3::{Digest, Keccak256};
@@ -37,7 +39,7 @@ use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
 use super::sample::{self, decode};
 use super::MockServerExt;
 use crate::env_encryption::EnvEncryptPublicKey;
-use crate::ids::{AppId, CvmRef};
+use crate::ids::{AppId, ComposeHash, CvmRef};
 use crate::kms_signature::K256PublicKey;
 use crate::types;
 use crate::types::CvmState;
@@ -320,9 +322,12 @@ pub fn update_started(correlation_id: &str) -> types::CvmUpdateResponse {
 }
 
 /// `GET /cvms/{VM_UUID}` once [`committed_vm`] runs: on Phala's KMS, with
-/// its endpoints.
+/// its endpoints, [`COMPOSE_HASH`] and nothing in progress.
 pub fn running_cvm(vm: &types::Vm) -> types::CvmInfoDetail {
     let mut cvm = sample::cvm_detail(&sample::cvms()[0]);
+    cvm.status = types::CvmLifecycleStatus::Running;
+    cvm.in_progress = Some(false);
+    cvm.compose_hash = Some(decode("compose_hash", json!(COMPOSE_HASH)));
     cvm.name = vm.name.clone();
     cvm.app_id = Some(vm.app_id.clone());
     cvm.vm_uuid = vm.vm_uuid.clone();
@@ -365,7 +370,8 @@ pub struct DeployMocks<'a> {
     pub commit: Mock<'a>,
     /// The state stream, `starting` then `running`.
     pub state: Mock<'a>,
-    /// `GET /cvms/{VM_UUID}`, for the endpoints.
+    /// `GET /cvms/{VM_UUID}`: it runs the compose hash provisioned, with
+    /// its endpoints.
     pub cvm: Mock<'a>,
 }
 
@@ -382,9 +388,10 @@ pub trait MockDeployExt {
         V: TryInto<CvmRef>,
         V::Error: std::fmt::Display;
 
-    /// Mocks a whole deploy on Phala's KMS: [`provision`] (whatever the
-    /// body), `kms`'s signed key, the commit ([`committed_vm`]), a state
-    /// stream to `running` and the running CVM.
+    /// Mocks a whole deploy on Phala's KMS: [`provision`] answering the
+    /// compose hash of the app compose the request carries (as the server
+    /// computes it), `kms`'s signed key, the commit ([`committed_vm`]), a
+    /// state stream to `running` and the CVM running that hash.
     fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_>;
 }
 
@@ -423,9 +430,21 @@ impl MockDeployExt for MockServer {
         let vm = committed_vm("my-web-app", APP_ID);
         let uuid = VM_UUID.replace('-', "");
         let cvm = running_cvm(&vm);
+        // What the provision answered, for the CVM to run.
+        let hash = Arc::new(Mutex::new(provisioned.compose_hash.clone()));
+        let provision_hash = Arc::clone(&hash);
         DeployMocks {
             provision: self.provision_cvm(|_, then| {
-                then.ok(&provisioned);
+                then.into_inner().respond_with(move |request| {
+                    let mut answer = provisioned.clone();
+                    if let Some(compose) = compose_file_of(request.body_ref()) {
+                        answer.compose_hash = ComposeHash::of_json(&compose);
+                        if let Ok(mut hash) = provision_hash.lock() {
+                            *hash = answer.compose_hash.clone();
+                        }
+                    }
+                    json_response(&answer)
+                });
             }),
             key: kms.serve(self, PHALA_KMS, APP_ID),
             commit: self.commit_cvm_provision(|_, then| {
@@ -438,8 +457,29 @@ impl MockDeployExt for MockServer {
             ),
             cvm: self.get_cvm(|when, then| {
                 when.cvm_id(uuid.as_str());
-                then.ok(&cvm);
+                then.into_inner().respond_with(move |_| {
+                    let mut cvm = cvm.clone();
+                    if let Ok(hash) = hash.lock() {
+                        cvm.compose_hash = Some(hash.clone());
+                    }
+                    json_response(&cvm)
+                });
             }),
         }
     }
+}
+
+/// The `compose_file` of a provision request's body, if it has one.
+fn compose_file_of(body: &[u8]) -> Option<Value> {
+    let mut body: Value = serde_json::from_slice(body).ok()?;
+    Some(body.get_mut("compose_file")?.take())
+}
+
+/// A 200 answer with `value` as JSON.
+fn json_response(value: &impl serde::Serialize) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(value).unwrap_or_default())
+        .build()
 }
