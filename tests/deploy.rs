@@ -478,49 +478,212 @@ async fn env_vars_of_an_existing_cvm_are_checked_encrypted_to_its_verified_key_a
     assert_eq!(server.requests().len(), 1);
 }
 
+const NEW_COMPOSE: &str = "services:\n  web:\n    image: nginx:1.28\n";
+
+/// The manifest a compose update of `web-prod` (allowing `keys`) to
+/// [`NEW_COMPOSE`] provisions: the CVM's compose with the new file, the
+/// spec's defaults filled in.
+fn updated_compose(keys: &[&str]) -> Value {
+    let mut compose = sent_compose("web-prod", keys);
+    compose["docker_compose_file"] = json!(NEW_COMPOSE);
+    compose
+}
+
+#[tokio::test]
+async fn a_compose_update_is_provisioned_checked_then_committed_with_the_same_manifest() {
+    let kms = TestKms::new();
+    let app: phala_cloud::ids::AppId = APP_ID.parse().unwrap();
+    let keys = ["API_TOKEN", "DEBUG"];
+    let manifest = updated_compose(&keys);
+    let hash = ComposeHash::of_json(&manifest);
+    let server = ScriptedServer::start(vec![
+        compose_allowing(&keys),
+        ok(&flows::compose_provisioned(&hash, false)),
+        phala_cvm(),
+        ok(&kms.pubkey_answer(&app)),
+        ok(&kms.kms_answer("phala")),
+        json(202, r#"{"status": "in_progress", "correlation_id": "c-5"}"#),
+    ])
+    .await;
+    let applied = client(&server.url, RetryPolicy::none())
+        .update_compose("cvm_ykL5lbAn", NEW_COMPOSE)
+        .env("API_TOKEN", "n3w")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(applied, Applied::Started(ref s) if s.correlation_id.as_deref() == Some("c-5"))
+    );
+    let requests = server.requests();
+    let lines: Vec<_> = requests
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
+    assert_eq!(
+        lines[1],
+        ("POST", "/api/v1/cvms/cvm_ykL5lbAn/compose_file/provision")
+    );
+    assert_eq!(
+        lines[5],
+        ("PATCH", "/api/v1/cvms/cvm_ykL5lbAn/compose_file")
+    );
+    let provision = body(&requests[1]);
+    let commit = body(&requests[5]);
+    // The provision carries the manifest and `update_env_vars`; the commit
+    // the same env keys and the same `update_env_vars`.
+    let mut sent = provision.clone();
+    let update_env_vars = sent.as_object_mut().unwrap().remove("update_env_vars");
+    assert_eq!(sent, manifest);
+    assert_eq!(update_env_vars, Some(json!(true)));
+    assert_eq!(commit["update_env_vars"], provision["update_env_vars"]);
+    assert_eq!(commit["env_keys"], provision["allowed_envs"]);
+    assert_eq!(commit["compose_hash"], hash.as_str());
+    assert_eq!(
+        kms.decrypt(commit["encrypted_env"].as_str().unwrap())
+            .unwrap(),
+        [("API_TOKEN".to_string(), "n3w".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn a_compose_update_whose_provision_answers_another_hash_is_not_committed() {
+    let other = ComposeHash::from([0x5d; 32]);
+    let server = ScriptedServer::start(vec![
+        compose_allowing(&[]),
+        ok(&flows::compose_provisioned(&other, true)),
+    ])
+    .await;
+    let err = client(&server.url, RetryPolicy::none())
+        .update_compose("cvm_ykL5lbAn", NEW_COMPOSE)
+        .propose()
+        .await
+        .unwrap_err();
+    let Some(DeployError::ComposeHashMismatch {
+        local,
+        server: answered,
+    }) = err.deploy_error()
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(local, &ComposeHash::of_json(&updated_compose(&[])));
+    assert_eq!(answered, &other);
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "no commit, no approval handed out"
+    );
+}
+
+#[tokio::test]
+async fn new_env_keys_go_to_the_provision_and_the_commit_alike() {
+    let kms = TestKms::new();
+    let app: phala_cloud::ids::AppId = APP_ID.parse().unwrap();
+    let mut manifest = sent_compose("web-prod", &["API_TOKEN", "NEW_KEY"]);
+    manifest["docker_compose_file"] = json!(COMPOSE);
+    let hash = ComposeHash::of_json(&manifest);
+    let server = ScriptedServer::start(vec![
+        compose_allowing(&["API_TOKEN"]),
+        ok(&flows::compose_provisioned(&hash, false)),
+        phala_cvm(),
+        ok(&kms.pubkey_answer(&app)),
+        ok(&kms.kms_answer("phala")),
+        json(202, r#"{"status": "in_progress", "correlation_id": "c-6"}"#),
+    ])
+    .await;
+    client(&server.url, RetryPolicy::none())
+        .update_env_vars("cvm_ykL5lbAn", [("NEW_KEY", "v")])
+        .allow_new_keys()
+        .send()
+        .await
+        .unwrap();
+    let requests = server.requests();
+    let (provision, commit) = (body(&requests[1]), body(&requests[5]));
+    assert_eq!(provision["allowed_envs"], json!(["API_TOKEN", "NEW_KEY"]));
+    assert_eq!(commit["env_keys"], provision["allowed_envs"]);
+    assert_eq!(
+        (&provision["update_env_vars"], &commit["update_env_vars"]),
+        (&json!(true), &json!(true))
+    );
+    assert_eq!(commit["compose_hash"], hash.as_str());
+}
+
 #[tokio::test]
 async fn a_compose_update_on_chain_is_proposed_then_confirmed() {
-    let approval = flows::approval_required(&format!("0x{}", flows::COMPOSE_HASH), APP_ID, None);
+    let hash = ComposeHash::of_json(&updated_compose(&[]));
     let server = ScriptedServer::start(vec![
-        json(465, &serde_json::to_string(&approval).unwrap()),
+        compose_allowing(&[]),
+        ok(&flows::compose_provisioned(&hash, true)),
         json(202, r#"{"status": "in_progress", "correlation_id": "c-8"}"#),
     ])
     .await;
     let client = client(&server.url, RetryPolicy::none());
     let proposal = client
-        .update_compose("cvm_ykL5lbAn", COMPOSE)
+        .update_compose("cvm_ykL5lbAn", NEW_COMPOSE)
         .propose()
         .await
         .unwrap();
     let Proposal::ApprovalRequired(pending) = proposal else {
         panic!("an approval")
     };
-    assert_eq!(pending.approval().app_id, APP_ID);
+    assert_eq!(pending.approval().app_id, format!("0x{APP_ID}"));
+    assert_eq!(pending.approval().compose_hash, hash.as_str());
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "nothing committed before the approval"
+    );
     pending.confirm("0xabc").await.unwrap();
     let requests = server.requests();
-    assert_eq!(body(&requests[0]), json!({"docker_compose_file": COMPOSE}));
-    assert_eq!(body(&requests[1]), body(&requests[0]));
-    assert_eq!(requests[1].header("x-transaction-hash"), Some("0xabc"));
+    assert_eq!(requests[2].path, "/api/v1/cvms/cvm_ykL5lbAn/compose_file");
+    assert_eq!(body(&requests[2])["compose_hash"], hash.as_str());
+    assert_eq!(body(&requests[2])["update_env_vars"], false);
 
-    // Prepare-only (a multisig): phase 2 is the commit, by its token.
-    let approval = flows::approval_required(flows::COMPOSE_HASH, APP_ID, Some("tok-1"));
+    // Prepare-only (a multisig): the 465's hash is checked against the
+    // manifest, and phase 2 is the commit, by its token.
+    let approval = flows::approval_required(hash.as_str(), APP_ID, Some("tok-1"));
     let server = ScriptedServer::start(vec![
+        compose_allowing(&[]),
         json(465, &serde_json::to_string(&approval).unwrap()),
         json(202, r#"{"status": "pending", "correlation_id": "c-9"}"#),
     ])
     .await;
     let client = support::client(&server.url, RetryPolicy::none());
     let update = client
-        .update_compose("cvm_ykL5lbAn", COMPOSE)
+        .update_compose("cvm_ykL5lbAn", NEW_COMPOSE)
         .prepare_only();
     let Proposal::ApprovalRequired(pending) = update.propose().await.unwrap() else {
         panic!("an approval")
     };
     pending.confirm("already-registered").await.unwrap();
     let requests = server.requests();
-    assert_eq!(requests[0].header("x-prepare-only"), Some("true"));
-    assert_eq!(requests[1].path, "/api/v1/cvms/cvm_ykL5lbAn/commit-update");
-    assert_eq!(body(&requests[1])["token"], "tok-1");
+    assert_eq!(requests[1].header("x-prepare-only"), Some("true"));
+    assert_eq!(
+        body(&requests[1]),
+        json!({"docker_compose_file": NEW_COMPOSE})
+    );
+    assert_eq!(requests[2].path, "/api/v1/cvms/cvm_ykL5lbAn/commit-update");
+    assert_eq!(body(&requests[2])["token"], "tok-1");
+
+    // A 465 with another hash: no approval is handed out.
+    let approval = flows::approval_required(flows::COMPOSE_HASH, APP_ID, Some("tok-2"));
+    let server = ScriptedServer::start(vec![
+        compose_allowing(&[]),
+        json(465, &serde_json::to_string(&approval).unwrap()),
+    ])
+    .await;
+    let err = support::client(&server.url, RetryPolicy::none())
+        .update_compose("cvm_ykL5lbAn", NEW_COMPOSE)
+        .prepare_only()
+        .propose()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.deploy_error(),
+            Some(DeployError::ComposeHashMismatch { .. })
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use std::sync::{Arc, Mutex};
 
-use httpmock::{HttpMockResponse, Mock, MockServer};
+use httpmock::{HttpMockRequest, HttpMockResponse, Mock, MockServer};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use sha3::{Digest, Keccak256};
@@ -261,6 +261,24 @@ pub fn provision_on_chain() -> types::ProvisionCvmResponse {
     )
 }
 
+/// `POST /cvms/{id}/compose_file/provision`: `compose_hash` for
+/// [`APP_ID`]; on chain (Base, chain 8453, [`DEVICE_ID`]) with the hash not
+/// registered yet, else on Phala's KMS.
+pub fn compose_provisioned(
+    compose_hash: &ComposeHash,
+    on_chain: bool,
+) -> types::ComposeFileProvisionResponse {
+    let kms = &sample::kms_instances()[if on_chain { 3 } else { 0 }];
+    decode(
+        "compose file provision",
+        json!({
+            "app_id": APP_ID, "compose_hash": compose_hash, "device_id": DEVICE_ID,
+            "kms_info": serde_json::to_value(kms).unwrap_or_default(),
+            "compose_hash_registered": false,
+        }),
+    )
+}
+
 /// `POST /cvms`: the CVM `name` of `app_id`, committed and `starting`,
 /// [`VM_UUID`].
 pub fn committed_vm(name: &str, app_id: &str) -> types::Vm {
@@ -393,6 +411,32 @@ pub trait MockDeployExt {
     /// computes it), `kms`'s signed key, the commit ([`committed_vm`]), a
     /// state stream to `running` and the CVM running that hash.
     fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_>;
+
+    /// Mocks a compose update of `cvm_id` (without env vars), whose compose
+    /// is `current`: its compose file, the provision for the update
+    /// answering the hash of the manifest sent ([`compose_provisioned`],
+    /// on chain or not), and the commit, accepted. `cvm_id` is any CVM
+    /// reference the client takes; one that is not panics.
+    fn mock_compose_update<V>(
+        &self,
+        cvm_id: V,
+        current: &types::AppCompose,
+        on_chain: bool,
+    ) -> ComposeUpdateMocks<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display;
+}
+
+/// The mocks [`MockDeployExt::mock_compose_update`] sets up.
+#[non_exhaustive]
+pub struct ComposeUpdateMocks<'a> {
+    /// `GET /cvms/{id}/compose_file`.
+    pub compose: Mock<'a>,
+    /// `POST /cvms/{id}/compose_file/provision`.
+    pub provision: Mock<'a>,
+    /// `PATCH /cvms/{id}/compose_file`.
+    pub commit: Mock<'a>,
 }
 
 impl MockDeployExt for MockServer {
@@ -425,6 +469,42 @@ impl MockDeployExt for MockServer {
         })
     }
 
+    fn mock_compose_update<V>(
+        &self,
+        cvm_id: V,
+        current: &types::AppCompose,
+        on_chain: bool,
+    ) -> ComposeUpdateMocks<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
+        let cvm: CvmRef = crate::ids::param("cvm_id", cvm_id)
+            .unwrap_or_else(|e| panic!("mock_compose_update: {e}"));
+        let provisioned = compose_provisioned(&ComposeHash::from([0; 32]), on_chain);
+        let hash = Arc::new(Mutex::new(provisioned.compose_hash.clone()));
+        ComposeUpdateMocks {
+            compose: self.get_cvm_compose_file(|when, then| {
+                when.cvm_id(cvm.as_str());
+                then.ok(current);
+            }),
+            provision: self.provision_for_cvm_compose_file_update(|when, then| {
+                when.cvm_id(cvm.as_str());
+                then.into_inner().respond_with(answering_the_hash(
+                    provisioned,
+                    hash,
+                    |answer, hash| {
+                        answer.compose_hash = hash;
+                    },
+                ));
+            }),
+            commit: self.trigger_cvm_compose_file_update(|when, then| {
+                when.cvm_id(cvm.as_str());
+                then.accepted(&update_started("corr-update-1"));
+            }),
+        }
+    }
+
     fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_> {
         let provisioned = provision(kms);
         let vm = committed_vm("my-web-app", APP_ID);
@@ -435,16 +515,13 @@ impl MockDeployExt for MockServer {
         let provision_hash = Arc::clone(&hash);
         DeployMocks {
             provision: self.provision_cvm(|_, then| {
-                then.into_inner().respond_with(move |request| {
-                    let mut answer = provisioned.clone();
-                    if let Some(compose) = compose_file_of(request.body_ref()) {
-                        answer.compose_hash = ComposeHash::of_json(&compose);
-                        if let Ok(mut hash) = provision_hash.lock() {
-                            *hash = answer.compose_hash.clone();
-                        }
-                    }
-                    json_response(&answer)
-                });
+                then.into_inner().respond_with(answering_the_hash(
+                    provisioned,
+                    provision_hash,
+                    |answer, hash| {
+                        answer.compose_hash = hash;
+                    },
+                ));
             }),
             key: kms.serve(self, PHALA_KMS, APP_ID),
             commit: self.commit_cvm_provision(|_, then| {
@@ -469,10 +546,40 @@ impl MockDeployExt for MockServer {
     }
 }
 
-/// The `compose_file` of a provision request's body, if it has one.
-fn compose_file_of(body: &[u8]) -> Option<Value> {
+/// A responder that answers `template` with the compose hash of the app
+/// compose the request carries (a deploy's `compose_file`, or an update's
+/// body without `update_env_vars`), as the server computes it, and keeps it
+/// in `hash` for later answers.
+fn answering_the_hash<T>(
+    template: T,
+    hash: Arc<Mutex<ComposeHash>>,
+    set: fn(&mut T, ComposeHash),
+) -> impl Fn(&HttpMockRequest) -> HttpMockResponse + Send + Sync + 'static
+where
+    T: serde::Serialize + Clone + Send + Sync + 'static,
+{
+    move |request| {
+        let mut answer = template.clone();
+        if let Some(compose) = compose_of(request.body_ref()) {
+            let computed = ComposeHash::of_json(&compose);
+            if let Ok(mut hash) = hash.lock() {
+                *hash = computed.clone();
+            }
+            set(&mut answer, computed);
+        }
+        json_response(&answer)
+    }
+}
+
+/// The app compose a provision request's body carries, if it is JSON.
+fn compose_of(body: &[u8]) -> Option<Value> {
     let mut body: Value = serde_json::from_slice(body).ok()?;
-    Some(body.get_mut("compose_file")?.take())
+    let object = body.as_object_mut()?;
+    if let Some(compose) = object.remove("compose_file") {
+        return Some(compose);
+    }
+    object.remove("update_env_vars");
+    Some(body)
 }
 
 /// A 200 answer with `value` as JSON.

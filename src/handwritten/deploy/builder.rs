@@ -294,6 +294,34 @@ pub(super) fn check_hash(local: ComposeHash, server: &ComposeHash) -> Result<(),
     })
 }
 
+/// What an app contract must allow for `compose_hash` to boot on the
+/// device, as a provision answer gives it.
+pub(super) fn approval_for(
+    compose_hash: &ComposeHash,
+    app: &AppId,
+    device_id: Option<String>,
+    kms_info: Option<&impl serde::Serialize>,
+) -> OnChainApprovalRequired {
+    let kms_info =
+        kms_info.and_then(|kms| serde_json::from_value(serde_json::to_value(kms).ok()?).ok());
+    OnChainApprovalRequired {
+        compose_hash: compose_hash.to_string(),
+        app_id: format!("0x{}", app.as_str()),
+        device_id,
+        kms_info,
+        commit_token: None,
+        commit_url: None,
+        api_commit_url: None,
+        onchain_status: None,
+        onchain_action: None,
+        expires_at: None,
+        message: "register the compose hash on the app's contract, then commit".into(),
+        error_code: None,
+        request_id: None,
+        other: Default::default(),
+    }
+}
+
 /// A provisioned deployment, not committed yet.
 #[derive(Debug)]
 pub(super) struct Provisioned {
@@ -311,27 +339,12 @@ pub(super) struct Provisioned {
 impl Provisioned {
     /// What the app contract must allow for the deployment to boot.
     pub(super) fn approval(&self, app: &AppId) -> OnChainApprovalRequired {
-        let kms_info = self
-            .answer
-            .kms_info
-            .as_ref()
-            .and_then(|kms| serde_json::from_value(serde_json::to_value(kms).ok()?).ok());
-        OnChainApprovalRequired {
-            compose_hash: self.answer.compose_hash.to_string(),
-            app_id: format!("0x{}", app.as_str()),
-            device_id: self.answer.device_id.clone(),
-            kms_info,
-            commit_token: None,
-            commit_url: None,
-            api_commit_url: None,
-            onchain_status: None,
-            onchain_action: None,
-            expires_at: None,
-            message: "register the compose hash on the app's contract, then commit".into(),
-            error_code: None,
-            request_id: None,
-            other: Default::default(),
-        }
+        approval_for(
+            &self.answer.compose_hash,
+            app,
+            self.answer.device_id.clone(),
+            self.answer.kms_info.as_ref(),
+        )
     }
 
     /// Commits on Phala's KMS, under the app id the provision gave.
