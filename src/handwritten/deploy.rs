@@ -4,11 +4,17 @@
 //! ([`Client::update_compose`](crate::Client::update_compose)).
 //!
 //! A deploy is the API's own two steps, provision then commit, with what
-//! goes between done for you: the app's env-encryption key is fetched and
-//! its KMS signature verified ([`crate::kms_trust`], the API's root key by
-//! default), the env vars are checked against the compose's `allowed_envs`
-//! and encrypted to it, the deployment is committed and, with
-//! [`Deploy::wait_until_running`], waited for until it runs or fails.
+//! goes between done for you: the complete app compose is hashed here and
+//! the provision answer's `compose_hash` must equal it
+//! ([`DeployError::ComposeHashMismatch`] otherwise, before anything is
+//! committed or registered; [`Deploy::skip_compose_hash_check`] turns it
+//! off); the app's env-encryption key is fetched and its KMS signature
+//! verified ([`crate::kms_trust`], the API's root key by default), the env
+//! vars are checked against the compose's `allowed_envs` and encrypted to
+//! it, the deployment is committed and, with [`Deploy::wait_until_running`],
+//! waited for until it runs the verified hash: `Ok` then means it does, and
+//! a deadline is [`DeployError::DeadlinePassed`], carrying what to keep
+//! waiting with ([`Client::wait_for_compose_hash`](crate::Client::wait_for_compose_hash)).
 //!
 //! ```no_run
 //! use std::time::{Duration, Instant};
@@ -21,7 +27,7 @@
 //!     .wait_until_running(Instant::now() + Duration::from_secs(15 * 60))
 //!     .send()
 //!     .await?;
-//! println!("{} runs at {:?}", deployment.cvm_id, deployment.endpoints);
+//! println!("{} runs {} at {:?}", deployment.cvm_id, deployment.compose_hash, deployment.endpoints);
 //! # Ok(())
 //! # }
 //! ```
@@ -37,10 +43,11 @@
 //! contract, or registers the hash on the one you name with
 //! [`Deploy::app_id`].
 //!
-//! Updates of a CVM whose KMS is on chain answer HTTP 465 in the same way:
-//! [`UpdateEnvVars::propose`] and [`UpdateCompose::propose`] give a
-//! [`Proposal`], and [`PendingUpdate::confirm`] sends phase 2 (see
-//! [`crate::onchain`]).
+//! Compose updates are provisioned and checked the same way, one manifest
+//! (the compose, its env keys, `update_env_vars`) sent to both phases. On
+//! a CVM whose KMS is on chain, [`UpdateEnvVars::propose`] and
+//! [`UpdateCompose::propose`] give a [`Proposal`], and
+//! [`PendingUpdate::confirm`] sends phase 2 (see [`crate::onchain`]).
 
 /// The setters every flow has: its env vars and how their key is checked.
 /// `$check` is the path of the flow's [`key::KeyCheck`].

@@ -67,10 +67,10 @@ impl Client {
     /// *Hand-written:* polls `GET /cvms/{id}` and `GET /cvms/{id}/attestation`.
     ///
     /// With the `attestation` feature the attestation is then verified on
-    /// this machine ([`LocalVerifier`](crate::local_attestation::LocalVerifier):
-    /// quote, collateral, event log replay, the hash expected), and the
-    /// result is [`AttestationSource::Verified`]; a verification that fails
-    /// is [`DeployError::Attestation`]. Without it the hash is read from
+    /// this machine (`local_attestation::LocalVerifier`: quote, collateral,
+    /// event log replay, the hash expected), and the result is
+    /// `AttestationSource::Verified`; a verification that fails is
+    /// `DeployError::Attestation`. Without it the hash is read from
     /// the API's answer, which is the operator's word
     /// ([`AttestationSource::ApiAnswer`]).
     ///
@@ -215,8 +215,10 @@ impl AttestationWait {
         match tokio::time::timeout_at(inner.deadline.into(), wait).await {
             Ok(result) => result,
             Err(_elapsed) => {
-                let mut seen = Seen::default();
-                seen.last = Some(Look::of(&cvm.cvm));
+                let seen = Seen {
+                    last: Some(Look::of(&cvm.cvm)),
+                    ..Seen::default()
+                };
                 Err(seen.deadline(cvm_id, inner.compose_hash, WaitedFor::Attested))
             }
         }
