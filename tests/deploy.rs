@@ -478,6 +478,16 @@ async fn env_vars_of_an_existing_cvm_are_checked_encrypted_to_its_verified_key_a
     assert_eq!(server.requests().len(), 1);
 }
 
+fn assert_hash_mismatch(err: &Error) {
+    assert!(
+        matches!(
+            err.deploy_error(),
+            Some(DeployError::ComposeHashMismatch { .. })
+        ),
+        "{err}"
+    );
+}
+
 const NEW_COMPOSE: &str = "services:\n  web:\n    image: nginx:1.28\n";
 
 /// The manifest a compose update of `web-prod` (allowing `keys`) to
@@ -677,13 +687,7 @@ async fn a_compose_update_on_chain_is_proposed_then_confirmed() {
         .propose()
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err.deploy_error(),
-            Some(DeployError::ComposeHashMismatch { .. })
-        ),
-        "{err}"
-    );
+    assert_hash_mismatch(&err);
 }
 
 #[tokio::test]
@@ -743,13 +747,7 @@ async fn a_provision_answer_with_another_hash_stops_the_deploy_before_anything_i
         .propose()
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err.deploy_error(),
-            Some(DeployError::ComposeHashMismatch { .. })
-        ),
-        "{err}"
-    );
+    assert_hash_mismatch(&err);
     assert_eq!(server.requests().len(), 1);
 }
 
