@@ -811,3 +811,48 @@ async fn a_wait_that_reaches_its_deadline_is_an_error_that_says_what_was_done() 
     assert_eq!(unfinished.compose_hash, hash);
     assert!(err.to_string().contains(hash.as_str()), "{err}");
 }
+
+#[tokio::test]
+async fn an_update_waited_for_is_ok_once_the_cvm_runs_its_hash_and_an_error_at_the_deadline() {
+    use phala_cloud::mock::{self, deploy::MockDeployExt, MockServer, MockServerExt};
+    let current: types::AppCompose =
+        serde_json::from_value(json!({"name": "web-prod", "docker_compose_file": COMPOSE}))
+            .unwrap();
+    let hash = ComposeHash::of_json(&updated_compose(&[]));
+    let uuid = flows::VM_UUID.replace('-', "");
+
+    let server = MockServer::start_async().await;
+    let mocks = server.mock_compose_update(flows::VM_UUID, &current, false);
+    server.cvm_state_stream(flows::VM_UUID, "running", &[flows::state("running")]);
+    server.get_cvm(|when, then| {
+        when.cvm_id(uuid.as_str());
+        then.ok(&running_with(&hash));
+    });
+    let applied = mock::client(&server)
+        .update_compose(flows::VM_UUID, NEW_COMPOSE)
+        .wait_until_running(Instant::now() + Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(applied, Applied::Started(_)));
+    mocks.commit.assert_async().await;
+
+    // Never running: the update was applied, the deadline is an error.
+    let server = MockServer::start_async().await;
+    server.mock_compose_update(flows::VM_UUID, &current, false);
+    server.cvm_state_stream(flows::VM_UUID, "running", &[flows::state("starting")]);
+    let err = mock::client(&server)
+        .update_compose(flows::VM_UUID, NEW_COMPOSE)
+        .wait_until_running(Instant::now() + Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    let Some(DeployError::DeadlinePassed(unfinished)) = err.deploy_error() else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (unfinished.cvm_id.as_str(), &unfinished.compose_hash),
+        (uuid.as_str(), &hash)
+    );
+    assert_eq!(unfinished.app_id.as_ref().map(|a| a.as_str()), Some(APP_ID));
+}
