@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::build_time::{build_time, Scratch};
 use crate::fetch::Source;
 use crate::normalized::normalized_spec;
 use crate::report::{additions_report, markdown, text, unnecessary_overlay_actions};
@@ -31,7 +32,13 @@ commands:
       --timeout SECS    bound on the download (default 30)
   normalized-spec [FILE]
       print the spec as progenitor is fed it (default: the vendored spec), with the
-      openapi.overlay.json beside it applied";
+      openapi.overlay.json beside it applied
+  build-time [--dir DIR] [--top N]
+      package the crate, build a hello world on it and the same program on bare
+      reqwest + tokio + serde, each clean in a fresh target dir, one after the other;
+      print wall and CPU time of both, their ratio and the N slowest units (default 12)
+      --dir DIR         the scratch directory (must not exist; removed at the end;
+                        default: one in the system's temporary directory)";
 
 /// `openapi.json` at the workspace root, wherever the command runs from.
 pub fn default_spec() -> PathBuf {
@@ -55,6 +62,9 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .map(|(update, md)| update_spec(&update, md.as_deref(), out, err)),
         Some("normalized-spec") => {
             parse_normalized(&args[1..]).map(|spec| print_normalized(&spec, out, err))
+        }
+        Some("build-time") => {
+            parse_build_time(&args[1..]).map(|(dir, top)| print_build_time(dir, top, out, err))
         }
         Some("help" | "--help" | "-h") => {
             let _ = writeln!(out, "{USAGE}");
@@ -144,6 +154,46 @@ fn parse_normalized(args: &[String]) -> Result<PathBuf, String> {
         _ => Err(format!(
             "normalized-spec takes one FILE at most, not {args:?}"
         )),
+    }
+}
+
+/// The scratch directory and the number of units of `build-time`.
+fn parse_build_time(args: &[String]) -> Result<(PathBuf, usize), String> {
+    let mut dir =
+        std::env::temp_dir().join(format!("phala-cloud-build-time-{}", std::process::id()));
+    let mut top = 12;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = || rest.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--dir" => dir = value()?.into(),
+            "--top" => {
+                let n = value()?;
+                top = n
+                    .parse()
+                    .map_err(|_| format!("--top wants a number of units, not `{n}`"))?;
+            }
+            other => return Err(format!("build-time: unexpected argument `{other}`")),
+        }
+    }
+    Ok((dir, top))
+}
+
+fn print_build_time(dir: PathBuf, top: usize, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let workspace = default_spec()
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let result =
+        Scratch::create(dir).and_then(|scratch| build_time(&workspace, scratch.path(), top));
+    match result {
+        Ok(report) => {
+            let _ = write!(out, "{report}");
+            SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            FAILURE
+        }
     }
 }
 
@@ -291,6 +341,27 @@ mod tests {
         assert!(String::from_utf8(err)
             .unwrap()
             .contains("unknown command `frobnicate`"));
+    }
+
+    #[test]
+    fn parses_build_time_options() {
+        let (dir, top) = parse_build_time(&[]).unwrap();
+        assert!(dir.starts_with(std::env::temp_dir()));
+        assert_eq!(top, 12);
+        let (dir, top) = parse_build_time(&args(&["--top", "3", "--dir", "/x/y"])).unwrap();
+        assert_eq!((dir, top), (PathBuf::from("/x/y"), 3));
+        for bad in [&["--top"][..], &["--top", "many"], &["--dir"], &["stray"]] {
+            assert!(parse_build_time(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn build_time_refuses_an_existing_directory() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let dir = std::env::temp_dir().to_string_lossy().into_owned();
+        let code = run(&args(&["build-time", "--dir", &dir]), &mut out, &mut err);
+        assert_eq!(code, FAILURE);
+        assert!(String::from_utf8(err).unwrap().contains("cannot create"));
     }
 
     #[test]
