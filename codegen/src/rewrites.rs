@@ -171,6 +171,11 @@ pub const REWRITES: &[Rewrite] = &[
         expected: per_versioned_sibling,
         apply: |file, _| Ok(passes::strip_version_marks(file)),
     },
+    Rewrite {
+        name: "inline_operations",
+        expected: |cx| Fires::AtLeast(2 * cx.operations.len()),
+        apply: |file, _| Ok(passes::inline_operations(file)),
+    },
 ];
 
 /// Runs `rewrites` over `file`, in order, and checks that each fired as

@@ -8,6 +8,7 @@
 mod answers;
 mod builders;
 mod forms;
+mod inline;
 mod open_enums;
 mod setters;
 mod unions;
@@ -20,6 +21,7 @@ pub(crate) use builders::{
     hide_progenitor_client, send_returns_crate_error,
 };
 pub(crate) use forms::finish_form_operations;
+pub(crate) use inline::inline_operations;
 pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
