@@ -172,6 +172,11 @@ pub const REWRITES: &[Rewrite] = &[
         apply: |file, _| Ok(passes::strip_version_marks(file)),
     },
     Rewrite {
+        name: "answer_builders_under_mock",
+        expected: at_least_once,
+        apply: |file, _| Ok(passes::answer_builders_under_mock(file)),
+    },
+    Rewrite {
         name: "inline_operations",
         expected: |cx| Fires::AtLeast(2 * cx.operations.len()),
         apply: |file, _| Ok(passes::inline_operations(file)),
