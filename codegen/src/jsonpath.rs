@@ -382,23 +382,26 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, String> {
-        let mut expr = self.and()?;
-        while {
-            self.skip_space();
-            self.eat("||")
-        } {
-            expr = Expr::Or(Box::new(expr), Box::new(self.and()?));
-        }
-        Ok(expr)
+        self.joined("||", Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, String> {
-        let mut expr = self.basic()?;
+        self.joined("&&", Self::basic, Expr::And)
+    }
+
+    /// `operand (token operand)*`, joined left to right.
+    fn joined(
+        &mut self,
+        token: &str,
+        operand: fn(&mut Self) -> Result<Expr, String>,
+        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Expr, String> {
+        let mut expr = operand(self)?;
         while {
             self.skip_space();
-            self.eat("&&")
+            self.eat(token)
         } {
-            expr = Expr::And(Box::new(expr), Box::new(self.basic()?));
+            expr = join(Box::new(expr), Box::new(operand(self)?));
         }
         Ok(expr)
     }
