@@ -44,7 +44,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use sha3::{Digest, Keccak256};
 
-use crate::ids::AppId;
+use crate::ids::{AppId, ParseIdError};
 
 /// What the KMS prefixes to every signed env-encryption key.
 const DOMAIN: &[u8] = b"dstack-env-encrypt-pubkey";
@@ -76,6 +76,11 @@ pub enum SignatureError {
         /// The limit.
         max_skew_secs: u64,
     },
+    /// An app id an answer carried in another form than 40 hex digits, kept
+    /// as the server sent it (see [`crate::ids`]): no signed message names
+    /// it.
+    #[error("no KMS signature can be checked for this app id: {0}")]
+    AppId(#[from] ParseIdError),
 }
 
 /// A secp256k1 public key, such as a KMS's root key (`k256_pubkey`): parsed
@@ -270,17 +275,19 @@ impl Freshness {
     }
 }
 
-/// The key that made a legacy signature over `public_key` for `app`.
+/// The key that made a legacy signature over `public_key` for `app`;
+/// [`SignatureError::AppId`] for an app id kept as the server sent it.
 pub fn recover_legacy_signer(
     app: &AppId,
     public_key: &[u8; 32],
     signature: &KmsSignature,
 ) -> Result<K256PublicKey, SignatureError> {
-    signature.recover(&message(app, None, public_key))
+    signature.recover(&message(app, None, public_key)?)
 }
 
 /// The key that made a v1 signature over `public_key` for `app` at
-/// `timestamp` (UNIX seconds), once the timestamp passes `freshness`.
+/// `timestamp` (UNIX seconds), once the timestamp passes `freshness`;
+/// [`SignatureError::AppId`] for an app id kept as the server sent it.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -310,21 +317,26 @@ pub fn recover_v1_signer(
     freshness: Freshness,
 ) -> Result<K256PublicKey, SignatureError> {
     freshness.check(timestamp)?;
-    signature.recover(&message(app, Some(timestamp), public_key))
+    signature.recover(&message(app, Some(timestamp), public_key)?)
 }
 
 /// `"dstack-env-encrypt-pubkey" ‖ ":" ‖ app_id ‖ [timestamp BE] ‖ public_key`:
 /// what a KMS signs, for the verifier here and the mock's test KMS.
-pub(crate) fn message(app: &AppId, timestamp: Option<u64>, public_key: &[u8; 32]) -> Vec<u8> {
+pub(crate) fn message(
+    app: &AppId,
+    timestamp: Option<u64>,
+    public_key: &[u8; 32],
+) -> Result<Vec<u8>, ParseIdError> {
+    let app = app.to_bytes()?;
     let mut message = Vec::with_capacity(DOMAIN.len() + 1 + 20 + 8 + 32);
     message.extend_from_slice(DOMAIN);
     message.push(b':');
-    message.extend_from_slice(&app.to_bytes());
+    message.extend_from_slice(&app);
     if let Some(timestamp) = timestamp {
         message.extend_from_slice(&timestamp.to_be_bytes());
     }
     message.extend_from_slice(public_key);
-    message
+    Ok(message)
 }
 
 fn decode_hex(s: &str) -> Result<Vec<u8>, SignatureError> {
@@ -345,12 +357,12 @@ mod tests {
                 .try_into()
                 .unwrap();
         assert_eq!(
-            hex::encode(message(&app, None, &key)),
+            hex::encode(message(&app, None, &key).unwrap()),
             "64737461636b2d656e762d656e63727970742d7075626b65793a0000000000000000000000000000000000000000e33a1832c6562067ff8f844a61e51ad051f1180b66ec2551fb0251735f3ee90a"
         );
         let app: AppId = "ab".repeat(20).parse().unwrap();
         assert_eq!(
-            hex::encode(message(&app, Some(1_750_000_000), &[0xde; 32])),
+            hex::encode(message(&app, Some(1_750_000_000), &[0xde; 32]).unwrap()),
             concat!(
                 "64737461636b2d656e762d656e63727970742d7075626b65793a",
                 "abababababababababababababababababababab00000000684ee180",

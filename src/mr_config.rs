@@ -15,12 +15,21 @@
 //!   fields pretty-printed give another digest
 //!   ([`MrConfigV3::digest_of_document`]).
 //!
+//! The compose hash is the one the CVM measures: for a compose you hold as
+//! JSON, [`ComposeHash::of_json`] (compact, sorted keys; see
+//! [`crate::compose_hash`]), or the server's `compose_hash`.
+//!
 //! ```
 //! use phala_cloud::ids::ComposeHash;
 //! use phala_cloud::mr_config::{KeyProvider, MrConfigId, MrConfigV3};
 //!
+//! let app_compose = serde_json::json!({"name": "demo", "runner": "docker-compose",
+//!     "docker_compose_file": "services: {}", "kms_enabled": false});
+//! let v1 = MrConfigId::v1(&ComposeHash::of_json(&app_compose));
+//! assert_eq!(v1.v1_compose_hash(), Some(ComposeHash::of_json(&app_compose)));
+//!
 //! let compose: ComposeHash = "22".repeat(32).parse()?;
-//! let v1 = MrConfigId::v1(&compose);
+//! let v1 = MrConfigId::v1(&compose)?;
 //! assert_eq!(v1.version(), 1);
 //! assert_eq!(v1.v1_compose_hash(), Some(compose.clone()));
 //!
@@ -43,7 +52,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use sha3::{Digest, Keccak256};
 
-use crate::ids::{AppId, ComposeHash};
+use crate::ids::{AppId, ComposeHash, ParseIdError};
 
 /// Domain separation of the V3 digest: the tag, then one zero byte.
 const V3_DOMAIN: &[u8] = b"dstack-mr-config-v3:\0";
@@ -65,6 +74,11 @@ pub enum MrConfigError {
         /// The text given.
         input: String,
     },
+    /// A compose hash or app id an answer carried in another form than its
+    /// hex, kept as the server sent it (see [`crate::ids`]): it has no bytes
+    /// to bind.
+    #[error("cannot compute an mr_config_id from it: {0}")]
+    Id(#[from] ParseIdError),
 }
 
 /// Who provides the CVM's disk and app keys, as the V2 byte and the V3
@@ -141,41 +155,43 @@ impl fmt::Display for InstanceId {
 pub struct MrConfigId([u8; 48]);
 
 impl MrConfigId {
-    /// V1: `0x01 ‖ compose_hash ‖ 0×15`.
-    pub fn v1(compose_hash: &ComposeHash) -> Self {
-        Self::framed(1, &compose_hash.to_bytes())
+    /// V1: `0x01 ‖ compose_hash ‖ 0×15`; [`MrConfigError::Id`] for a
+    /// compose hash kept as the server sent it.
+    pub fn v1(compose_hash: &ComposeHash) -> Result<Self, MrConfigError> {
+        Ok(Self::framed(1, &compose_hash.to_bytes()?))
     }
 
     /// V2 (VMs created before V3):
     /// `0x02 ‖ Keccak-256(compose_hash ‖ app_id ‖ key_provider_byte ‖ key_provider_id) ‖ 0×15`.
     /// An app without an id of its own uses the compose hash's first 20
-    /// bytes.
+    /// bytes. [`MrConfigError::Id`] for a compose hash or app id kept as the
+    /// server sent it.
     ///
     /// ```
     /// use phala_cloud::mr_config::{KeyProvider, MrConfigId};
     ///
     /// let compose = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f".parse()?;
     /// let app = "000102030405060708090a0b0c0d0e0f10111213".parse()?;
-    /// let id = MrConfigId::v2(&compose, &app, KeyProvider::Kms, &[0xaa, 0xbb, 0xcc, 0xdd]);
+    /// let id = MrConfigId::v2(&compose, &app, KeyProvider::Kms, &[0xaa, 0xbb, 0xcc, 0xdd])?;
     /// assert_eq!(
     ///     id.to_string(),
     ///     "02e472ed80a08042f044ba63b53b798e98e3ea5219cd078007b1ac8b3dfc762b94000000000000000000000000000000"
     /// );
-    /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn v2(
         compose_hash: &ComposeHash,
         app_id: &AppId,
         key_provider: KeyProvider,
         key_provider_id: &[u8],
-    ) -> Self {
+    ) -> Result<Self, MrConfigError> {
         let digest = Keccak256::new()
-            .chain_update(compose_hash.to_bytes())
-            .chain_update(app_id.to_bytes())
+            .chain_update(compose_hash.to_bytes()?)
+            .chain_update(app_id.to_bytes()?)
             .chain_update([key_provider.v2_byte()])
             .chain_update(key_provider_id)
             .finalize();
-        Self::framed(2, &digest.into())
+        Ok(Self::framed(2, &digest.into()))
     }
 
     /// The 48 bytes as a quote reports them.
@@ -307,7 +323,8 @@ impl MrConfigV3 {
     }
 
     /// The document as JCS text: keys sorted, no whitespace, bytes as
-    /// lower-case hex without `0x`.
+    /// lower-case hex without `0x`. [`MrConfigError::Id`] for a compose hash
+    /// or app id kept as the server sent it.
     pub fn document(&self) -> Result<String, MrConfigError> {
         if let Some(hashes) = &self.init_script_hashes
             && hashes.len() > MAX_INIT_SCRIPTS
@@ -315,8 +332,13 @@ impl MrConfigV3 {
             return Err(MrConfigError::TooManyInitScripts(hashes.len()));
         }
         let document = Document {
-            app_id: self.app_id.as_ref().map(AppId::as_str),
-            compose_hash: self.compose_hash.as_str(),
+            app_id: self
+                .app_id
+                .as_ref()
+                .map(AppId::to_bytes)
+                .transpose()?
+                .map(hex::encode),
+            compose_hash: hex::encode(self.compose_hash.to_bytes()?),
             gpu_policy_hash: self.gpu_policy_hash.map(hex::encode),
             init_script_hashes: self
                 .init_script_hashes
@@ -354,10 +376,10 @@ impl MrConfigV3 {
 
 /// The serialized shape; JCS orders the keys.
 #[derive(Serialize)]
-struct Document<'a> {
+struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
-    app_id: Option<&'a str>,
-    compose_hash: &'a str,
+    app_id: Option<String>,
+    compose_hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     gpu_policy_hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -396,7 +418,7 @@ mod tests {
         assert_eq!(zero.v1_compose_hash(), None);
         assert!("00".repeat(47).parse::<MrConfigId>().is_err());
         let hash = ComposeHash::from([7; 32]);
-        let v1 = MrConfigId::v1(&hash);
+        let v1 = MrConfigId::v1(&hash).unwrap();
         assert_eq!(MrConfigId::from_bytes(*v1.as_bytes()), v1);
         assert_eq!(v1.to_string().parse::<MrConfigId>().unwrap(), v1);
         assert!(v1.as_bytes()[33..].iter().all(|b| *b == 0));

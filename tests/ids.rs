@@ -181,7 +181,7 @@ proptest! {
         let app: AppId = spelled.parse().unwrap();
         prop_assert_eq!(app.as_str(), digits.as_str());
         let prefixed = format!("app_{digits}");
-        prop_assert_eq!(app.with_app_prefix(), prefixed.as_str());
+        prop_assert_eq!(app.with_app_prefix(), Some(prefixed.as_str()));
     }
 
     #[test]
@@ -211,7 +211,7 @@ proptest! {
         let uuid: VmUuid = spelled.parse().unwrap();
         let canonical = hyphenated(&digits);
         prop_assert_eq!(uuid.as_str(), canonical.as_str());
-        prop_assert_eq!(uuid.simple(), digits.as_str());
+        prop_assert_eq!(uuid.simple(), Some(digits.as_str()));
     }
 
     #[test]
@@ -341,15 +341,212 @@ fn parse_errors_name_the_kind_the_form_and_the_input() {
     assert_eq!(err.into_input(), "0xabc");
 }
 
+/// What an answer must never get past decoding, for any kind: not one URL
+/// path segment, or over `MAX_ID_LEN` bytes.
+fn unsafe_server_values() -> Vec<String> {
+    let mut values: Vec<String> = [
+        "", ".", "..", "../admin", "a/b", "a\\b", "a?b", "a#b", "a%2Fb", "a b", "a\tb", "a\u{0}b",
+        "a\u{85}b",
+    ]
+    .map(String::from)
+    .into();
+    values.push("a".repeat(MAX_ID_LEN + 1));
+    values
+}
+
+/// Checks `T`'s two readings on `odd`, a value no strict reading accepts
+/// but safe as one path segment: parsing refuses it; decoding keeps it as
+/// sent, serializes it back unchanged; decoding refuses what is unsafe,
+/// `odd` with a separator included.
+fn check_lenient<T>(odd: &str)
+where
+    T: std::str::FromStr<Err = ParseIdError> + TryFrom<String, Error = ParseIdError>,
+    T: serde::de::DeserializeOwned + serde::Serialize + AsRef<str> + std::fmt::Display + Debug,
+{
+    let err = odd.parse::<T>().unwrap_err();
+    assert_eq!(err.input(), odd);
+    assert!(T::try_from(odd.to_string()).is_err(), "{odd:?}");
+
+    let kept: T = serde_json::from_value(json!(odd)).unwrap();
+    assert_eq!(kept.as_ref(), odd);
+    assert_eq!(kept.to_string(), odd);
+    assert_eq!(serde_json::to_value(&kept).unwrap(), json!(odd));
+    let in_an_answer: Vec<T> = serde_json::from_str(&format!("[{}]", json!(odd))).unwrap();
+    assert_eq!(
+        serde_json::to_string(&in_an_answer).unwrap(),
+        format!("[{}]", json!(odd))
+    );
+
+    let mut refused = unsafe_server_values();
+    refused.extend([
+        format!("{odd}/x"),
+        format!("../{odd}"),
+        format!("{odd}?x=1"),
+    ]);
+    for value in refused {
+        let err = serde_json::from_value::<T>(json!(value)).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("one URL path segment") || message.contains("at most 256 bytes"),
+            "{value:?}: {message}"
+        );
+        assert!(message.len() < 400, "{message}");
+    }
+}
+
+/// A value that none of the strict readings accepts (`:` is in no ID's
+/// alphabet) and that is safe as one path segment.
+const ODD: &str = "odd:value";
+
+macro_rules! lenient_for_every_kind {
+    ($($name:ident: $ty:ty = $example:literal;)*) => {
+        mod lenient_for_every_kind {
+            use super::*;
+
+            $(
+                #[test]
+                fn $name() {
+                    check_lenient::<$ty>(ODD);
+                }
+            )*
+        }
+    };
+}
+
+for_each_id_type!(lenient_for_every_kind);
+
+/// Each kind with an odd value of its own: what a server might plausibly
+/// send instead of the documented form.
 #[test]
-fn strict_types_refuse_invalid_json_and_hashids_refuse_only_unsafe_values() {
-    assert!(serde_json::from_value::<CvmRef>(json!("a/b")).is_err());
-    assert!(serde_json::from_value::<AppId>(json!("kms_01")).is_err());
-    let err = serde_json::from_value::<KmsId>(json!("../admin")).unwrap_err();
-    assert!(err.to_string().contains("one URL path segment"), "{err}");
+fn each_kind_keeps_a_plausible_odd_answer_value() {
+    // The longest value an answer may carry is kept too.
+    check_lenient::<AppId>(&"a:".repeat(MAX_ID_LEN / 2));
+    check_lenient::<KmsId>("kc_abc");
+    check_lenient::<CvmId>("cvm-12");
+    check_lenient::<WorkspaceId>("wks_a-b");
+    check_lenient::<AppId>("app-1");
+    check_lenient::<AppId>(&format!("app_{}", "ab".repeat(20)));
+    check_lenient::<ComposeHash>(&format!("sha256:{}", "ab".repeat(32)));
+    check_lenient::<QuoteChecksum>(&format!("0x{}", "ab".repeat(32)));
+    check_lenient::<VmUuid>("uuid-1");
+    check_lenient::<CvmRef>("my_cvm");
+    check_lenient::<CvmName>("cvm");
+    check_lenient::<LegacyCvmId>("-1");
+    check_lenient::<KmsRef>("Phala-Prod");
+    check_lenient::<KmsSlug>("Phala");
+    check_lenient::<PathSegment>("evt:1");
+}
+
+#[test]
+fn a_documented_form_decodes_normalized_as_before() {
+    let app: AppId =
+        serde_json::from_value(json!("0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4")).unwrap();
+    assert_eq!(app.as_str(), "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
+    assert_eq!(app.to_bytes().unwrap()[0], 0x2a);
+    let uuid: VmUuid = serde_json::from_value(json!("C48D936321B24F4A87D93496623F020D")).unwrap();
+    assert_eq!(uuid.as_str(), "c48d9363-21b2-4f4a-87d9-3496623f020d");
+    let legacy: LegacyCvmId = serde_json::from_value(json!("007")).unwrap();
+    assert_eq!((legacy.get(), legacy.as_str()), (Some(7), "7"));
+    let cvm: CvmRef = serde_json::from_value(json!("123")).unwrap();
+    assert_eq!(cvm, CvmRef::Legacy(LegacyCvmId::from(123)));
+}
+
+#[test]
+fn a_kept_value_has_no_parsed_form_to_give() {
+    let app: AppId = serde_json::from_value(json!("app-1")).unwrap();
+    let err = app.to_bytes().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid app id \"app-1\": expected 40 hex digits, optionally prefixed with `0x`"
+    );
+    assert_eq!(app.with_app_prefix(), None);
+    // A reference made of it is sent as the server sent it.
+    assert_eq!(CvmRef::from(app).as_str(), "app-1");
+
+    let hash: ComposeHash = serde_json::from_value(json!("sha256:ab")).unwrap();
+    assert_eq!(hash.to_bytes().unwrap_err().kind(), "compose hash");
+
+    let uuid: VmUuid = serde_json::from_value(json!("uuid-1")).unwrap();
+    assert_eq!(uuid.simple(), None);
+    assert_eq!(CvmRef::from(uuid).as_str(), "uuid-1");
+
+    let legacy: LegacyCvmId = serde_json::from_value(json!("-1")).unwrap();
+    assert_eq!(legacy.get(), None);
+
+    let cvm: CvmRef = serde_json::from_value(json!("cvm_a-b")).unwrap();
+    assert!(
+        matches!(&cvm, CvmRef::Name(name) if name.as_str() == "cvm_a-b"),
+        "{cvm:?}"
+    );
+    let kms: KmsRef = serde_json::from_value(json!("kms_a-b")).unwrap();
+    assert!(
+        matches!(&kms, KmsRef::Slug(slug) if slug.as_str() == "kms_a-b"),
+        "{kms:?}"
+    );
     // A lenient id still converts into a reference for a path.
     let odd: KmsId = serde_json::from_value(json!("kc_abc")).unwrap();
     assert_eq!(KmsRef::from(&odd).as_str(), "kc_abc");
+}
+
+#[test]
+fn a_kept_value_is_a_typed_error_where_its_bytes_are_needed() {
+    use phala_cloud::kms_signature::{
+        recover_legacy_signer, recover_v1_signer, Freshness, SignatureError,
+    };
+    use phala_cloud::mr_config::{KeyProvider, MrConfigError, MrConfigId, MrConfigV3};
+
+    let app: AppId = serde_json::from_value(json!("app-1")).unwrap();
+    let hash: ComposeHash = serde_json::from_value(json!("sha256:ab")).unwrap();
+    let good_app: AppId = "ab".repeat(20).parse().unwrap();
+    let good_hash = ComposeHash::from([0x22; 32]);
+
+    assert!(matches!(MrConfigId::v1(&hash), Err(MrConfigError::Id(e)) if e.input() == "sha256:ab"));
+    assert!(MrConfigId::v1(&good_hash).is_ok());
+    for (hash, app, bad) in [(&hash, &good_app, "sha256:ab"), (&good_hash, &app, "app-1")] {
+        let err = MrConfigId::v2(hash, app, KeyProvider::Kms, &[1]).unwrap_err();
+        assert!(
+            matches!(&err, MrConfigError::Id(e) if e.input() == bad),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("cannot compute an mr_config_id from it: invalid "),
+            "{err}"
+        );
+    }
+    assert!(MrConfigId::v2(&good_hash, &good_app, KeyProvider::Kms, &[1]).is_ok());
+    let v3 = MrConfigV3::new(good_hash.clone(), KeyProvider::None);
+    assert!(v3.document().is_ok());
+    assert!(matches!(
+        v3.clone().app_id(app.clone()).document(),
+        Err(MrConfigError::Id(_))
+    ));
+    assert!(matches!(v3.app_id(good_app).mr_config_id(), Ok(_)));
+    assert!(matches!(
+        MrConfigV3::new(hash, KeyProvider::None).snp_host_data(),
+        Err(MrConfigError::Id(_))
+    ));
+
+    let signature = format!("{}00", "11".repeat(64)).parse().unwrap();
+    let err = recover_legacy_signer(&app, &[0; 32], &signature).unwrap_err();
+    assert!(
+        matches!(&err, SignatureError::AppId(e) if e.input() == "app-1"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("no KMS signature can be checked for this app id: "),
+        "{err}"
+    );
+    let err = recover_v1_signer(
+        &app,
+        &[0; 32],
+        0,
+        &signature,
+        Freshness::default().at(std::time::UNIX_EPOCH),
+    )
+    .unwrap_err();
+    assert!(matches!(err, SignatureError::AppId(_)), "{err:?}");
 }
 
 /// Every hashid kind of `spec` that has no ID type, as a message.

@@ -52,7 +52,7 @@ async fn the_two_shapes_of_one_path_are_mocked_side_by_side() {
         contracts
     );
     assert_eq!(client.list_kms().send().await.unwrap().items, kms[..3]);
-    assert_eq!((nodes.hits(), by_contract.hits()), (1, 1));
+    assert_eq!((nodes.calls(), by_contract.calls()), (1, 1));
     let me = sample::current_user();
     server.get_current_user(|_, then| {
         then.ok(&me);
@@ -270,28 +270,28 @@ fn samples_are_valid_against_the_spec() {
         let schema = spec
             .pointer(&pointer)
             .unwrap_or_else(|| panic!("{name}: {pointer}"));
-        if let Err(e) = validate(&spec, schema, &body) {
+        if let Err(e) = validate(spec, schema, &body) {
             panic!("{name}: {e}");
         }
         // The schema says something: it refuses a body of the wrong kind.
-        assert!(!violations(&spec, schema, &Value::Bool(true)).is_empty());
+        assert!(!violations(spec, schema, &Value::Bool(true)).is_empty());
     }
     let get_cvm = &spec["paths"]["/api/v1/cvms/{cvm_id}"]["get"]["responses"]["200"];
     let schema = &get_cvm["content"]["application/json"]["schema"];
     let mut unhashed = json(&sample::cvm_detail(&cvms[0]));
     unhashed["id"] = "ykL5lbAn".into();
-    let errors = violations(&spec, schema, &unhashed);
+    let errors = violations(spec, schema, &unhashed);
     assert_eq!(errors, [r#"at `.id`: "ykL5lbAn" does not match "^cvm_.+""#]);
     unhashed["id"] = "cvm_ykL5lbAn".into();
     unhashed["created_at"] = "yesterday".into();
-    let errors = violations(&spec, schema, &unhashed);
+    let errors = violations(spec, schema, &unhashed);
     assert_eq!(errors.len(), 1, "{errors:?}");
     let error_body = &spec["components"]["schemas"]["ApiErrorBody"];
     for body in [
         sample::error("Not found"),
         sample::coded_error("ERR-02-001", "No such type"),
     ] {
-        validate(&spec, error_body, &json(&body)).unwrap();
+        validate(spec, error_body, &json(&body)).unwrap();
     }
 }
 

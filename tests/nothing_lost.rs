@@ -9,6 +9,7 @@ use phala_cloud::mock::sample;
 use phala_cloud::types::{self, DstackAppListResponseDstackAppsItem as AppItem, GetAppResponse};
 use phala_cloud::{Client, Error, RetryPolicy};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const APP_ID: &str = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4";
 
@@ -28,6 +29,21 @@ async fn answer_get(server: &MockServer, path: &str, body: &Value) {
 
 fn full_app() -> Value {
     serde_json::to_value(&sample::apps()[0]).unwrap()
+}
+
+/// `items` as the one page of a `GET /apps` answer.
+fn apps_page(items: Vec<Value>) -> Value {
+    let n = items.len();
+    json!({"dstack_apps": items, "page": 1, "page_size": n, "total": n, "total_pages": 1})
+}
+
+/// Serves `body` as `GET /apps` and lists the apps.
+async fn list_apps(
+    server: &MockServer,
+    body: &Value,
+) -> Result<types::DstackAppListResponse, Error> {
+    answer_get(server, "/api/v1/apps", body).await;
+    Ok(client(server).list_apps().send().await?.into_inner())
 }
 
 #[tokio::test]
@@ -59,18 +75,8 @@ async fn a_minimal_app_is_kept_next_to_full_ones_in_a_page() {
     let server = MockServer::start_async().await;
     let minimal =
         json!({"app_id": "00000000000000000000000000000000000000ff", "name": "bare", "cvms": null});
-    let body = json!({
-        "dstack_apps": [full_app(), minimal],
-        "page": 1, "page_size": 2, "total": 2, "total_pages": 1
-    });
-    answer_get(&server, "/api/v1/apps", &body).await;
-
-    let page = client(&server)
-        .list_apps()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let body = apps_page(vec![full_app(), minimal]);
+    let page = list_apps(&server, &body).await.unwrap();
 
     assert!(matches!(page.dstack_apps[0], AppItem::FullResponse(_)));
     let AppItem::MinimalResponse(bare) = &page.dstack_apps[1] else {
@@ -98,14 +104,16 @@ async fn a_body_that_fits_no_variant_is_a_decode_error_naming_where() {
         &json!({"unrelated": 1}),
     )
     .await;
-    let page = json!({"dstack_apps": [{"name": "no app_id"}], "page": 1, "page_size": 1, "total": 1, "total_pages": 1});
-    answer_get(&server, "/api/v1/apps", &page).await;
-    let client = client(&server);
-
-    let err = client.get_app().app_id(APP_ID).send().await.unwrap_err();
+    let err = client(&server)
+        .get_app()
+        .app_id(APP_ID)
+        .send()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Decode(_)), "{err:?}");
 
-    let err = client.list_apps().send().await.unwrap_err();
+    let page = apps_page(vec![json!({"name": "no app_id"})]);
+    let err = list_apps(&server, &page).await.unwrap_err();
     let Error::Decode(decode) = &err else {
         panic!("{err:?}");
     };
@@ -266,4 +274,88 @@ fn answer_enums_are_open_and_request_only_enums_are_strict() {
     assert!("btrfs".parse::<RequestOnly>().is_err());
     let read_back: types::AppComposeStorageFs = serde_json::from_value(json!("btrfs")).unwrap();
     assert_eq!(serde_json::to_value(&read_back).unwrap(), json!("btrfs"));
+}
+
+/// Serves `body` as `POST /status/batch` and asks for the statuses.
+async fn status_batch(
+    server: &MockServer,
+    body: &Value,
+) -> Result<HashMap<String, types::CvmStatus>, Error> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status/batch");
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let request = types::BatchStatusRequest::builder().vm_uuids(vec!["uuid-1".to_string()]);
+    Ok(client(server)
+        .get_cvm_status_batch()
+        .body(request)
+        .send()
+        .await?
+        .into_inner())
+}
+
+#[tokio::test]
+async fn an_app_id_of_an_unexpected_form_keeps_the_page_and_its_value() {
+    let server = MockServer::start_async().await;
+    let mut full = full_app();
+    full["app_id"] = json!("app-1");
+    let body = apps_page(vec![
+        full,
+        json!({"app_id": "app-2", "name": "odd"}),
+        json!({"app_id": APP_ID, "name": "hex"}),
+    ]);
+    let page = list_apps(&server, &body).await.unwrap();
+
+    let ids: Vec<&str> = page
+        .dstack_apps
+        .iter()
+        .map(|a| a.app_id().as_str())
+        .collect();
+    assert_eq!(ids, ["app-1", "app-2", APP_ID]);
+    assert!(matches!(page.dstack_apps[0], AppItem::FullResponse(_)));
+    assert_eq!(page.dstack_apps[1].name(), Some("odd"));
+    let kept = page.dstack_apps[0].app_id();
+    assert!(kept.to_bytes().is_err(), "a kept id has no bytes");
+    assert!(page.dstack_apps[2].app_id().to_bytes().is_ok());
+    assert_eq!(serde_json::to_value(&page).unwrap(), body);
+}
+
+#[tokio::test]
+async fn a_vm_uuid_of_an_unexpected_form_keeps_the_status_batch() {
+    let server = MockServer::start_async().await;
+    let body = json!({
+        "uuid-1": {"vm_uuid": "uuid-1", "status": "running", "in_progress": false},
+        "c48d9363-21b2-4f4a-87d9-3496623f020d":
+            {"vm_uuid": "c48d9363-21b2-4f4a-87d9-3496623f020d", "status": "stopped", "in_progress": false},
+    });
+    let statuses = status_batch(&server, &body).await.unwrap();
+
+    let odd = &statuses["uuid-1"].vm_uuid;
+    assert_eq!(odd.as_str(), "uuid-1");
+    assert_eq!(odd.simple(), None);
+    let uuid = &statuses["c48d9363-21b2-4f4a-87d9-3496623f020d"].vm_uuid;
+    assert_eq!(uuid.simple(), Some("c48d936321b24f4a87d93496623f020d"));
+    assert_eq!(serde_json::to_value(&statuses).unwrap(), body);
+}
+
+#[tokio::test]
+async fn a_server_id_that_could_not_stand_as_one_path_segment_is_a_decode_error() {
+    for (app_id, vm_uuid) in [("../admin", "a/b"), ("..", "uuid-1/.."), ("app 1", "")] {
+        let server = MockServer::start_async().await;
+        let page = apps_page(vec![json!({"app_id": app_id, "name": "bad"})]);
+        let err = list_apps(&server, &page).await.unwrap_err();
+        let Error::Decode(decode) = &err else {
+            panic!("{app_id:?}: {err:?}");
+        };
+        assert_eq!(decode.path, "dstack_apps[0]", "{err}");
+
+        let answer = json!({"x": {"vm_uuid": vm_uuid, "status": "running"}});
+        let err = status_batch(&server, &answer).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode(_)) && err.to_string().contains("one URL path segment"),
+            "{vm_uuid:?}: {err}"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 use super::hex::AppId;
 use super::uuid::VmUuid;
 use super::CvmId;
-use super::{id_common, strict_deserialize, Parse};
+use super::{id_common, Parse};
 
 /// How a path names a CVM: what the official SDKs accept for `cvm_id`, each
 /// kept in the form they send.
@@ -55,8 +55,10 @@ impl CvmRef {
     pub fn as_str(&self) -> &str {
         match self {
             CvmRef::Id(id) => id.as_str(),
-            CvmRef::Uuid(uuid) => uuid.simple(),
-            CvmRef::AppId(app) => app.with_app_prefix(),
+            // A kept UUID or app id is sent as the server sent it, as the
+            // official SDKs send what they do not recognize.
+            CvmRef::Uuid(uuid) => uuid.simple().unwrap_or(uuid.as_str()),
+            CvmRef::AppId(app) => app.with_app_prefix().unwrap_or(app.as_str()),
             CvmRef::Legacy(number) => number.as_str(),
             CvmRef::Name(name) => name.as_str(),
         }
@@ -88,10 +90,14 @@ impl Parse for CvmRef {
             .map(CvmRef::Legacy)
             .or_else(|| CvmName::parse(s).map(CvmRef::Name))
     }
+
+    /// A kept value is a name: sent back as is, like a name.
+    fn keep(s: String) -> Self {
+        CvmRef::Name(CvmName::keep(s))
+    }
 }
 
 id_common!(CvmRef);
-strict_deserialize!(CvmRef);
 
 impl From<CvmId> for CvmRef {
     fn from(id: CvmId) -> Self {
@@ -133,22 +139,27 @@ impl From<&CvmId> for CvmRef {
 ///
 /// ```
 /// let id: phala_cloud::ids::LegacyCvmId = "0042".parse()?;
-/// assert_eq!((id.get(), id.as_str()), (42, "42"));
+/// assert_eq!((id.get(), id.as_str()), (Some(42), "42"));
 /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
 /// ```
+///
+/// A decoded value of another form is kept as sent (see the
+/// [module documentation](crate::ids)); it has no number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LegacyCvmId {
-    number: u64,
+    /// `None` for a value kept as the server sent it.
+    number: Option<u64>,
     text: String,
 }
 
 impl LegacyCvmId {
-    /// The number.
-    pub fn get(&self) -> u64 {
+    /// The number; `None` for a value kept as the server sent it, which is
+    /// not one.
+    pub fn get(&self) -> Option<u64> {
         self.number
     }
 
-    /// The number in decimal.
+    /// The number in decimal (or the value kept as the server sent it).
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -157,7 +168,7 @@ impl LegacyCvmId {
 impl From<u64> for LegacyCvmId {
     fn from(number: u64) -> Self {
         Self {
-            number,
+            number: Some(number),
             text: number.to_string(),
         }
     }
@@ -173,10 +184,16 @@ impl Parse for LegacyCvmId {
         }
         s.parse::<u64>().ok().map(Self::from)
     }
+
+    fn keep(s: String) -> Self {
+        Self {
+            number: None,
+            text: s,
+        }
+    }
 }
 
 id_common!(LegacyCvmId);
-strict_deserialize!(LegacyCvmId);
 
 /// A CVM name, by the official SDKs' hostname rule: 5 to 63 ASCII letters,
 /// digits and hyphens, starting with a letter, ending with a letter or
@@ -215,10 +232,13 @@ impl Parse for CvmName {
             && !s.contains("--");
         valid.then(|| Self(s.to_owned()))
     }
+
+    fn keep(s: String) -> Self {
+        Self(s)
+    }
 }
 
 id_common!(CvmName);
-strict_deserialize!(CvmName);
 
 #[cfg(test)]
 mod tests {
@@ -269,10 +289,10 @@ mod tests {
     #[test]
     fn legacy_ids_drop_leading_zeros() {
         let id = LegacyCvmId::parse("007").unwrap();
-        assert_eq!((id.get(), id.as_str()), (7, "7"));
+        assert_eq!((id.get(), id.as_str()), (Some(7), "7"));
         assert_eq!(
             LegacyCvmId::parse("18446744073709551615").unwrap().get(),
-            u64::MAX
+            Some(u64::MAX)
         );
     }
 

@@ -5,34 +5,12 @@
 //! `hashid:<prefix>` format to its type and defines the types with
 //! [`hashid_types!`].
 
-use super::text::is_safe_segment;
-use super::Parse;
-
 /// Whether `s` is `<prefix>_` followed by one or more ASCII letters and
 /// digits (the hashid alphabet).
 pub(crate) fn is_hashid(s: &str, prefix: &str) -> bool {
     s.strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|body| !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-/// Reads a hashid the server sent: a value of an unexpected form is kept
-/// and logged, unless it could not stand as one URL path segment.
-pub(crate) fn lenient<T: Parse>(s: String, keep: impl FnOnce(String) -> T) -> Result<T, String> {
-    if s.len() > super::MAX_ID_LEN {
-        return Err(super::ParseIdError::too_long(T::KIND, &s).to_string());
-    }
-    if let Some(id) = T::parse(&s) {
-        return Ok(id);
-    }
-    if !is_safe_segment(&s) {
-        return Err(format!(
-            "invalid {} {s:?}: an id must be one URL path segment",
-            T::KIND
-        ));
-    }
-    tracing::debug!(kind = T::KIND, value = %s, "id of an unexpected form kept as sent");
-    Ok(keep(s))
 }
 
 /// Defines one type per hashid kind, and `HASHID_KINDS`. The generator
@@ -69,18 +47,13 @@ macro_rules! hashid_types {
                 fn parse(s: &str) -> Option<Self> {
                     $crate::ids::hashid::is_hashid(s, $prefix).then(|| Self(s.to_owned()))
                 }
+
+                fn keep(s: String) -> Self {
+                    Self(s)
+                }
             }
 
             $crate::ids::id_common!($name);
-
-            impl<'de> ::serde::Deserialize<'de> for $name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(
-                    deserializer: D,
-                ) -> Result<Self, D::Error> {
-                    let s = String::deserialize(deserializer)?;
-                    $crate::ids::hashid::lenient(s, Self).map_err(::serde::de::Error::custom)
-                }
-            }
         )*
 
         /// Every hashid kind as `(prefix, table)`, in the order the types
@@ -94,6 +67,7 @@ pub(crate) use hashid_types;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::decode_id;
 
     // A kind of the tests' own, so that its constructor is in reach.
     hashid_types! {
@@ -114,16 +88,16 @@ mod tests {
     }
 
     #[test]
-    fn lenient_keeps_unexpected_safe_values_and_refuses_unsafe_ones() {
-        assert_eq!(lenient("kms_01".into(), KmsId).unwrap(), "kms_01");
-        assert_eq!(lenient("kc_abc".into(), KmsId).unwrap(), "kc_abc");
-        let err = lenient("../x".into(), KmsId).unwrap_err();
+    fn decoding_keeps_unexpected_safe_values_and_refuses_unsafe_ones() {
+        assert_eq!(decode_id::<KmsId>("kms_01".into()).unwrap(), "kms_01");
+        assert_eq!(decode_id::<KmsId>("kc_abc".into()).unwrap(), "kc_abc");
+        let err = decode_id::<KmsId>("../x".into()).unwrap_err();
         assert_eq!(
             err,
             "invalid KMS id \"../x\": an id must be one URL path segment"
         );
         let long = format!("kms_{}", "a".repeat(1 << 20));
-        let err = lenient(long, KmsId).unwrap_err();
+        let err = decode_id::<KmsId>(long).unwrap_err();
         assert!(err.len() < 200, "{err}");
         assert_eq!(HASHID_KINDS, [(KmsId::PREFIX, KmsId::TABLE)]);
         assert_eq!("kms_01".parse::<KmsId>().unwrap().as_str(), "kms_01");

@@ -3,7 +3,7 @@
 //! (64 hex digits, with or without `0x`: env-encryption public keys).
 
 use super::text::{lower_hex, strip_0x};
-use super::{id_common, strict_deserialize, Parse};
+use super::{id_common, not_parsed, Parse, ParseIdError};
 
 /// A dstack app id: 40 hexadecimal digits (20 bytes), written with or
 /// without `0x`, in any case; kept lower-case without `0x`.
@@ -13,52 +13,64 @@ use super::{id_common, strict_deserialize, Parse};
 ///
 /// let app: AppId = "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4".parse()?;
 /// assert_eq!(app.as_str(), "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
-/// assert_eq!(app.with_app_prefix(), "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4");
+/// assert_eq!(app.with_app_prefix(), Some("app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4"));
 /// assert!("2a7b4d0d".parse::<AppId>().is_err());
 /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
 /// ```
+///
+/// An answer's app id of another form is kept as sent (see the
+/// [module documentation](crate::ids)); it has no bytes and no `app_` form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AppId {
-    /// `app_<hex>`: the form a CVM reference uses; the id is the part after
+    /// `app_<id>`: the form a CVM reference uses; the id is the part after
     /// `app_`, so both forms borrow from one string.
     prefixed: String,
+    /// Whether the id is 40 hex digits, not a value kept as the server sent
+    /// it.
+    parsed: bool,
 }
 
 impl AppId {
     const APP_PREFIX: &'static str = "app_";
 
-    /// The 40 lower-case hex digits.
+    /// The 40 lower-case hex digits (or the value kept as the server sent
+    /// it).
     pub fn as_str(&self) -> &str {
         &self.prefixed[Self::APP_PREFIX.len()..]
     }
 
-    /// `app_<hex>`, the form that names the app's CVM in a CVM path.
-    pub fn with_app_prefix(&self) -> &str {
-        &self.prefixed
+    /// `app_<hex>`, the form that names the app's CVM in a CVM path; `None`
+    /// for a value kept as the server sent it, which has no such form.
+    pub fn with_app_prefix(&self) -> Option<&str> {
+        self.parsed.then_some(self.prefixed.as_str())
     }
 
-    /// The 20 bytes, as `address` on chain and in signed messages.
+    /// The 20 bytes, as `address` on chain and in signed messages; an error
+    /// naming the value for one kept as the server sent it, which has none.
     ///
     /// ```
     /// use phala_cloud::ids::AppId;
     ///
     /// let app = AppId::from([0xab; 20]);
     /// assert_eq!(app.as_str(), "ab".repeat(20));
-    /// assert_eq!(app.to_bytes(), [0xab; 20]);
+    /// assert_eq!(app.to_bytes()?, [0xab; 20]);
+    /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
     /// ```
-    pub fn to_bytes(&self) -> [u8; 20] {
-        let mut bytes = [0u8; 20];
-        // Construction admits only 40 hex digits, so this cannot fail.
-        let _ = hex::decode_to_slice(self.as_str(), &mut bytes);
-        bytes
+    pub fn to_bytes(&self) -> Result<[u8; 20], ParseIdError> {
+        hex_bytes::<Self, 20>(self.as_str())
+    }
+
+    fn new(id: &str, parsed: bool) -> Self {
+        Self {
+            prefixed: format!("{}{id}", Self::APP_PREFIX),
+            parsed,
+        }
     }
 }
 
 impl From<[u8; 20]> for AppId {
     fn from(bytes: [u8; 20]) -> Self {
-        Self {
-            prefixed: format!("{}{}", Self::APP_PREFIX, hex::encode(bytes)),
-        }
+        Self::new(&hex::encode(bytes), true)
     }
 }
 
@@ -67,15 +79,24 @@ impl Parse for AppId {
     const EXPECTED: &'static str = "40 hex digits, optionally prefixed with `0x`";
 
     fn parse(s: &str) -> Option<Self> {
-        let hex = lower_hex(strip_0x(s), 40)?;
-        Some(Self {
-            prefixed: format!("{}{hex}", Self::APP_PREFIX),
-        })
+        lower_hex(strip_0x(s), 40).map(|hex| Self::new(&hex, true))
+    }
+
+    fn keep(s: String) -> Self {
+        Self::new(&s, false)
     }
 }
 
 id_common!(AppId);
-strict_deserialize!(AppId);
+
+/// The `N` bytes of `value`, a `T` in its normal form (exactly `2 N`
+/// lower-case hex digits); the `T` error for a value kept as the server sent
+/// it.
+fn hex_bytes<T: Parse, const N: usize>(value: &str) -> Result<[u8; N], ParseIdError> {
+    let mut bytes = [0u8; N];
+    hex::decode_to_slice(value, &mut bytes).map_err(|_| not_parsed::<T>(value))?;
+    Ok(bytes)
+}
 
 /// A compose hash: the SHA-256 of an app's compose file, 64 hexadecimal
 /// digits written with or without `0x`, in any case; kept lower-case without
@@ -92,25 +113,25 @@ strict_deserialize!(AppId);
 pub struct ComposeHash(String);
 
 impl ComposeHash {
-    /// The 64 lower-case hex digits.
+    /// The 64 lower-case hex digits (or the value kept as the server sent
+    /// it).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The 32 bytes, as `bytes32` on chain.
+    /// The 32 bytes, as `bytes32` on chain; an error naming the value for
+    /// one kept as the server sent it, which has none.
     ///
     /// ```
     /// use phala_cloud::ids::ComposeHash;
     ///
     /// let hash = ComposeHash::from([0xab; 32]);
     /// assert_eq!(hash.as_str(), "ab".repeat(32));
-    /// assert_eq!(hash.to_bytes(), [0xab; 32]);
+    /// assert_eq!(hash.to_bytes()?, [0xab; 32]);
+    /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
     /// ```
-    pub fn to_bytes(&self) -> [u8; 32] {
-        let mut bytes = [0u8; 32];
-        // Construction admits only 64 hex digits, so this cannot fail.
-        let _ = hex::decode_to_slice(&self.0, &mut bytes);
-        bytes
+    pub fn to_bytes(&self) -> Result<[u8; 32], ParseIdError> {
+        hex_bytes::<Self, 32>(&self.0)
     }
 }
 
@@ -127,10 +148,13 @@ impl Parse for ComposeHash {
     fn parse(s: &str) -> Option<Self> {
         lower_hex(strip_0x(s), 64).map(Self)
     }
+
+    fn keep(s: String) -> Self {
+        Self(s)
+    }
 }
 
 id_common!(ComposeHash);
-strict_deserialize!(ComposeHash);
 
 /// The checksum naming a stored attestation quote: its SHA-256, 64
 /// hexadecimal digits in any case, kept lower-case.
@@ -147,7 +171,8 @@ strict_deserialize!(ComposeHash);
 pub struct QuoteChecksum(String);
 
 impl QuoteChecksum {
-    /// The 64 lower-case hex digits.
+    /// The 64 lower-case hex digits (or the value kept as the server sent
+    /// it).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -160,10 +185,13 @@ impl Parse for QuoteChecksum {
     fn parse(s: &str) -> Option<Self> {
         lower_hex(s, 64).map(Self)
     }
+
+    fn keep(s: String) -> Self {
+        Self(s)
+    }
 }
 
 id_common!(QuoteChecksum);
-strict_deserialize!(QuoteChecksum);
 
 /// Why a string is not the hex of a fixed number of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

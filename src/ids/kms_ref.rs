@@ -1,7 +1,7 @@
 //! `KmsRef`: the ways a KMS can be named in a path (`/kms/{kms_id}`).
 
 use super::KmsId;
-use super::{id_common, strict_deserialize, Parse};
+use super::{id_common, Parse};
 
 /// How a path names a KMS: its `kms_` hashid or its slug.
 ///
@@ -42,10 +42,14 @@ impl Parse for KmsRef {
             .map(KmsRef::Id)
             .or_else(|| KmsSlug::parse(s).map(KmsRef::Slug))
     }
+
+    /// A kept value is a slug: sent back as is, like a slug.
+    fn keep(s: String) -> Self {
+        KmsRef::Slug(KmsSlug::keep(s))
+    }
 }
 
 id_common!(KmsRef);
-strict_deserialize!(KmsRef);
 
 impl From<KmsId> for KmsRef {
     fn from(id: KmsId) -> Self {
@@ -97,10 +101,13 @@ impl Parse for KmsSlug {
             && !s.contains("..");
         valid.then(|| Self(s.to_owned()))
     }
+
+    fn keep(s: String) -> Self {
+        Self(s)
+    }
 }
 
 id_common!(KmsSlug);
-strict_deserialize!(KmsSlug);
 
 #[cfg(test)]
 mod tests {

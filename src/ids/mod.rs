@@ -33,11 +33,35 @@
 //! a longer input is refused before it is looked at, with a short message,
 //! from the caller and from the server alike.
 //!
-//! Hashids decoded from the server are read leniently: a value with a prefix
-//! this crate does not know is kept as sent (and logged at debug level), so a
-//! server that introduces a new prefix does not break decoding. Only values
-//! that could not stand as one URL path segment are refused, so even those
-//! values are safe to send back.
+//! Every kind is strict when parsed and lenient when decoded. What a user
+//! writes (`FromStr`, `TryFrom`, the client's setters) must have the
+//! documented form. What an answer carries (serde `Deserialize`) is read the
+//! same way, but a value of another form is kept as the server sent it (and
+//! logged at debug level), so one odd `app_id` or `vm_uuid`, or a hashid
+//! prefix this crate does not know yet, does not fail a whole answer. Only
+//! values that could not stand as one URL path segment (empty, `.`, holding
+//! `..`, `/`, `\`, `?`, `#`, `%`, whitespace or control characters, or over
+//! [`MAX_ID_LEN`] bytes) are refused, so a kept value is still safe to send
+//! back. A kept value shows and serializes exactly as it came; what only the
+//! documented form has (the bytes of [`AppId::to_bytes`] and
+//! [`ComposeHash::to_bytes`], [`AppId::with_app_prefix`], [`VmUuid::simple`],
+//! [`LegacyCvmId::get`]) is an error or `None` for it. A kept [`CvmRef`] is a
+//! [`CvmRef::Name`], a kept [`KmsRef`] a [`KmsRef::Slug`].
+//!
+//! ```
+//! use phala_cloud::ids::{AppId, VmUuid};
+//!
+//! let app: AppId = serde_json::from_str(r#""app-1""#)?;
+//! assert_eq!(app.as_str(), "app-1");
+//! assert_eq!(serde_json::to_string(&app)?, r#""app-1""#);
+//! assert!(app.to_bytes().is_err());
+//! assert!("app-1".parse::<AppId>().is_err());
+//!
+//! let uuid: VmUuid = serde_json::from_str(r#""uuid-1""#)?;
+//! assert_eq!(uuid.simple(), None);
+//! assert!(serde_json::from_str::<VmUuid>(r#""../admin""#).is_err());
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 mod cvm_ref;
 mod error;
@@ -75,6 +99,31 @@ pub(crate) fn parse_id<T: Parse, S: AsRef<str> + Into<String>>(
     T::parse(s).ok_or_else(|| ParseIdError::new(T::KIND, T::EXPECTED, input))
 }
 
+/// `s` read as an answer's `T`: the parsed value when `s` has a documented
+/// form, else `s` kept as sent (and logged), unless it could not stand as
+/// one URL path segment; the one reading behind every `Deserialize`.
+pub(crate) fn decode_id<T: Parse>(s: String) -> Result<T, String> {
+    if s.len() > MAX_ID_LEN {
+        return Err(ParseIdError::too_long(T::KIND, &s).to_string());
+    }
+    if let Some(id) = T::parse(&s) {
+        return Ok(id);
+    }
+    if !text::is_safe_segment(&s) {
+        return Err(format!(
+            "invalid {} {s:?}: an id must be one URL path segment",
+            T::KIND
+        ));
+    }
+    tracing::debug!(kind = T::KIND, value = %s, "id of an unexpected form kept as sent");
+    Ok(T::keep(s))
+}
+
+/// The error for `value`, a kept `T`, where only a parsed one will do.
+pub(crate) fn not_parsed<T: Parse>(value: &str) -> ParseIdError {
+    ParseIdError::new(T::KIND, T::EXPECTED, value)
+}
+
 /// Reads a hand-written operation's parameter as the generated setters do:
 /// a refusal names the parameter and says what is wrong, and is reported as
 /// [`crate::Error::InvalidRequest`] before anything is sent.
@@ -86,7 +135,8 @@ where
     value.try_into().map_err(|e| format!("{name}: {e}"))
 }
 
-/// How an ID type is parsed: the strict reading behind `FromStr`.
+/// How an ID type is read: strictly behind `FromStr`, leniently behind
+/// `Deserialize` (see [`decode_id`]).
 pub(crate) trait Parse: Sized {
     /// What the value is, for messages: "KMS id", "CVM reference".
     const KIND: &'static str;
@@ -94,11 +144,15 @@ pub(crate) trait Parse: Sized {
     const EXPECTED: &'static str;
     /// The value, normalized, or `None` when `s` is not one.
     fn parse(s: &str) -> Option<Self>;
+    /// `s`, which [`Parse::parse`] refused but is safe as a path segment,
+    /// kept as the server sent it.
+    fn keep(s: String) -> Self;
 }
 
-/// `FromStr`, `TryFrom<&str | &String | String>`, `Display`, `AsRef<str>`,
-/// comparison with strings and transparent `Serialize` for a type that
-/// implements [`Parse`] and has an inherent `as_str`.
+/// `FromStr`, `TryFrom<&str | &String | String>` (strict), `Display`,
+/// `AsRef<str>`, comparison with strings, transparent `Serialize` and
+/// lenient `Deserialize` for a type that implements [`Parse`] and has an
+/// inherent `as_str`.
 macro_rules! id_common {
     ($ty:ty) => {
         impl ::std::str::FromStr for $ty {
@@ -162,23 +216,16 @@ macro_rules! id_common {
                 serializer.serialize_str(self.as_str())
             }
         }
-    };
-}
 
-/// `Deserialize` that accepts exactly what `FromStr` accepts: for the types
-/// a user writes (path references, hashes), never for server data.
-macro_rules! strict_deserialize {
-    ($ty:ty) => {
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> Result<Self, D::Error> {
                 let s = String::deserialize(deserializer)?;
-                s.parse().map_err(::serde::de::Error::custom)
+                $crate::ids::decode_id(s).map_err(::serde::de::Error::custom)
             }
         }
     };
 }
 
 pub(crate) use id_common;
-use strict_deserialize;

@@ -1,6 +1,6 @@
 //! `PathSegment`: a path parameter whose form the spec does not document.
 
-use super::{id_common, strict_deserialize, Parse};
+use super::{id_common, Parse};
 
 /// A value for a path parameter the spec leaves as a plain string (webhook
 /// and event ids, revision ids, SSH key ids, chain and family names): only
@@ -40,7 +40,10 @@ impl Parse for PathSegment {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
         valid.then(|| Self(s.to_owned()))
     }
+
+    fn keep(s: String) -> Self {
+        Self(s)
+    }
 }
 
 id_common!(PathSegment);
-strict_deserialize!(PathSegment);

@@ -1,6 +1,6 @@
 //! UUIDs: how the API names a VM, and one of the ways to name a CVM.
 
-use super::{id_common, strict_deserialize, Parse};
+use super::{id_common, Parse};
 
 /// The hex digits of a UUID's five groups.
 const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
@@ -33,25 +33,32 @@ pub(crate) fn uuid_digits(s: &str) -> Option<String> {
 ///
 /// let uuid: VmUuid = "C48D936321B24F4A87D93496623F020D".parse()?;
 /// assert_eq!(uuid.as_str(), "c48d9363-21b2-4f4a-87d9-3496623f020d");
-/// assert_eq!(uuid.simple(), "c48d936321b24f4a87d93496623f020d");
+/// assert_eq!(uuid.simple(), Some("c48d936321b24f4a87d93496623f020d"));
 /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
 /// ```
+///
+/// An answer's `vm_uuid` of another form is kept as sent (see the
+/// [module documentation](crate::ids)); it has no digits to give.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VmUuid {
+    /// The hyphenated form, or the value kept as the server sent it.
     hyphenated: String,
-    /// The same digits without dashes: the form a CVM reference sends.
-    simple: String,
+    /// The same digits without dashes: the form a CVM reference sends;
+    /// `None` for a kept value.
+    simple: Option<String>,
 }
 
 impl VmUuid {
-    /// The UUID in its hyphenated form.
+    /// The UUID in its hyphenated form (or the value kept as the server
+    /// sent it).
     pub fn as_str(&self) -> &str {
         &self.hyphenated
     }
 
-    /// The 32 hex digits, without dashes.
-    pub fn simple(&self) -> &str {
-        &self.simple
+    /// The 32 hex digits, without dashes; `None` for a value kept as the
+    /// server sent it, which is not a UUID.
+    pub fn simple(&self) -> Option<&str> {
+        self.simple.as_deref()
     }
 }
 
@@ -70,12 +77,21 @@ impl Parse for VmUuid {
             hyphenated.push_str(&simple[at..at + len]);
             at += len;
         }
-        Some(Self { hyphenated, simple })
+        Some(Self {
+            hyphenated,
+            simple: Some(simple),
+        })
+    }
+
+    fn keep(s: String) -> Self {
+        Self {
+            hyphenated: s,
+            simple: None,
+        }
     }
 }
 
 id_common!(VmUuid);
-strict_deserialize!(VmUuid);
 
 #[cfg(test)]
 mod tests {

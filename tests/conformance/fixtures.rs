@@ -96,11 +96,11 @@ const MOCK_CVM_WITHOUT_GATEWAY: &str =
      has it: the client refuses the mock";
 const PLACEHOLDER_APP_ID: &str =
     "an SDK test mock whose `app_id` is a placeholder (`app-123`, `a`, `app_test123`), not the 40 hex \
-     digits of an app id; the client decodes an answer's app id as an `ids::AppId` and refuses it (the \
-     `__v20260121` body beside it is the same answer with real-shaped ids)";
+     digits of an app id; the client decodes an answer's app id as an `ids::AppId` and keeps it as \
+     sent (the `__v20260121` body beside it is the same answer with real-shaped ids)";
 const PLACEHOLDER_COMPOSE_HASH: &str =
     "the Python SDK's mock has the placeholders `hash` and `app_1` for a compose hash and an app id; \
-     the client decodes them as `ids::ComposeHash` and `ids::AppId` and refuses them (the \
+     the client decodes them as `ids::ComposeHash` and `ids::AppId` and keeps them as sent (the \
      `__v20260121` body beside it is the same answer with real-shaped ids)";
 const PLACEHOLDER_KMS_ID: &str =
     "the placeholder id `k1` is not a `kms_` hashid (the spec's pattern); hashids decode \
@@ -126,7 +126,7 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_apps_{app_id}_attestations__go-apps-test.json",
         "get_app_attestation",
         PLACEHOLDER_APP_ID,
-        false,
+        true,
     ),
     answer(
         "GET_api_v1_apps_{app_id}_attestations__v20260121.json",
@@ -207,7 +207,7 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_kms_phala_next_app_id__py-action-matrix.json",
         "get_next_app_id",
         PLACEHOLDER_APP_ID,
-        false,
+        true,
     ),
     answer(
         "GET_api_v1_kms_phala_next_app_id__v20260121.json",
@@ -297,7 +297,7 @@ pub const FIXTURES: &[Fixture] = &[
         "POST_api_v1_cvms_provision__py-action-matrix.json",
         "provision_cvm",
         PLACEHOLDER_COMPOSE_HASH,
-        false,
+        true,
     ),
     answer(
         "POST_api_v1_cvms_provision__v20260121.json",
@@ -343,7 +343,7 @@ pub const FIXTURES: &[Fixture] = &[
         "POST_api_v1_cvms_{cvm_id}_start__js-lifecycle-versioning-test_v20260121.json",
         "start_cvm",
         PLACEHOLDER_APP_ID,
-        false,
+        true,
     ),
     answer(
         "POST_api_v1_cvms_{cvm_id}_start__v20260121.json",
@@ -390,9 +390,12 @@ pub const FIXTURES: &[Fixture] = &[
         "GET_api_v1_teepods_cvm-create-resources__py-action-matrix.json",
         "get_cvm_create_resources",
     ),
-    answer(
+    contradicts(
         "POST_api_v1_cvms_{cvm_id}_is-allowed__go-types-cvms-test_v20260522.json",
         "check_cvm_is_allowed",
+        "the Go SDK's mock has the placeholder `compose-hash` for a compose hash; the client \
+         decodes it as an `ids::ComposeHash` and keeps it as sent",
+        true,
     ),
     answer(
         "GET_api_v1_kms__go-kms-contract-test_v20260623.json",

@@ -48,7 +48,7 @@ pub(crate) use for_each_id_type;
 ///   parses back to itself, from `&str` and `String` alike;
 /// - a refusal keeps the input (its start, for one over `MAX_ID_LEN` bytes)
 ///   and names the kind and the expected form;
-/// - a decoded value (lenient for hashids) is the parsed one or `s` kept as
+/// - a decoded value (lenient, for every kind) is the parsed one or `s` kept as
 ///   is, and stays one URL path segment.
 pub fn check_contract<T>(s: &str) -> Result<(), String>
 where

@@ -26,8 +26,10 @@ pub(crate) fn bytes32(field: &'static str, value: &str) -> Result<B256, EthError
 /// An app id as the contract's address.
 pub(crate) fn app_address(value: &str) -> Result<Address, EthError> {
     let invalid = |expected| EthError::invalid("app_id", value, expected);
-    let app = AppId::from_str(value).map_err(|e| invalid(e.expected()))?;
-    Ok(Address::from(app.to_bytes()))
+    let app = AppId::from_str(value)
+        .and_then(|app| app.to_bytes())
+        .map_err(|e| invalid(e.expected()))?;
+    Ok(Address::from(app))
 }
 
 impl AppContract {
