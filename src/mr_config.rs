@@ -25,7 +25,7 @@
 //!
 //! let app_compose = serde_json::json!({"name": "demo", "runner": "docker-compose",
 //!     "docker_compose_file": "services: {}", "kms_enabled": false});
-//! let v1 = MrConfigId::v1(&ComposeHash::of_json(&app_compose));
+//! let v1 = MrConfigId::v1(&ComposeHash::of_json(&app_compose))?;
 //! assert_eq!(v1.v1_compose_hash(), Some(ComposeHash::of_json(&app_compose)));
 //!
 //! let compose: ComposeHash = "22".repeat(32).parse()?;
