@@ -588,6 +588,23 @@ mod tests {
             .len(),
             0
         );
+        for holds in [
+            "@.n > 3 || @.n == 3",
+            "@.n == 3 || @.n > 3",
+            "@.n <= 4",
+            "@.n <= 3",
+            "@.n >= 2",
+            "@.n >= 3",
+            "@.n > 2",
+            "@.n != 4",
+        ] {
+            let path = format!("$.paths['/c~d'].get.parameters[?{holds}]");
+            assert_eq!(pointers(&path, &spec).len(), 1, "{holds}");
+        }
+        for fails in ["@.n >= 4", "@.n <= 2", "@.n < 3", "@.n > 3", "@.name >= 3"] {
+            let path = format!("$.paths['/c~d'].get.parameters[?{fails}]");
+            assert!(pointers(&path, &spec).is_empty(), "{fails}");
+        }
         assert_eq!(
             pointers("$.paths['/c~d'].get.parameters[?@.n != 3.0]", &spec).len(),
             0,
