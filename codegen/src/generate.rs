@@ -5,7 +5,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+};
 use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject};
 use serde_json::Value;

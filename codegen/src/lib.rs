@@ -28,6 +28,7 @@ mod error;
 mod from_table;
 mod generate;
 pub mod inspect;
+mod jsonpath;
 mod mock;
 pub mod normalize;
 pub mod operations;

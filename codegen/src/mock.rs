@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use progenitor::Generator;
+use progenitor_impl::Generator;
 use quote::format_ident;
 use syn::visit_mut::VisitMut;
 

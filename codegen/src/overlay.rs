@@ -27,9 +27,9 @@
 //! [OpenAPI Overlay 1.0]: https://spec.openapis.org/overlay/v1.0.0.html
 
 use serde_json::{Map, Value};
-use serde_json_path::JsonPath;
 
 use crate::additions::{AdditionNote, Additions};
+use crate::jsonpath::JsonPath;
 use crate::SpecError;
 
 /// The overlay's file name, beside `openapi.json`.
@@ -212,12 +212,7 @@ impl Overlay {
     fn apply_actions(&self, spec: &mut Value) -> Result<Vec<Unnecessary>, SpecError> {
         let mut unnecessary = Vec::new();
         for (index, action) in self.actions.iter().enumerate() {
-            let pointers: Vec<String> = action
-                .path
-                .query_located(spec)
-                .locations()
-                .map(|l| l.to_json_pointer())
-                .collect();
+            let pointers = action.path.pointers(spec);
             if pointers.is_empty() {
                 if !action.subject_gone(spec) {
                     return Err(action.refuse(
@@ -334,7 +329,7 @@ impl Action {
         }
         subject(&self.target)
             .and_then(|subject| JsonPath::parse(&subject).ok())
-            .is_some_and(|subject| subject.query(spec).is_empty())
+            .is_some_and(|subject| subject.pointers(spec).is_empty())
     }
 
     fn refuse(&self, index: usize, what: impl std::fmt::Display) -> SpecError {

@@ -171,6 +171,16 @@ pub const REWRITES: &[Rewrite] = &[
         expected: per_versioned_sibling,
         apply: |file, _| Ok(passes::strip_version_marks(file)),
     },
+    Rewrite {
+        name: "answer_builders_under_mock",
+        expected: at_least_once,
+        apply: |file, _| Ok(passes::answer_builders_under_mock(file)),
+    },
+    Rewrite {
+        name: "inline_operations",
+        expected: |cx| Fires::AtLeast(2 * cx.operations.len()),
+        apply: |file, _| Ok(passes::inline_operations(file)),
+    },
 ];
 
 /// Runs `rewrites` over `file`, in order, and checks that each fired as

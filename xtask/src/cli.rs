@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::build_time::{build_time, Scratch};
 use crate::fetch::Source;
 use crate::normalized::normalized_spec;
 use crate::report::{additions_report, markdown, text, unnecessary_overlay_actions};
@@ -31,7 +32,15 @@ commands:
       --timeout SECS    bound on the download (default 30)
   normalized-spec [FILE]
       print the spec as progenitor is fed it (default: the vendored spec), with the
-      openapi.overlay.json beside it applied";
+      openapi.overlay.json beside it applied
+  build-time [--dir DIR] [--top N] [--workspace DIR]
+      package the crate, build a hello world on it and the same program on bare
+      reqwest + tokio + serde, each clean in a fresh target dir, one after the other;
+      print wall and CPU time of both, their ratio and the N slowest units (default 12)
+      --dir DIR         the scratch directory (must not exist; removed at the end;
+                        default: one in the system's temporary directory)
+      --workspace DIR   package another checkout of the workspace (an older commit, to
+                        compare; default: this one)";
 
 /// `openapi.json` at the workspace root, wherever the command runs from.
 pub fn default_spec() -> PathBuf {
@@ -55,6 +64,9 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .map(|(update, md)| update_spec(&update, md.as_deref(), out, err)),
         Some("normalized-spec") => {
             parse_normalized(&args[1..]).map(|spec| print_normalized(&spec, out, err))
+        }
+        Some("build-time") => {
+            parse_build_time(&args[1..]).map(|options| print_build_time(&options, out, err))
         }
         Some("help" | "--help" | "-h") => {
             let _ = writeln!(out, "{USAGE}");
@@ -144,6 +156,58 @@ fn parse_normalized(args: &[String]) -> Result<PathBuf, String> {
         _ => Err(format!(
             "normalized-spec takes one FILE at most, not {args:?}"
         )),
+    }
+}
+
+/// The options of `build-time`.
+#[derive(Debug, PartialEq)]
+struct BuildTimeOptions {
+    /// The scratch directory.
+    dir: PathBuf,
+    /// How many of the slowest units to list.
+    top: usize,
+    /// The workspace to package.
+    workspace: PathBuf,
+}
+
+fn parse_build_time(args: &[String]) -> Result<BuildTimeOptions, String> {
+    let mut options = BuildTimeOptions {
+        dir: std::env::temp_dir().join(format!("phala-cloud-build-time-{}", std::process::id())),
+        top: 12,
+        workspace: default_spec()
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = || rest.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--dir" => options.dir = value()?.into(),
+            "--workspace" => options.workspace = value()?.into(),
+            "--top" => {
+                let n = value()?;
+                options.top = n
+                    .parse()
+                    .map_err(|_| format!("--top wants a number of units, not `{n}`"))?;
+            }
+            other => return Err(format!("build-time: unexpected argument `{other}`")),
+        }
+    }
+    Ok(options)
+}
+
+fn print_build_time(options: &BuildTimeOptions, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let result = Scratch::create(options.dir.clone())
+        .and_then(|scratch| build_time(&options.workspace, scratch.path(), options.top));
+    match result {
+        Ok(report) => {
+            let _ = write!(out, "{report}");
+            SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            FAILURE
+        }
     }
 }
 
@@ -291,6 +355,49 @@ mod tests {
         assert!(String::from_utf8(err)
             .unwrap()
             .contains("unknown command `frobnicate`"));
+    }
+
+    #[test]
+    fn parses_build_time_options() {
+        let options = parse_build_time(&[]).unwrap();
+        assert!(options.dir.starts_with(std::env::temp_dir()));
+        assert_eq!(options.top, 12);
+        assert_eq!(Some(options.workspace.as_path()), default_spec().parent());
+        let options = parse_build_time(&args(&[
+            "--top",
+            "3",
+            "--dir",
+            "/x/y",
+            "--workspace",
+            "/old",
+        ]))
+        .unwrap();
+        assert_eq!(
+            options,
+            BuildTimeOptions {
+                dir: "/x/y".into(),
+                top: 3,
+                workspace: "/old".into()
+            }
+        );
+        for bad in [
+            &["--top"][..],
+            &["--top", "many"],
+            &["--dir"],
+            &["--workspace"],
+            &["stray"],
+        ] {
+            assert!(parse_build_time(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn build_time_refuses_an_existing_directory() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let dir = std::env::temp_dir().to_string_lossy().into_owned();
+        let code = run(&args(&["build-time", "--dir", &dir]), &mut out, &mut err);
+        assert_eq!(code, FAILURE);
+        assert!(String::from_utf8(err).unwrap().contains("cannot create"));
     }
 
     #[test]

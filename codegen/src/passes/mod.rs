@@ -8,8 +8,10 @@
 mod answers;
 mod builders;
 mod forms;
+mod inline;
 mod open_enums;
 mod setters;
+mod type_builders;
 mod unions;
 mod unknown_fields;
 mod version_marks;
@@ -20,8 +22,10 @@ pub(crate) use builders::{
     hide_progenitor_client, send_returns_crate_error,
 };
 pub(crate) use forms::finish_form_operations;
+pub(crate) use inline::inline_operations;
 pub(crate) use open_enums::open_answer_enums;
 pub(crate) use setters::optional_setters_take_the_value;
+pub(crate) use type_builders::answer_builders_under_mock;
 pub(crate) use unions::{refuse_flattened_unions, union_accessors};
 pub(crate) use unknown_fields::finish_unknown_field_maps;
 pub(crate) use version_marks::{mock_matches_version, mock_paths_lose_marks, strip_version_marks};
