@@ -3,7 +3,7 @@
 use super::hex::AppId;
 use super::uuid::VmUuid;
 use super::CvmId;
-use super::{id_common, Parse};
+use super::{eq_by_path, id_common, Parse};
 
 /// How a path names a CVM: what the official SDKs accept for `cvm_id`, each
 /// kept in the form they send.
@@ -23,6 +23,24 @@ use super::{id_common, Parse};
 /// UUIDs and send other inputs unchecked; here any UUID is read as one, and
 /// nothing unchecked reaches the URL.
 ///
+/// Two references are equal (and hash alike) when they go into the path the
+/// same way, however they were written: a UUID dashed or not, in any case,
+/// an app id with `0x`, `app_` or neither. A reference equals the
+/// [`CvmId`], [`VmUuid`] or [`AppId`] it names, and a string it is compared
+/// with is read as a reference first; a value kept as the server sent it
+/// compares by its text.
+///
+/// ```
+/// use phala_cloud::ids::{CvmRef, VmUuid};
+///
+/// let from_deploy = CvmRef::from("1A09D706-2686-4E0A-8B1D-323FF0E3504B".parse::<VmUuid>()?);
+/// let from_answer: VmUuid = serde_json::from_str(r#""1a09d706-2686-4e0a-8b1d-323ff0e3504b""#)?;
+/// assert_eq!(from_deploy, from_answer);
+/// assert_eq!(from_deploy, "1a09d7062686-4e0a-8b1d-323ff0e3504b");
+/// assert_ne!(from_deploy, "my-cvm-01");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// ```
 /// use phala_cloud::ids::CvmRef;
 ///
@@ -35,7 +53,7 @@ use super::{id_common, Parse};
 /// assert!("my cvm".parse::<CvmRef>().is_err());
 /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum CvmRef {
     /// The CVM's hashid, `cvm_…`.
@@ -57,8 +75,8 @@ impl CvmRef {
             CvmRef::Id(id) => id.as_str(),
             // A kept UUID or app id is sent as the server sent it, as the
             // official SDKs send what they do not recognize.
-            CvmRef::Uuid(uuid) => uuid.simple().unwrap_or(uuid.as_str()),
-            CvmRef::AppId(app) => app.with_app_prefix().unwrap_or(app.as_str()),
+            CvmRef::Uuid(uuid) => uuid_path(uuid),
+            CvmRef::AppId(app) => app_path(app),
             CvmRef::Legacy(number) => number.as_str(),
             CvmRef::Name(name) => name.as_str(),
         }
@@ -133,6 +151,67 @@ impl From<&CvmId> for CvmRef {
     fn from(id: &CvmId) -> Self {
         CvmRef::Id(id.clone())
     }
+}
+
+impl From<&VmUuid> for CvmRef {
+    fn from(uuid: &VmUuid) -> Self {
+        CvmRef::Uuid(uuid.clone())
+    }
+}
+
+impl From<&AppId> for CvmRef {
+    fn from(app: &AppId) -> Self {
+        CvmRef::AppId(app.clone())
+    }
+}
+
+impl From<&LegacyCvmId> for CvmRef {
+    fn from(number: &LegacyCvmId) -> Self {
+        CvmRef::Legacy(number.clone())
+    }
+}
+
+impl From<&CvmName> for CvmRef {
+    fn from(name: &CvmName) -> Self {
+        CvmRef::Name(name.clone())
+    }
+}
+
+eq_by_path!(CvmRef);
+
+/// Equality between a [`CvmRef`] and an ID kind it can hold: the ID as a
+/// reference would put it in the path, compared with the reference's.
+macro_rules! eq_named {
+    ($($ty:ty => $path_form:expr;)*) => {$(
+        impl PartialEq<$ty> for CvmRef {
+            fn eq(&self, other: &$ty) -> bool {
+                let path_form: fn(&$ty) -> &str = $path_form;
+                self.as_str() == path_form(other)
+            }
+        }
+
+        impl PartialEq<CvmRef> for $ty {
+            fn eq(&self, other: &CvmRef) -> bool {
+                other == self
+            }
+        }
+    )*};
+}
+
+eq_named! {
+    CvmId => CvmId::as_str;
+    VmUuid => uuid_path;
+    AppId => app_path;
+}
+
+/// How a reference to `uuid` goes into the path.
+fn uuid_path(uuid: &VmUuid) -> &str {
+    uuid.simple().unwrap_or(uuid.as_str())
+}
+
+/// How a reference to `app` goes into the path.
+fn app_path(app: &AppId) -> &str {
+    app.with_app_prefix().unwrap_or(app.as_str())
 }
 
 /// A legacy numeric CVM id (`"123"`), kept without leading zeros.
