@@ -499,3 +499,172 @@ fn events_decode_without_verification_through_serde() {
     let event: WebhookEvent = serde_json::from_slice(CREATED).unwrap();
     assert_eq!(event, parse(CREATED, CREATED_SIG).unwrap());
 }
+
+/// The user-style test the crate docs promise: a webhook handler tested
+/// with the signer and a sample in a few lines (this test is 15, attribute
+/// and braces included).
+#[test]
+fn a_users_webhook_handler_is_tested_in_a_few_lines() {
+    use phala_cloud::mock::webhook::{deliver, events};
+    fn handler(headers: &HeaderMap, body: &[u8]) -> Result<String, WebhookError> {
+        let event = WebhookVerifier::new("whsec_mine").parse_event(headers, body)?;
+        Ok(format!("{} {}", event.data.name(), event.id))
+    }
+    let (headers, body) = deliver("whsec_mine", &events()[0]);
+    assert_eq!(
+        handler(&headers, &body).unwrap(),
+        "cvm.created evt_a1b2c3d4e5f67890"
+    );
+    let (headers, body) = deliver("whsec_other", &events()[0]);
+    assert!(handler(&headers, &body).is_err());
+}
+
+#[test]
+fn the_signer_gives_the_independent_vectors() {
+    use phala_cloud::mock::webhook::sign;
+
+    for (body, signature) in [
+        (CREATED, CREATED_SIG),
+        (PENDING, PENDING_SIG),
+        (FAILED, FAILED_SIG),
+    ] {
+        let headers = sign(SECRET, TIMESTAMP, body);
+        assert_eq!(headers["x-webhook-signature"], signature);
+        assert_eq!(headers["x-webhook-timestamp"], TIMESTAMP_TEXT);
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(
+            verifier_at(0).parse_event(&headers, body).unwrap(),
+            parse(body, signature).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_delivery_carries_the_events_id_and_name_and_is_fresh() {
+    use phala_cloud::mock::webhook;
+
+    let event = webhook::event(EventData::CvmStarted(webhook::cvm_event()));
+    let (headers, body) = webhook::deliver(SECRET, &event);
+    assert_eq!(headers["x-webhook-id"], "evt_a1b2c3d4e5f67890");
+    assert_eq!(headers["x-webhook-event"], "cvm.started");
+    let sent_at: i64 = headers["x-webhook-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(sent_at.abs_diff(unix_now()) <= 60, "{sent_at}");
+    // The system clock's verifier takes it, with the data typed.
+    let parsed = WebhookVerifier::new(SECRET)
+        .parse_event(&headers, &body)
+        .unwrap();
+    assert_eq!(parsed, event);
+    let EventData::CvmStarted(cvm) = &parsed.data else {
+        panic!("{parsed:?}");
+    };
+    assert_eq!(cvm.status, CvmLifecycleStatus::Running);
+}
+
+#[test]
+fn there_is_a_sample_of_every_event_type_and_each_round_trips() {
+    use phala_cloud::mock::{sample, webhook};
+
+    let events = webhook::events();
+    let names: Vec<&str> = events.iter().map(|e| e.data.name()).collect();
+    assert_eq!(names, EventData::KNOWN);
+    for event in &events {
+        assert!(!matches!(event.data, EventData::Other { .. }), "{event:?}");
+        let (headers, body) = webhook::deliver(SECRET, event);
+        let parsed = WebhookVerifier::new(SECRET)
+            .parse_event(&headers, &body)
+            .unwrap();
+        assert_eq!(&parsed, event);
+    }
+    let EventData::CvmCreateFailed(failed) = &events[2].data else {
+        panic!("{:?}", events[2]);
+    };
+    assert_eq!(failed.status.to_string(), "error");
+    assert!(failed.error.is_some());
+    assert!(
+        matches!(&events[5].data, EventData::CvmStopped(cvm) if cvm.status == CvmLifecycleStatus::Stopped)
+    );
+
+    // About the first sample CVM, as a handler's lookup would find it.
+    let cvm = &sample::cvms()[0];
+    let sampled = webhook::cvm_event();
+    assert_eq!(Some(&sampled.cvm_id), cvm.vm_uuid.as_ref());
+    assert_eq!(Some(&sampled.app_id), cvm.app_id.as_ref());
+    assert_eq!(sampled.cvm_name, cvm.name);
+    let pending = webhook::pending_approval();
+    assert_eq!(
+        (pending.cvm_id, pending.app_id),
+        (sampled.cvm_id, sampled.app_id)
+    );
+    assert_eq!(pending.compose_hash.to_bytes().unwrap()[0], 0xff);
+}
+
+#[test]
+fn a_known_event_name_with_another_kind_of_data_is_no_cvm_event() {
+    use phala_cloud::mock::webhook;
+
+    assert_eq!(
+        EventData::cvm("cvm.update.pending_approval", webhook::cvm_event()),
+        None
+    );
+    assert_eq!(EventData::cvm("cvm.migrated", webhook::cvm_event()), None);
+    for name in &EventData::KNOWN[..7] {
+        let data = EventData::cvm(name, webhook::cvm_event()).unwrap();
+        assert_eq!(data.name(), *name);
+    }
+}
+
+/// Nothing a delivery carries is lost: fields this crate does not know, at
+/// every level, and a status the API's enum does not list, come back when
+/// the event is serialized.
+#[test]
+fn typed_events_write_back_everything_they_were_sent() {
+    let delivery = serde_json::json!({
+        "id": "evt_0000000000000009", "event": "cvm.stopped", "version": "1",
+        "created_at": "2026-03-19T10:30:00Z", "trace": {"hop": 1},
+        "workspace": {"id": "my-team", "name": "My Team", "tier": "pro"},
+        "data": {
+            "cvm_id": "1a09d706-2686-4e0a-8b1d-323ff0e3504b", "cvm_name": "my-app",
+            "app_id": "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4",
+            "status": "hibernating", "region": "eu", "error": null
+        }
+    });
+    let event: WebhookEvent = serde_json::from_value(delivery.clone()).unwrap();
+    let EventData::CvmStopped(cvm) = &event.data else {
+        panic!("{event:?}");
+    };
+    assert_eq!(cvm.status, CvmLifecycleStatus::Other("hibernating".into()));
+    assert_eq!(cvm.extra["region"], "eu");
+    assert_eq!(event.extra["trace"]["hop"], 1);
+    assert_eq!(event.workspace.extra["tier"], "pro");
+    let mut written = serde_json::to_value(&event).unwrap();
+    // An explicit `null` error is the absent one.
+    written["data"]["error"] = serde_json::Value::Null;
+    assert_eq!(written, delivery);
+
+    let mut pending: serde_json::Value = serde_json::from_slice(PENDING).unwrap();
+    pending["data"]["kms"]["rpc"] = "https://base.example".into();
+    pending["data"]["onchain_action"]["value"] = "0".into();
+    pending["data"]["initiated_by"]["email"] = "alice@example.com".into();
+    pending["data"]["safe"] = "0x01".into();
+    let event: WebhookEvent = serde_json::from_value(pending.clone()).unwrap();
+    assert!(matches!(event.data, EventData::CvmUpdatePendingApproval(_)));
+    let written = serde_json::to_value(&event).unwrap();
+    // Times are written in one RFC 3339 form; the rest as sent.
+    for (path, sent) in [
+        ("/created_at", "2026-04-10T12:34:56.789Z"),
+        ("/data/expires_at", "2026-04-24T12:34:56.789Z"),
+    ] {
+        assert_eq!(written.pointer(path).unwrap(), sent);
+    }
+    // An id is written in its normal form: the app id without `0x`.
+    pending["data"]["app_id"] = "09cef33ca9c6e4f2b1d5a7c3e8f0b2a4d6e8f1c3".into();
+    assert_eq!(written, pending);
+
+    let unknown: WebhookEvent = serde_json::from_slice(UNKNOWN).unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(UNKNOWN).unwrap();
+    assert_eq!(serde_json::to_value(&unknown).unwrap(), sent);
+}
