@@ -668,3 +668,44 @@ fn typed_events_write_back_everything_they_were_sent() {
     let sent: serde_json::Value = serde_json::from_slice(UNKNOWN).unwrap();
     assert_eq!(serde_json::to_value(&unknown).unwrap(), sent);
 }
+
+/// The README's examples in its IDs and webhook sections compile: each is,
+/// line for line, a rustdoc example (a doctest) without its hidden lines.
+#[test]
+fn the_readmes_id_and_webhook_examples_are_doctests() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let sources = read("src/ids/cvm_ref.rs") + &read("src/mock/webhook.rs");
+    let doc_lines: Vec<&str> = sources
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let doc = line
+                .strip_prefix("///")
+                .or_else(|| line.strip_prefix("//!"))?;
+            Some(doc.strip_prefix(' ').unwrap_or(doc))
+        })
+        .filter(|line| !line.starts_with("# "))
+        .collect();
+    let docs = doc_lines.join("\n");
+    let readme = read("README.md");
+    for heading in ["\n## IDs\n", "\n## Webhooks"] {
+        let section = readme.split_once(heading).unwrap().1;
+        let section = section.split("\n## ").next().unwrap();
+        let mut examples = 0;
+        let mut lines = section.lines();
+        while let Some(fence) = lines.by_ref().find(|l| l.trim_start() == "```rust") {
+            let indent = fence.len() - fence.trim_start().len();
+            let example: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| l.trim_start() != "```")
+                .map(|l| l.get(indent..).unwrap_or(""))
+                .collect();
+            let example = example.join("\n");
+            assert!(docs.contains(&example), "not a doctest:\n{example}");
+            examples += 1;
+        }
+        assert_eq!(examples, 1, "{heading}");
+    }
+}

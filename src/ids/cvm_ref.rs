@@ -31,13 +31,20 @@ use super::{eq_by_path, id_common, Parse};
 /// compares by its text.
 ///
 /// ```
-/// use phala_cloud::ids::{CvmRef, VmUuid};
+/// use phala_cloud::ids::{AppId, CvmRef, VmUuid};
 ///
-/// let from_deploy = CvmRef::from("1A09D706-2686-4E0A-8B1D-323FF0E3504B".parse::<VmUuid>()?);
-/// let from_answer: VmUuid = serde_json::from_str(r#""1a09d706-2686-4e0a-8b1d-323ff0e3504b""#)?;
+/// // One CVM as a deploy's `cvm_id`, an answer's `vm_uuid` and a webhook's `cvm_id`.
+/// let from_deploy: CvmRef = "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80".parse()?;
+/// let from_answer: VmUuid = serde_json::from_str(r#""0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80""#)?;
+/// let from_webhook: VmUuid = "0B6F2C4E-5A1D-4E8F-9C3B-7D2A1E6F4B80".parse()?;
 /// assert_eq!(from_deploy, from_answer);
-/// assert_eq!(from_deploy, "1a09d7062686-4e0a-8b1d-323ff0e3504b");
-/// assert_ne!(from_deploy, "my-cvm-01");
+/// assert_eq!(from_answer, from_webhook);
+/// // A string is read as an ID, not compared byte for byte.
+/// assert_eq!(from_deploy, "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80");
+/// let app: AppId = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4".parse()?;
+/// assert_eq!(app, "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4");
+/// assert_eq!(CvmRef::from(&app), app);
+/// assert_ne!(from_deploy, app);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///

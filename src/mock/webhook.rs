@@ -8,12 +8,15 @@
 //! it.
 //!
 //! ```
-//! use phala_cloud::mock::webhook;
+//! use phala_cloud::mock::webhook::{cvm_event, deliver, event, events};
 //! use phala_cloud::webhook::{EventData, WebhookVerifier};
 //!
-//! let (headers, body) = webhook::deliver("whsec_test", &webhook::event(EventData::CvmStopped(webhook::cvm_event())));
-//! let event = WebhookVerifier::new("whsec_test").parse_event(&headers, &body)?;
-//! assert_eq!(event.data.name(), "cvm.stopped");
+//! // What your handler receives when the first sample CVM stops.
+//! let (headers, body) = deliver("whsec_test", &event(EventData::CvmStopped(cvm_event())));
+//! let verified = WebhookVerifier::new("whsec_test").parse_event(&headers, &body)?;
+//! assert_eq!(verified.data.name(), "cvm.stopped");
+//! // One of every event type, `cvm.created` to `cvm.update.pending_approval`.
+//! assert_eq!(events().len(), EventData::KNOWN.len());
 //! # Ok::<(), phala_cloud::webhook::WebhookError>(())
 //! ```
 
