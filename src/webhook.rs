@@ -452,8 +452,11 @@ pub enum EventData {
     },
 }
 
+/// How a lifecycle event's data becomes its [`EventData`] variant.
+type CvmVariant = fn(CvmEvent) -> EventData;
+
 /// The events whose data is a [`CvmEvent`], by name.
-const CVM_EVENTS: [(&str, fn(CvmEvent) -> EventData); 7] = [
+const CVM_EVENTS: [(&str, CvmVariant); 7] = [
     ("cvm.created", EventData::CvmCreated),
     ("cvm.started", EventData::CvmStarted),
     ("cvm.create_failed", EventData::CvmCreateFailed),
