@@ -124,64 +124,29 @@ impl Parse for CvmRef {
 
 id_common!(CvmRef);
 
-impl From<CvmId> for CvmRef {
-    fn from(id: CvmId) -> Self {
-        CvmRef::Id(id)
-    }
+/// `From<T>` and `From<&T>` (a clone) for each ID kind a variant holds.
+macro_rules! from_variants {
+    ($($ty:ty => $variant:ident;)*) => {$(
+        impl From<$ty> for CvmRef {
+            fn from(id: $ty) -> Self {
+                CvmRef::$variant(id)
+            }
+        }
+
+        impl From<&$ty> for CvmRef {
+            fn from(id: &$ty) -> Self {
+                CvmRef::$variant(id.clone())
+            }
+        }
+    )*};
 }
 
-impl From<VmUuid> for CvmRef {
-    fn from(uuid: VmUuid) -> Self {
-        CvmRef::Uuid(uuid)
-    }
-}
-
-impl From<AppId> for CvmRef {
-    fn from(app: AppId) -> Self {
-        CvmRef::AppId(app)
-    }
-}
-
-impl From<LegacyCvmId> for CvmRef {
-    fn from(number: LegacyCvmId) -> Self {
-        CvmRef::Legacy(number)
-    }
-}
-
-impl From<CvmName> for CvmRef {
-    fn from(name: CvmName) -> Self {
-        CvmRef::Name(name)
-    }
-}
-
-impl From<&CvmId> for CvmRef {
-    fn from(id: &CvmId) -> Self {
-        CvmRef::Id(id.clone())
-    }
-}
-
-impl From<&VmUuid> for CvmRef {
-    fn from(uuid: &VmUuid) -> Self {
-        CvmRef::Uuid(uuid.clone())
-    }
-}
-
-impl From<&AppId> for CvmRef {
-    fn from(app: &AppId) -> Self {
-        CvmRef::AppId(app.clone())
-    }
-}
-
-impl From<&LegacyCvmId> for CvmRef {
-    fn from(number: &LegacyCvmId) -> Self {
-        CvmRef::Legacy(number.clone())
-    }
-}
-
-impl From<&CvmName> for CvmRef {
-    fn from(name: &CvmName) -> Self {
-        CvmRef::Name(name.clone())
-    }
+from_variants! {
+    CvmId => Id;
+    VmUuid => Uuid;
+    AppId => AppId;
+    LegacyCvmId => Legacy;
+    CvmName => Name;
 }
 
 eq_by_path!(CvmRef);
