@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use phala_cloud::deploy::Deployment;
+use phala_cloud::deploy::{DeployError, Deployment};
 use phala_cloud::env_encryption::KeyVerification;
 use phala_cloud::mock::deploy::{self as flows, MockDeployExt, TestKms};
 use phala_cloud::mock::{self, sample, MockServer, MockServerExt};
@@ -22,8 +22,9 @@ use phala_cloud::Client;
 
 const COMPOSE: &str = "services:\n  web:\n    image: nginx:1.27\n    ports: [\"80:80\"]\n";
 
-/// The whole deploy: provision, key verified, env vars encrypted, commit,
-/// wait until running.
+/// The whole deploy: provision with the server's compose hash checked
+/// against the hash of the compose sent, key verified, env vars encrypted,
+/// commit, wait until the CVM runs that hash.
 async fn deploy(client: &Client) -> Result<Deployment, phala_cloud::Error> {
     client
         .deploy(COMPOSE)
@@ -47,16 +48,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("Deploying on your account at {}.", client.base_url());
     }
 
-    let deployment = deploy(&client).await?;
-    let status = deployment
-        .state
-        .as_ref()
-        .map_or_else(|| "not running yet".to_string(), |s| s.status.to_string());
+    let deployment = match deploy(&client).await {
+        Ok(deployment) => deployment,
+        Err(e) => {
+            if let Some(DeployError::DeadlinePassed(unfinished)) = e.deploy_error() {
+                // Committed, not running yet: keep waiting with the waiter.
+                println!(
+                    "CVM {} does not run {} yet: client.wait_for_compose_hash() waits on",
+                    unfinished.cvm_id, unfinished.compose_hash
+                );
+            }
+            return Err(e.into());
+        }
+    };
+    // `Ok` with a wait means it runs, with the hash checked.
     println!(
-        "\nCVM {} (app {}) is {status}",
-        deployment.cvm_id, deployment.app_id
+        "\nCVM {} (app {}) runs compose hash {}",
+        deployment.cvm_id, deployment.app_id, deployment.compose_hash
     );
-    println!("  compose hash {}", deployment.compose_hash);
+    println!("  (the hash of the compose sent; the server's answer was checked against it)");
     if let Some(KeyVerification::Verified { signer, anchor }) = &deployment.key_verification {
         println!("  env vars encrypted to a key signed by {signer} ({anchor})");
     }

@@ -1,7 +1,8 @@
 //! Update a CVM whose KMS is on chain, with the app contract owned by a
-//! multisig: phase 1 prepares the update and stops at the approval (HTTP
-//! 465); the signers get what to sign; phase 2 commits it with the
-//! transaction that registered the compose hash.
+//! multisig: phase 1 provisions the update, checks that the server's
+//! compose hash is the hash of the compose sent, and stops at the approval;
+//! the signers get what to sign; phase 2 commits it once the transaction
+//! that registered the compose hash has executed.
 //!
 //! Without `PHALA_CLOUD_API_KEY` it runs against the crate's typed mock of
 //! the API on 127.0.0.1, and plays the signers itself. With the key set:
@@ -16,8 +17,8 @@
 //! (or `already-registered`) before it commits.
 
 use phala_cloud::deploy::Proposal;
-use phala_cloud::mock::deploy as flows;
-use phala_cloud::mock::{self, MockServer, MockServerExt};
+use phala_cloud::mock::deploy::MockDeployExt;
+use phala_cloud::mock::{self, MockServer};
 use phala_cloud::onchain::OnChainApprovalRequired;
 
 const MOCK_CVM: &str = "cvm_Q3mZr8Ke";
@@ -43,8 +44,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (cvm, std::fs::read_to_string(path)?)
     };
 
-    // Phase 1: prepare only, so that the signers can take their time.
-    let update = client.update_compose(cvm.as_str(), compose).prepare_only();
+    // Phase 1: provision and check the hash; the signers take their time.
+    let update = client.update_compose(cvm.as_str(), compose);
     let pending = match update.propose().await? {
         Proposal::Applied(applied) => {
             println!("Applied at once (the compose hash was allowed): {applied:?}");
@@ -104,16 +105,12 @@ fn ask_for_transaction() -> std::io::Result<String> {
     Ok(line.trim().to_string())
 }
 
-/// The mock: the prepare-only update answers 465 with a commit token, and
-/// the commit is accepted.
+/// The mock: a CVM on the Base KMS; the provision answers the hash of the
+/// compose sent, not registered yet, and the commit is accepted.
 fn seed(server: &MockServer) {
-    let approval = flows::approval_required(flows::COMPOSE_HASH, flows::APP_ID, Some("ctk_3f9a1c"));
-    server.patch_cvm(|when, then| {
-        when.cvm_id(MOCK_CVM);
-        then.client_error(465, &approval);
+    let current = serde_json::json!({
+        "name": "agent", "docker_compose_file": "services:\n  agent:\n    image: ghcr.io/example/agent:1\n",
     });
-    server.commit_cvm_update(|when, then| {
-        when.cvm_id(MOCK_CVM);
-        then.accepted(&flows::update_started("corr-commit-1"));
-    });
+    let current = serde_json::from_value(current).expect("a name and a file make a compose");
+    server.mock_compose_update(MOCK_CVM, &current, true);
 }

@@ -1,37 +1,48 @@
-//! The compose hash: SHA-256 of an app compose in canonical JSON, the value
-//! an app's on-chain allow-list and the `X-Compose-Hash` header carry.
+//! The compose hash: SHA-256 of an app compose as compact JSON, the value
+//! the server returns, the CVM measures into RTMR3 (its `compose-hash`
+//! event), an app's on-chain allow-list holds and the `X-Compose-Hash`
+//! header carries.
 //!
-//! The canonical form is the one dstack and the Phala Cloud docs use:
+//! **The form.** dstack measures the SHA-256 of the bytes of the CVM's
+//! `app-compose.json`, and Phala Cloud writes that file as compact JSON:
 //!
-//! 1. preprocessing of the top-level object: with `"runner": "bash"` the
-//!    `docker_compose_file` key is dropped, with `"runner": "docker-compose"`
-//!    the `bash_script` key; a `pre_launch_script` that is `null`, `""`,
-//!    `false` or `0` is dropped;
-//! 2. object keys sorted recursively (array order is kept);
-//! 3. JSON indented by four spaces, with `,` and `:` as separators and
-//!    non-ASCII characters written as UTF-8 — Python's
-//!    `json.dumps(d, sort_keys=True, indent=4, separators=(",", ":"), ensure_ascii=False)`;
-//! 4. SHA-256 of those bytes.
+//! 1. object keys sorted recursively (by code point; array order is kept);
+//! 2. no whitespace: `,` and `:` as separators;
+//! 3. non-ASCII characters written as UTF-8, not `\u` escapes; `"`, `\`
+//!    and control characters escaped as JSON requires (`\n`, `\u0001`);
+//! 4. numbers as Python writes them (`1.0`, `1e+16`, `1e-05`);
+//! 5. nothing dropped or filled in: every key present is hashed, whatever
+//!    the runner, `null`s included.
 //!
-//! The official JS and Python SDKs also export a *compact* variant under the
-//! name `getComposeHash` / `get_compose_hash`, which gives a different hash;
-//! this crate implements only the canonical one. The JS implementation also
-//! rewrites `": ` inside string values (it post-processes the indented text
-//! with a regular expression), so for a value containing `": ` it disagrees
-//! with Python and with this crate; the hash the server returns is the
-//! authority. Floating-point numbers are written as `serde_json` writes them,
-//! which may differ from Python for very large or small values; app composes
-//! hold none.
+//! That is dstack-sdk's `get_compose_hash(compose, normalize=False)` (which
+//! `@phala/cloud` exports as `getComposeHash`); the tests check this crate
+//! against vectors computed with it (`tests/fixtures/compose_hash/`). The
+//! server answers it as `compose_hash` to `POST /cvms/provision` and to an
+//! update's provision, and the deploy flows check that answer against
+//! their own hash ([`crate::deploy`]). Two other forms exist and give other
+//! hashes: the official JS SDK's legacy helper (indented by four spaces,
+//! runner-specific keys dropped), which no server or CVM reports, and
+//! dstack-sdk's `normalize=True`; this crate implements neither.
+//!
+//! Where dstack-sdk's Python helper differs from the JSON it is given: it
+//! reads the compose through a class that leaves out top-level fields that
+//! are `null` or whose key starts with `_`, and that needs a `runner`. This
+//! crate hashes the JSON as given; a compose the deploy flows build has none
+//! of those.
 //!
 //! ```
-//! use phala_cloud::compose_hash::ComposeHash;
+//! use phala_cloud::compose_hash::{compact_json, ComposeHash};
 //!
 //! let compose = serde_json::json!({
-//!     "name": "demo",
 //!     "runner": "docker-compose",
+//!     "name": "café",
 //!     "docker_compose_file": "services: {}",
-//!     "bash_script": "dropped for the docker-compose runner",
+//!     "bash_script": "kept, whatever the runner",
 //! });
+//! assert_eq!(
+//!     compact_json(&compose),
+//!     r#"{"bash_script":"kept, whatever the runner","docker_compose_file":"services: {}","name":"café","runner":"docker-compose"}"#
+//! );
 //! let hash = ComposeHash::of_json(&compose);
 //! assert_eq!(hash.to_string().len(), 64);
 //! let bytes32 = hash.to_bytes()?; // what `addComposeHash(bytes32)` takes on chain
@@ -46,7 +57,7 @@
 //! typed `compose_hash()` method: a compose decoded from the server's JSON
 //! does not re-encode an optional field the server wrote as `null` (an unset
 //! `Option` is left out), and the `null` is part of the hash. Hash the JSON
-//! as it came.
+//! as it came, or the file's bytes with [`ComposeHash::of_file`].
 //!
 //! ```
 //! use phala_cloud::compose_hash::ComposeHash;
@@ -71,72 +82,63 @@ use std::io;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::Formatter;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use crate::ids::ComposeHash;
 
 impl ComposeHash {
-    /// The compose hash of an app compose given as JSON: the canonical form
-    /// of [`canonical_json`], hashed with SHA-256.
+    /// The compose hash of an app compose given as JSON: SHA-256 of its
+    /// [`compact_json`].
     ///
     /// Use this for a compose as the server or a file holds it: every key
     /// present is hashed, including ones this crate's types do not know.
     pub fn of_json(app_compose: &Value) -> Self {
-        let digest: [u8; 32] = Sha256::digest(canonical_json(app_compose).as_bytes()).into();
+        Self::of_file(compact_json(app_compose).as_bytes())
+    }
+
+    /// The compose hash of an `app-compose.json` as bytes, what dstack
+    /// measures: SHA-256 of the bytes as they are, not re-encoded. Use it
+    /// for the file itself (the `app_compose` text a CVM's `/info`
+    /// reports); it equals [`of_json`](Self::of_json) of the parsed file
+    /// when the file is in the compact form, as the files Phala Cloud
+    /// writes are.
+    ///
+    /// ```
+    /// use phala_cloud::compose_hash::ComposeHash;
+    ///
+    /// let file = r#"{"name":"demo","runner":"docker-compose"}"#;
+    /// let parsed: serde_json::Value = serde_json::from_str(file)?;
+    /// assert_eq!(ComposeHash::of_file(file.as_bytes()), ComposeHash::of_json(&parsed));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn of_file(app_compose_json: &[u8]) -> Self {
+        let digest: [u8; 32] = Sha256::digest(app_compose_json).into();
         Self::from(digest)
     }
 }
 
-/// The canonical JSON text of an app compose: preprocessed, keys sorted
-/// recursively, indented by four spaces, `,`/`:` separators, UTF-8 (see the
-/// [module docs](self)).
+/// The compact JSON text of an app compose that its hash is taken of:
+/// keys sorted recursively, no whitespace, UTF-8, numbers as Python writes
+/// them (see the [module docs](self)).
 ///
 /// ```
-/// let compose = serde_json::json!({"name": "é", "features": ["kms"], "runner": "bash",
-///     "docker_compose_file": "dropped", "pre_launch_script": ""});
+/// let compose = serde_json::json!({"name": "é", "features": ["kms"], "salt": null,
+///     "runner": "bash", "docker_compose_file": "kept", "ratio": 1.0});
 /// assert_eq!(
-///     phala_cloud::compose_hash::canonical_json(&compose),
-///     "{\n    \"features\":[\n        \"kms\"\n    ],\n    \"name\":\"é\",\n    \"runner\":\"bash\"\n}"
+///     phala_cloud::compose_hash::compact_json(&compose),
+///     r#"{"docker_compose_file":"kept","features":["kms"],"name":"é","ratio":1.0,"runner":"bash","salt":null}"#
 /// );
 /// ```
-pub fn canonical_json(app_compose: &Value) -> String {
-    let mut compose = app_compose.clone();
-    if let Value::Object(map) = &mut compose {
-        match map.get("runner").and_then(Value::as_str) {
-            Some("bash") => {
-                map.remove("docker_compose_file");
-            }
-            Some("docker-compose") => {
-                map.remove("bash_script");
-            }
-            _ => {}
-        }
-        if map.get("pre_launch_script").is_some_and(is_falsy) {
-            map.remove("pre_launch_script");
-        }
-    }
+pub fn compact_json(app_compose: &Value) -> String {
     let mut out = Vec::new();
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut out, CanonicalFormatter::new());
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonNumbers);
     // A `Value` always serializes: its keys are strings and its numbers finite.
-    Sorted(&compose)
+    Sorted(app_compose)
         .serialize(&mut serializer)
         .expect("a serde_json::Value serializes into a Vec");
     String::from_utf8(out).expect("serde_json writes UTF-8")
-}
-
-/// JavaScript's falsiness, which decides whether the official SDKs drop
-/// `pre_launch_script`.
-fn is_falsy(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::Array(_) | Value::Object(_) => false,
-    }
 }
 
 /// Serializes a value with every object's keys in sorted order, whatever
@@ -161,58 +163,78 @@ impl Serialize for Sorted<'_> {
     }
 }
 
-/// `serde_json`'s four-space pretty printer with `:` instead of `": "`
-/// between a key and its value.
-struct CanonicalFormatter(PrettyFormatter<'static>);
+/// `serde_json`'s compact output, with floating-point numbers written as
+/// Python's `repr` writes them, which dstack-sdk's hash uses: the same
+/// shortest digits, but fixed notation only for decimal exponents -4 to 15,
+/// a two-digit signed exponent otherwise, and `.0` on whole numbers.
+struct PythonNumbers;
 
-impl CanonicalFormatter {
-    fn new() -> Self {
-        Self(PrettyFormatter::with_indent(b"    "))
+impl Formatter for PythonNumbers {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(python_float(value).as_bytes())
     }
 }
 
-impl Formatter for CanonicalFormatter {
-    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_array(writer)
+/// Python's `repr` of a finite float; `null` for the others, as dstack-sdk
+/// writes them (a `serde_json::Value` never holds one).
+fn python_float(value: f64) -> String {
+    if !value.is_finite() {
+        return "null".into();
     }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array(writer)
+    // `{:e}` gives the shortest digits that read back as `value`, as
+    // Python's `repr` chooses them: `-1.25e-7`, `0e0`.
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("`{:e}` always writes an exponent");
+    let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(unsigned) => ("-", unsigned),
+        None => ("", mantissa),
+    };
+    if !(-4..16).contains(&exponent) {
+        let exponent_sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{sign}{mantissa}e{exponent_sign}{:02}", exponent.abs());
     }
+    let digits = mantissa.replace('.', "");
+    // Where the decimal point goes, counted in digits from the left.
+    let point = exponent + 1;
+    let fixed = match usize::try_from(point) {
+        Err(_) | Ok(0) => format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize)),
+        Ok(point) if point >= digits.len() => {
+            format!("{digits}{}.0", "0".repeat(point - digits.len()))
+        }
+        Ok(point) => format!("{}.{}", &digits[..point], &digits[point..]),
+    };
+    format!("{sign}{fixed}")
+}
 
-    fn begin_array_value<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.0.begin_array_value(writer, first)
-    }
+#[cfg(test)]
+mod tests {
+    use super::python_float;
 
-    fn end_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array_value(writer)
-    }
-
-    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object(writer)
-    }
-
-    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object(writer)
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.0.begin_object_key(writer, first)
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        writer.write_all(b":")
-    }
-
-    fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object_value(writer)
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        for (value, python) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (0.0001, "0.0001"),
+            (0.00012, "0.00012"),
+            (1e-5, "1e-05"),
+            (-2.5e-7, "-2.5e-07"),
+            (123.456, "123.456"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (1e300, "1e+300"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "null"),
+            (f64::INFINITY, "null"),
+        ] {
+            assert_eq!(python_float(value), python, "{value:e}");
+        }
     }
 }

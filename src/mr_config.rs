@@ -15,9 +15,18 @@
 //!   fields pretty-printed give another digest
 //!   ([`MrConfigV3::digest_of_document`]).
 //!
+//! The compose hash is the one the CVM measures: for a compose you hold as
+//! JSON, [`ComposeHash::of_json`] (compact, sorted keys; see
+//! [`crate::compose_hash`]), or the server's `compose_hash`.
+//!
 //! ```
 //! use phala_cloud::ids::ComposeHash;
 //! use phala_cloud::mr_config::{KeyProvider, MrConfigId, MrConfigV3};
+//!
+//! let app_compose = serde_json::json!({"name": "demo", "runner": "docker-compose",
+//!     "docker_compose_file": "services: {}", "kms_enabled": false});
+//! let v1 = MrConfigId::v1(&ComposeHash::of_json(&app_compose))?;
+//! assert_eq!(v1.v1_compose_hash(), Some(ComposeHash::of_json(&app_compose)));
 //!
 //! let compose: ComposeHash = "22".repeat(32).parse()?;
 //! let v1 = MrConfigId::v1(&compose)?;

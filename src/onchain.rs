@@ -110,7 +110,7 @@ impl Applied {
     /// Reads a typed answer (`CvmUpdateResponse`) or a hand-written
     /// operation's JSON alike. Serializing a decoded answer cannot fail: its
     /// types are plain structs, strings and numbers.
-    fn from_answer(answer: impl Serialize) -> Self {
+    pub(crate) fn from_answer(answer: impl Serialize) -> Self {
         Self::from_body(serde_json::to_value(answer).unwrap_or_default())
     }
 

@@ -1,104 +1,127 @@
-//! Compose hashes against vectors computed independently with Python
-//! (3, standard library only) from the files in `tests/fixtures/compose_hash/`:
-//!
-//! ```python
-//! import hashlib, json
-//! def preprocess(d):
-//!     d = dict(d)
-//!     if d.get("runner") == "bash":
-//!         d.pop("docker_compose_file", None)
-//!     elif d.get("runner") == "docker-compose":
-//!         d.pop("bash_script", None)
-//!     if "pre_launch_script" in d and not d["pre_launch_script"]:
-//!         del d["pre_launch_script"]
-//!     return d
-//! def canonical(d):
-//!     return json.dumps(preprocess(d), sort_keys=True, indent=4, separators=(",", ":"), ensure_ascii=False)
-//! def compose_hash(d):
-//!     return hashlib.sha256(canonical(d).encode("utf-8")).hexdigest()
-//! compose_hash(json.load(open("tests/fixtures/compose_hash/docker_compose.json", encoding="utf-8")))
-//! ```
-//!
-//! `escapes.canonical.txt` is `canonical(...)` of `escapes.json`, written as
-//! is. The official JS algorithm (`sortObject`, `JSON.stringify(o, null, 4)`,
-//! `.replace(/": /g, '":')`, run with Node) gives the same hashes for
-//! `docker_compose`, `bash_runner`, `app_compose_v2` and `empty`; it differs
-//! on `other_runner` (a `": ` inside a string value) and `escapes` (integers
-//! beyond 2^53), where this crate follows Python.
+//! Compose hashes against vectors computed with dstack-sdk's own code:
+//! `tests/fixtures/compose_hash/dstack_sdk_vectors.json`, written by
+//! `dstack_sdk_vectors.py` beside it with dstack-sdk 0.5.4 from PyPI
+//! (`get_compose_hash(compose, normalize=False)`, and the text it hashes,
+//! `to_deterministic_json`); the file names the package and the calls.
 
-use phala_cloud::compose_hash::{canonical_json, ComposeHash};
+use phala_cloud::compose_hash::{compact_json, ComposeHash};
 use phala_cloud::types::AppCompose;
 use serde_json::Value;
 
-fn fixture(name: &str) -> Value {
+fn fixture_text(name: &str) -> String {
     let path = format!(
-        "{}/tests/fixtures/compose_hash/{name}.json",
+        "{}/tests/fixtures/compose_hash/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn hash_of(name: &str) -> String {
-    ComposeHash::of_json(&fixture(name)).to_string()
+fn fixture(name: &str) -> Value {
+    serde_json::from_str(&fixture_text(&format!("{name}.json"))).unwrap()
+}
+
+fn vectors() -> Vec<Value> {
+    let file = fixture("dstack_sdk_vectors");
+    assert_eq!(
+        file["provenance"]["call"],
+        "dstack_sdk.get_compose_hash.get_compose_hash(compose, normalize=False)"
+    );
+    file["vectors"].as_array().unwrap().clone()
+}
+
+fn vector(name: &str) -> Value {
+    let found = vectors().into_iter().find(|v| v["name"] == name);
+    found.unwrap_or_else(|| panic!("no vector {name}"))
 }
 
 #[test]
-fn a_docker_compose_app_with_nested_objects_and_non_ascii_values() {
-    assert_eq!(
-        hash_of("docker_compose"),
-        "f9e45830e78ea7f30786ae56b35399f62648aa563ac01a517a042b5bca7e1ae4"
-    );
+fn every_dstack_sdk_vector_matches_byte_for_byte() {
+    let vectors = vectors();
+    let names: Vec<&str> = vectors
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "non_ascii",
+        "escapes",
+        "nested",
+        "scalars",
+        "deploy_defaults",
+        "every_runner_field_kept",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    for v in &vectors {
+        assert_eq!(
+            compact_json(&v["compose"]),
+            v["json"].as_str().unwrap(),
+            "{}",
+            v["name"]
+        );
+        assert_eq!(
+            ComposeHash::of_json(&v["compose"]).to_string(),
+            v["hash"].as_str().unwrap(),
+            "{}",
+            v["name"]
+        );
+    }
 }
 
 #[test]
-fn the_bash_runner_drops_the_compose_file_and_a_null_pre_launch_script() {
-    assert_eq!(
-        hash_of("bash_runner"),
-        "fc656acc5f289a8ee9065b23dc1e4915365d840cea400893919c17e870e2770e"
-    );
-    let text = canonical_json(&fixture("bash_runner"));
-    assert!(!text.contains("docker_compose_file"), "{text}");
-    assert!(!text.contains("pre_launch_script"), "{text}");
+fn non_ascii_is_written_as_utf8_and_controls_are_escaped() {
+    let text = compact_json(&vector("non_ascii")["compose"]);
+    assert!(text.contains("héllo 日本 🦀"), "{text}");
+    assert!(text.contains(r#"{"Z":"upper","a":"lower","É":"#), "{text}");
+    let text = compact_json(&vector("escapes")["compose"]);
     assert!(
-        text.contains("\"bash_script\":\"#!/bin/sh\\necho \\\"démarrage\\\"\\n\""),
+        text.contains(r#"quote \" backslash \\ slash / tab\tnewline\ncr\r"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"controls \u0001 \u001f \b \f \u000b \u0000"#),
+        "{text}"
+    );
+    // DEL and the Unicode line separators are not escaped.
+    assert!(
+        text.contains("del \u{7f} nbsp \u{a0} line-sep \u{2028}"),
         "{text}"
     );
 }
 
 #[test]
-fn another_runner_keeps_both_scripts_and_a_set_pre_launch_script() {
-    assert_eq!(
-        hash_of("other_runner"),
-        "df1b1c1ae9ffef3cf33c8b102c7932a2d17b9ef43e6281d6d6ad90f284901521"
+fn numbers_are_written_as_python_writes_them() {
+    let text = compact_json(&vector("scalars")["compose"]);
+    assert!(
+        text.contains(
+            r#""floats":[1.5,-0.25,1.0,0.1,-0.0,1000000000000000.0,1e+16,1.5e+16,1e+22,"#
+        ),
+        "{text}"
     );
-    let text = canonical_json(&fixture("other_runner"));
-    for key in ["docker_compose_file", "bash_script", "pre_launch_script"] {
+    assert!(
+        text.contains("9007199254740993,18446744073709551615,-9223372036854775808"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""nested_null":{"salt":null},"nulls":[null,{"inner":null}]"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn nothing_is_dropped_whatever_the_runner() {
+    let v = vector("every_runner_field_kept");
+    let text = compact_json(&v["compose"]);
+    for key in ["bash_script", "docker_compose_file", "pre_launch_script"] {
         assert!(
             text.contains(&format!("\"{key}\":")),
             "{key} missing: {text}"
         );
     }
-    // A `": ` inside a string stays as it is (`\": ` once escaped).
-    assert!(text.contains(r#"echo \"ready\": ok"#), "{text}");
-}
-
-#[test]
-fn escapes_key_order_numbers_and_empty_containers_match_python_byte_for_byte() {
-    let expected = include_str!("fixtures/compose_hash/escapes.canonical.txt");
-    assert_eq!(canonical_json(&fixture("escapes")), expected);
+    // A top-level null is hashed as given (dstack-sdk's class would drop it).
+    let with_null = serde_json::json!({"runner": "docker-compose", "salt": null});
     assert_eq!(
-        hash_of("escapes"),
-        "23e172bc5ddc8cd7d1e5c38dcb4c7489cba4dc858bdbfe07ef5a9c00c6bcd3e9"
-    );
-}
-
-#[test]
-fn an_empty_compose_is_two_braces() {
-    assert_eq!(canonical_json(&fixture("empty")), "{}");
-    assert_eq!(
-        hash_of("empty"),
-        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        compact_json(&with_null),
+        r#"{"runner":"docker-compose","salt":null}"#
     );
 }
 
@@ -108,6 +131,10 @@ fn key_order_in_the_input_does_not_matter() {
         serde_json::from_str(r#"{"a": 1, "b": {"c": 2, "d": [ {"e": 3, "f": 4} ]}}"#).unwrap();
     let backward: Value =
         serde_json::from_str(r#"{"b": {"d": [ {"f": 4, "e": 3} ], "c": 2}, "a": 1}"#).unwrap();
+    assert_eq!(
+        compact_json(&forward),
+        r#"{"a":1,"b":{"c":2,"d":[{"e":3,"f":4}]}}"#
+    );
     assert_eq!(
         ComposeHash::of_json(&forward),
         ComposeHash::of_json(&backward)
@@ -122,13 +149,34 @@ fn key_order_in_the_input_does_not_matter() {
 }
 
 #[test]
+fn a_cvm_measures_the_files_bytes() {
+    // dstack-examples' attestation/rtmr3-based: the report's compose-hash
+    // event is SHA-256 of this file as it is (see /shared/attestation
+    // NOTES, bundle C). The file is not in the compact form (its keys are
+    // not sorted), so only its bytes give that hash.
+    let raw = fixture_text("rtmr3-based-app-compose.json");
+    let measured = "06768e6df639ce3be65e9e5321f8b2d82dbffb01c74323462d34c2feb9653aff";
+    assert_eq!(ComposeHash::of_file(raw.as_bytes()).to_string(), measured);
+    let parsed: Value = serde_json::from_str(&raw).unwrap();
+    assert_ne!(ComposeHash::of_json(&parsed).to_string(), measured);
+    // The compact form of a file in that form is the file.
+    let compact = compact_json(&parsed);
+    let reparsed: Value = serde_json::from_str(&compact).unwrap();
+    assert_eq!(compact_json(&reparsed), compact);
+    assert_eq!(
+        ComposeHash::of_file(compact.as_bytes()),
+        ComposeHash::of_json(&parsed)
+    );
+}
+
+#[test]
 fn a_typed_compose_encodes_exactly_what_it_holds_so_its_json_hashes_alike() {
     // The fixture is the full form, defaults spelled out, that the vector
     // was computed from; decoded and encoded again, it is the same JSON.
     let full = fixture("app_compose_v2");
+    let expected = vector("app_compose_v2")["hash"].clone();
     let compose: AppCompose = serde_json::from_value(full.clone()).unwrap();
     assert_eq!(serde_json::to_value(&compose).unwrap(), full);
-    let expected = "220632b07f1dc3095260b3944cc5b9ae5440fbda6218e114f6f982949961f85c";
     let sent = serde_json::to_value(&compose).unwrap();
     assert_eq!(ComposeHash::of_json(&sent).to_string(), expected);
 
@@ -175,7 +223,8 @@ fn the_storage_filesystem_round_trips_as_a_string() {
 
 #[test]
 fn hashes_print_parse_and_serialize_as_hex() {
-    let hash = ComposeHash::of_json(&fixture("empty"));
+    let hash = ComposeHash::of_json(&serde_json::json!({}));
+    // sha256("{}")
     let hex = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
     assert_eq!(hash.to_string(), hex);
     assert_eq!(hex.parse::<ComposeHash>().unwrap(), hash);

@@ -74,6 +74,12 @@ async fn list_kms_error(url: &str) -> Error {
         .unwrap_err()
 }
 
+/// That the client stopped reading `server`'s answers soon.
+fn assert_read_little(server: &Hostile) {
+    let written = server.written();
+    assert!(written < SLACK, "{written} bytes written");
+}
+
 fn assert_size_limit(err: &Error, what: &str, limit: u64, setting: &str) {
     match err {
         Error::Limit(LimitExceeded::Size {
@@ -90,31 +96,42 @@ fn assert_size_limit(err: &Error, what: &str, limit: u64, setting: &str) {
 // Body limits
 
 #[tokio::test]
-async fn an_endless_success_body_stops_at_the_limit() {
-    let server = Hostile::always(endless(200, "application/json", b"[1,")).await;
+async fn an_endless_success_body_stops_at_the_limit_and_is_not_tried_again() {
+    for policy in [RetryPolicy::none(), quick_retries()] {
+        let server = Hostile::always(endless(200, "application/json", b"[1,")).await;
+        let client = builder(&server.url)
+            .max_response_size(LIMIT)
+            .retry_policy(policy)
+            .build()
+            .unwrap();
+
+        let err = client.list_kms().send().await.unwrap_err();
+
+        assert_size_limit(
+            &err,
+            "the response body",
+            LIMIT,
+            "ClientBuilder::max_response_size",
+        );
+        assert_eq!(
+            err.to_string(),
+            "the response body is larger than the limit of 65536 bytes \
+             (raise it with ClientBuilder::max_response_size)"
+        );
+        assert_eq!(server.connections(), 1);
+        assert_read_little(&server);
+    }
+}
+
+#[tokio::test]
+async fn a_body_announced_at_exactly_the_limit_is_read() {
+    let server = Hostile::always(json(200, KMS_PAGE)).await;
     let client = builder(&server.url)
-        .max_response_size(LIMIT)
+        .max_response_size(KMS_PAGE.len() as u64)
         .build()
         .unwrap();
-
-    let err = client.list_kms().send().await.unwrap_err();
-
-    assert_size_limit(
-        &err,
-        "the response body",
-        LIMIT,
-        "ClientBuilder::max_response_size",
-    );
-    assert_eq!(
-        err.to_string(),
-        "the response body is larger than the limit of 65536 bytes \
-         (raise it with ClientBuilder::max_response_size)"
-    );
-    assert!(
-        server.written() < SLACK,
-        "{} bytes written",
-        server.written()
-    );
+    let page = client.list_kms().send().await.expect("within the limit");
+    assert_eq!(page.total, 0);
 }
 
 #[tokio::test]
@@ -134,11 +151,7 @@ async fn a_body_announced_over_the_default_limit_is_not_read() {
         phala_cloud::client::DEFAULT_MAX_RESPONSE_SIZE,
         "ClientBuilder::max_response_size",
     );
-    assert!(
-        server.written() < SLACK,
-        "{} bytes written",
-        server.written()
-    );
+    assert_read_little(&server);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use phala_cloud::reqwest::Method;
 use phala_cloud::{Client, Error, RequestOptions, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use support::hostile::{self, Hostile};
 use support::{json, response, ScriptedServer, KEY};
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -114,6 +115,21 @@ async fn a_raw_get_is_retried_on_503_and_a_raw_post_is_not() {
     let err = client.post("/auth/me").send_raw().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 1, "a POST is not repeated");
+}
+
+#[tokio::test]
+async fn a_raw_get_whose_body_is_cut_is_tried_again_whole() {
+    let server = Hostile::start(|n| match n {
+        0 => hostile::cut(200, ME, 10),
+        _ => hostile::json(200, ME),
+    })
+    .await;
+    let client = support::client(&server.url, quick_retries());
+    let answer = client.get("/auth/me").send_raw().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(answer.headers()["content-type"], "application/json");
+    assert_eq!(answer.into_inner(), ME.as_bytes());
+    assert_eq!(server.connections(), 2);
 }
 
 #[tokio::test]

@@ -252,3 +252,26 @@ proptest::proptest! {
         }
     }
 }
+
+/// The compose hash `mr_config_id` binds is the compact one the CVM
+/// measures: a V1 id predicted from a compose carries dstack-sdk's hash of
+/// it (`compose_hash/dstack_sdk_vectors.json`), and a V3 document names it.
+#[test]
+fn mr_config_ids_predicted_from_a_compose_carry_its_compact_hash() {
+    let file = support::fixture_json("compose_hash/dstack_sdk_vectors.json");
+    let vector = file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "deploy_defaults")
+        .unwrap();
+    let hash = ComposeHash::of_json(&vector["compose"]);
+    assert_eq!(hash.to_string(), text(vector, "hash"));
+    let id = MrConfigId::v1(&hash).unwrap();
+    assert_eq!(
+        id.to_string(),
+        format!("01{}{}", text(vector, "hash"), "00".repeat(15))
+    );
+    let document = MrConfigV3::new(hash, KeyProvider::Kms).document().unwrap();
+    assert!(document.contains(&format!("\"compose_hash\":\"{}\"", text(vector, "hash"))));
+}

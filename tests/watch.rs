@@ -351,3 +351,187 @@ async fn waiting_ends_with_the_watchs_error() {
         .unwrap_err();
     assert!(err.is_auth(), "{err}");
 }
+
+/// The compose-hash waiters, on the typed mock: the state stream says
+/// `running`, and `GET /cvms/{id}` answers the CVMs of `looks` in turn
+/// (the last one again once they run out).
+mod compose_hash_waits {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    use phala_cloud::deploy::{DeployError, WaitedFor};
+    use phala_cloud::ids::ComposeHash;
+    use phala_cloud::mock::deploy::{self as flows, MockDeployExt};
+    use phala_cloud::mock::httpmock::HttpMockResponse;
+    use phala_cloud::mock::{self, MockServer, MockServerExt};
+    use phala_cloud::types::{self, CvmLifecycleStatus};
+    use phala_cloud::watch::AttestationSource;
+    use serde_json::{json, Value};
+
+    const CVM: &str = flows::VM_UUID;
+
+    fn hash(byte: u8) -> ComposeHash {
+        ComposeHash::from([byte; 32])
+    }
+
+    fn look(
+        status: CvmLifecycleStatus,
+        in_progress: bool,
+        hash: &ComposeHash,
+    ) -> types::CvmInfoDetail {
+        let mut cvm = flows::running_cvm(&flows::committed_vm("my-web-app", flows::APP_ID));
+        cvm.status = status;
+        cvm.in_progress = Some(in_progress);
+        cvm.compose_hash = Some(hash.clone());
+        cvm
+    }
+
+    fn serve(looks: Vec<types::CvmInfoDetail>) -> MockServer {
+        let server = MockServer::start();
+        server.cvm_state_stream(CVM, "running", &[flows::state("running")]);
+        let seen = AtomicUsize::new(0);
+        server.get_cvm(move |when, then| {
+            when.cvm_id(CVM.replace('-', "").as_str());
+            then.into_inner().respond_with(move |_| {
+                let n = seen.fetch_add(1, Ordering::SeqCst).min(looks.len() - 1);
+                HttpMockResponse::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&looks[n]).unwrap())
+                    .build()
+            });
+        });
+        server
+    }
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(600)
+    }
+
+    #[tokio::test]
+    async fn the_wait_ends_once_the_cvm_runs_the_hash_with_nothing_in_progress() {
+        let server = serve(vec![
+            look(CvmLifecycleStatus::Running, false, &hash(2)),
+            look(CvmLifecycleStatus::Running, true, &hash(2)),
+            look(CvmLifecycleStatus::Running, true, &hash(1)),
+            look(CvmLifecycleStatus::Running, false, &hash(1)),
+        ]);
+        let running = mock::client(&server)
+            .wait_for_compose_hash(CVM, hash(1), far())
+            .poll_interval(Duration::from_millis(1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(running.cvm.compose_hash, Some(hash(1)));
+        assert_eq!(running.state.status, CvmLifecycleStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn a_cvm_that_settles_on_another_hash_ends_the_wait_with_what_it_runs() {
+        let server = serve(vec![
+            look(CvmLifecycleStatus::Starting, false, &hash(2)),
+            look(CvmLifecycleStatus::Running, false, &hash(3)),
+        ]);
+        let err = mock::client(&server)
+            .wait_for_compose_hash(CVM, hash(1), far())
+            .poll_interval(Duration::from_millis(1))
+            .send()
+            .await
+            .unwrap_err();
+        let Some(DeployError::OtherComposeHash {
+            expected,
+            found,
+            waited_for,
+            ..
+        }) = err.deploy_error()
+        else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            (expected, found, waited_for),
+            (&hash(1), &Some(hash(3)), &WaitedFor::Running)
+        );
+        assert!(err.to_string().contains(&hash(3).to_string()), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_deadline_is_an_error_with_what_was_last_seen() {
+        let server = serve(vec![look(CvmLifecycleStatus::Running, true, &hash(2))]);
+        let err = mock::client(&server)
+            .wait_for_compose_hash(CVM, hash(1), Instant::now() + Duration::from_millis(200))
+            .poll_interval(Duration::from_millis(20))
+            .send()
+            .await
+            .unwrap_err();
+        let Some(DeployError::DeadlinePassed(unfinished)) = err.deploy_error() else {
+            panic!("{err}")
+        };
+        assert_eq!(unfinished.compose_hash, hash(1));
+        assert_eq!(unfinished.cvm_id.as_str(), CVM.replace('-', ""));
+        assert_eq!(unfinished.last_status.as_deref(), Some("running"));
+        assert_eq!(unfinished.last_compose_hash, Some(hash(2)));
+        assert_eq!(
+            unfinished.app_id.as_ref().map(|a| a.as_str()),
+            Some(flows::APP_ID)
+        );
+        assert_eq!(unfinished.waited_for, WaitedFor::Running);
+    }
+
+    /// `GET /cvms/{id}/attestation` as the API answers it, with the event
+    /// log of a real CVM (dstack's verifier fixture, bundle A: compose hash
+    /// `3763bc34…27e7`).
+    fn attestation() -> (Value, ComposeHash) {
+        let report = support::fixture_json("attestation/dstack-verifier-quote-report.json");
+        let events: Value = serde_json::from_str(report["event_log"].as_str().unwrap()).unwrap();
+        let hash = "3763bc34552cf3a27ff71ad5f7a90471562a1a2df552dfc1998cba2d60da27e7";
+        let answer = json!({
+            "is_online": true, "is_public": true, "name": "my-web-app",
+            "tcb_info": {
+                "mrtd": "00", "rtmr0": "00", "rtmr1": "00", "rtmr2": "00", "rtmr3": "00",
+                "event_log": events, "app_compose": "{}",
+            },
+        });
+        (answer, hash.parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_attestation_waiter_reads_the_compose_hash_event() {
+        let (answer, attested) = attestation();
+        let server = serve(vec![look(CvmLifecycleStatus::Running, false, &attested)]);
+        let answer: types::CvmAttestation = serde_json::from_value(answer).unwrap();
+        let mock = server.get_cvm_attestation(|_, then| {
+            then.ok(&answer);
+        });
+        let client = mock::client(&server);
+        let shown = client
+            .wait_for_attested_compose_hash(CVM, attested.clone(), far())
+            .poll_interval(Duration::from_millis(1))
+            .send()
+            .await;
+        mock.assert_async().await;
+        let shown = shown.unwrap();
+        assert_eq!(shown.compose_hash, attested);
+        assert!(matches!(shown.source, AttestationSource::ApiAnswer));
+
+        // The API says it runs `attested`, the event log another hash.
+        let mut other = attested.to_bytes().unwrap();
+        other[0] ^= 1;
+        let other = ComposeHash::from(other);
+        let server = serve(vec![look(CvmLifecycleStatus::Running, false, &other)]);
+        server.get_cvm_attestation(|_, then| {
+            then.ok(&answer);
+        });
+        let err = mock::client(&server)
+            .wait_for_attested_compose_hash(CVM, other, far())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.deploy_error(),
+                Some(DeployError::OtherComposeHash { found: Some(f), waited_for: WaitedFor::Attested, .. }) if *f == attested
+            ),
+            "{err}"
+        );
+    }
+}

@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 
 use progenitor::Generator;
-use quote::{format_ident, ToTokens};
-use syn::punctuated::Punctuated;
+use quote::format_ident;
 use syn::visit_mut::VisitMut;
 
 use crate::generate::{openapi, quietly, settings};
@@ -348,25 +347,13 @@ struct EscapePath(usize);
 
 impl VisitMut for EscapePath {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format") {
-            return;
-        }
-        let Ok(mut args) =
-            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
-        else {
-            return;
-        };
-        let mut changed = false;
-        for arg in args.iter_mut().skip(1) {
-            if is_to_string_of_value(arg) {
+        self.0 += crate::passes::edit_format_args(mac, |i, arg| {
+            let value = i > 0 && is_to_string_of_value(arg);
+            if value {
                 *arg = syn::parse_quote!(regex::escape(&value.to_string()));
-                changed = true;
-                self.0 += 1;
             }
-        }
-        if changed {
-            mac.tokens = args.into_token_stream();
-        }
+            value
+        });
     }
 }
 

@@ -416,15 +416,16 @@ impl Error {
     }
 
     /// Transient: trying again later may succeed. Connection failures,
-    /// dropped connections and timeouts (the call's deadline included), 429,
-    /// 502, 503, 504, and a 409 without an error code ("another operation in
-    /// progress"); for [`Error::RetryBudgetExhausted`], the failure inside.
+    /// connections dropped before the answer or during its body, timeouts
+    /// (the call's deadline included), 429, 502, 503, 504, and a 409
+    /// without an error code ("another operation in progress"); for
+    /// [`Error::RetryBudgetExhausted`], the failure inside.
     /// Whether the client retries by itself also depends on the operation:
     /// see [`crate::RetryPolicy`].
     pub fn is_retryable(&self) -> bool {
         match self.cause() {
             Error::Transport(e) => {
-                e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
+                e.is_connect() || e.is_timeout() || e.is_request() || broke_off(e)
             }
             Error::Limit(limit) => matches!(limit, LimitExceeded::Deadline { .. }),
             Error::Api(api) => match api.status().as_u16() {
@@ -484,4 +485,20 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         self.api_error()?.retry_after()
     }
+}
+
+/// Whether `error` is, or was caused by, a body that broke off while it was
+/// read: reqwest reports that as a decode error whose source is the body's.
+fn broke_off(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_body)
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }

@@ -4,11 +4,17 @@
 //! ([`Client::update_compose`](crate::Client::update_compose)).
 //!
 //! A deploy is the API's own two steps, provision then commit, with what
-//! goes between done for you: the app's env-encryption key is fetched and
-//! its KMS signature verified ([`crate::kms_trust`], the API's root key by
-//! default), the env vars are checked against the compose's `allowed_envs`
-//! and encrypted to it, the deployment is committed and, with
-//! [`Deploy::wait_until_running`], waited for until it runs or fails.
+//! goes between done for you: the complete app compose is hashed here and
+//! the provision answer's `compose_hash` must equal it
+//! ([`DeployError::ComposeHashMismatch`] otherwise, before anything is
+//! committed or registered; [`Deploy::skip_compose_hash_check`] turns it
+//! off); the app's env-encryption key is fetched and its KMS signature
+//! verified ([`crate::kms_trust`], the API's root key by default), the env
+//! vars are checked against the compose's `allowed_envs` and encrypted to
+//! it, the deployment is committed and, with [`Deploy::wait_until_running`],
+//! waited for until it runs the verified hash: `Ok` then means it does, and
+//! a deadline is [`DeployError::DeadlinePassed`], carrying what to keep
+//! waiting with ([`Client::wait_for_compose_hash`](crate::Client::wait_for_compose_hash)).
 //!
 //! ```no_run
 //! use std::time::{Duration, Instant};
@@ -21,7 +27,7 @@
 //!     .wait_until_running(Instant::now() + Duration::from_secs(15 * 60))
 //!     .send()
 //!     .await?;
-//! println!("{} runs at {:?}", deployment.cvm_id, deployment.endpoints);
+//! println!("{} runs {} at {:?}", deployment.cvm_id, deployment.compose_hash, deployment.endpoints);
 //! # Ok(())
 //! # }
 //! ```
@@ -37,10 +43,11 @@
 //! contract, or registers the hash on the one you name with
 //! [`Deploy::app_id`].
 //!
-//! Updates of a CVM whose KMS is on chain answer HTTP 465 in the same way:
-//! [`UpdateEnvVars::propose`] and [`UpdateCompose::propose`] give a
-//! [`Proposal`], and [`PendingUpdate::confirm`] sends phase 2 (see
-//! [`crate::onchain`]).
+//! Compose updates are provisioned and checked the same way, one manifest
+//! (the compose, its env keys, `update_env_vars`) sent to both phases. On
+//! a CVM whose KMS is on chain, [`UpdateEnvVars::propose`] and
+//! [`UpdateCompose::propose`] give a [`Proposal`], and
+//! [`PendingUpdate::confirm`] sends phase 2 (see [`crate::onchain`]).
 
 /// The setters every flow has: its env vars and how their key is checked.
 /// `$check` is the path of the flow's [`key::KeyCheck`].
@@ -105,6 +112,7 @@ pub use compose::Compose;
 pub use env::parse_dotenv;
 pub use update::{PendingUpdate, Proposal, UpdateCompose, UpdateEnvVars};
 
+use crate::ids::{AppId, ComposeHash, CvmRef};
 use crate::onchain::OnChainApprovalRequired;
 
 /// The instance type of a deploy that sets none, as the official SDKs
@@ -163,6 +171,54 @@ pub enum DeployError {
         /// The key the KMS signed.
         signed: String,
     },
+    /// The provision answer's compose hash is not the hash of the app
+    /// compose this client sent: the server would have the CVM boot
+    /// something other than what you approved. Nothing was committed and
+    /// nothing registered on chain. The check is turned off only by the
+    /// flows' `skip_compose_hash_check()`.
+    #[error(
+        "the server answered compose hash {server} for the app compose sent, whose hash is \
+         {local}: nothing was committed or registered"
+    )]
+    ComposeHashMismatch {
+        /// The hash of the compose sent, computed here
+        /// ([`ComposeHash::of_json`]).
+        local: ComposeHash,
+        /// The hash the provision answer carries.
+        server: ComposeHash,
+    },
+    /// A CVM waited for settled on another compose hash: it runs, nothing
+    /// in progress, with `found` (or its attestation shows `found`).
+    #[error(
+        "CVM {cvm_id} {waited_for} compose hash {} while {expected} was awaited",
+        .found.as_ref().map_or("(none)".to_string(), ToString::to_string)
+    )]
+    OtherComposeHash {
+        /// The CVM.
+        cvm_id: CvmRef,
+        /// The hash awaited.
+        expected: ComposeHash,
+        /// The hash it reports instead, if any.
+        found: Option<ComposeHash>,
+        /// Whether the CVM's state or its attestation showed it.
+        waited_for: WaitedFor,
+    },
+    /// A wait ended at its deadline before the CVM ran (or attested) the
+    /// compose hash. Everything before the wait was done: the CVM exists
+    /// with that hash committed; keep waiting with
+    /// [`Client::wait_for_compose_hash`](crate::Client::wait_for_compose_hash)
+    /// and the ids this carries.
+    #[error(
+        "the deadline passed before CVM {} {} compose hash {} (last seen: {})",
+        .0.cvm_id, .0.waited_for, .0.compose_hash,
+        .0.last_status.as_deref().unwrap_or("nothing")
+    )]
+    DeadlinePassed(Box<Unfinished>),
+    /// The CVM's attestation did not verify on this machine (feature
+    /// `attestation`).
+    #[cfg(feature = "attestation")]
+    #[error("the CVM's attestation did not verify: {0}")]
+    Attestation(Box<crate::local_attestation::AttestationError>),
     /// An answer without what the next step needs (the provision's
     /// `app_id`, a CVM's KMS).
     #[error("cannot go on: {0}")]
@@ -171,6 +227,45 @@ pub enum DeployError {
     #[cfg(feature = "onchain-eth-calldata")]
     #[error(transparent)]
     OnChain(Box<crate::onchain::eth::EthError>),
+}
+
+/// What was done when a wait ended at its deadline
+/// ([`DeployError::DeadlinePassed`]): enough to keep waiting.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Unfinished {
+    /// The CVM.
+    pub cvm_id: CvmRef,
+    /// The app, once known.
+    pub app_id: Option<AppId>,
+    /// The compose hash committed (verified unless the check was skipped)
+    /// and awaited.
+    pub compose_hash: ComposeHash,
+    /// What was awaited.
+    pub waited_for: WaitedFor,
+    /// The CVM's status when last seen, if it was.
+    pub last_status: Option<String>,
+    /// The compose hash it reported when last seen.
+    pub last_compose_hash: Option<ComposeHash>,
+}
+
+/// What a wait was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitedFor {
+    /// The CVM running the hash, nothing in progress.
+    Running,
+    /// The CVM's attestation showing the hash.
+    Attested,
+}
+
+impl std::fmt::Display for WaitedFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WaitedFor::Running => "ran",
+            WaitedFor::Attested => "attested",
+        })
+    }
 }
 
 #[cfg(feature = "onchain-eth-calldata")]

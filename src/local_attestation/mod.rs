@@ -26,7 +26,8 @@
 //! What this does not prove: that MRTD and RTMR0–2 are a dstack image you
 //! trust (compare them with the image's published measurements), what the
 //! compose file behind the hash says (hash your own copy with
-//! [`crate::compose_hash`]), or that the app's TLS key is the attested one
+//! [`ComposeHash::of_json`], the compact form the CVM measures, or the
+//! file's bytes with [`ComposeHash::of_file`]), or that the app's TLS key is the attested one
 //! (`report_data` binds whatever the CVM chose). The TCB status is
 //! reported, not enforced.
 //!
@@ -37,8 +38,10 @@
 //! ```no_run
 //! use phala_cloud::local_attestation::LocalVerifier;
 //!
-//! # async fn run(client: phala_cloud::Client) -> Result<(), Box<dyn std::error::Error>> {
-//! let compose_hash = "c143116fef3940e7f776bfc0919c256232ae5338a6e948c96b711e0b2383483a".parse()?;
+//! use phala_cloud::compose_hash::ComposeHash;
+//!
+//! # async fn run(client: phala_cloud::Client, my_app_compose: serde_json::Value) -> Result<(), Box<dyn std::error::Error>> {
+//! let compose_hash = ComposeHash::of_json(&my_app_compose);
 //! let report = LocalVerifier::new()
 //!     .expect_compose_hash(compose_hash)
 //!     .verify_cvm(&client, "cvm_ykL5lbAn")

@@ -28,7 +28,9 @@
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use httpmock::{Mock, MockServer};
+use std::sync::{Arc, Mutex};
+
+use httpmock::{HttpMockRequest, HttpMockResponse, Mock, MockServer};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use sha3::{Digest, Keccak256};
@@ -37,7 +39,7 @@ use x25519_dalek::{x25519, X25519_BASEPOINT_BYTES};
 use super::sample::{self, decode};
 use super::MockServerExt;
 use crate::env_encryption::EnvEncryptPublicKey;
-use crate::ids::{AppId, CvmRef};
+use crate::ids::{AppId, ComposeHash, CvmRef};
 use crate::kms_signature::K256PublicKey;
 use crate::types;
 use crate::types::CvmState;
@@ -269,6 +271,24 @@ pub fn provision_on_chain() -> types::ProvisionCvmResponse {
     )
 }
 
+/// `POST /cvms/{id}/compose_file/provision`: `compose_hash` for
+/// [`APP_ID`]; on chain (Base, chain 8453, [`DEVICE_ID`]) with the hash not
+/// registered yet, else on Phala's KMS.
+pub fn compose_provisioned(
+    compose_hash: &ComposeHash,
+    on_chain: bool,
+) -> types::ComposeFileProvisionResponse {
+    let kms = &sample::kms_instances()[if on_chain { 3 } else { 0 }];
+    decode(
+        "compose file provision",
+        json!({
+            "app_id": APP_ID, "compose_hash": compose_hash, "device_id": DEVICE_ID,
+            "kms_info": serde_json::to_value(kms).unwrap_or_default(),
+            "compose_hash_registered": false,
+        }),
+    )
+}
+
 /// `POST /cvms`: the CVM `name` of `app_id`, committed and `starting`,
 /// [`VM_UUID`].
 pub fn committed_vm(name: &str, app_id: &str) -> types::Vm {
@@ -330,9 +350,12 @@ pub fn update_started(correlation_id: &str) -> types::CvmUpdateResponse {
 }
 
 /// `GET /cvms/{VM_UUID}` once [`committed_vm`] runs: on Phala's KMS, with
-/// its endpoints.
+/// its endpoints, [`COMPOSE_HASH`] and nothing in progress.
 pub fn running_cvm(vm: &types::Vm) -> types::CvmInfoDetail {
     let mut cvm = sample::cvm_detail(&sample::cvms()[0]);
+    cvm.status = types::CvmLifecycleStatus::Running;
+    cvm.in_progress = Some(false);
+    cvm.compose_hash = Some(decode("compose_hash", json!(COMPOSE_HASH)));
     cvm.name = vm.name.clone();
     cvm.app_id = Some(vm.app_id.clone());
     cvm.vm_uuid = vm.vm_uuid.clone();
@@ -375,7 +398,8 @@ pub struct DeployMocks<'a> {
     pub commit: Mock<'a>,
     /// The state stream, `starting` then `running`.
     pub state: Mock<'a>,
-    /// `GET /cvms/{VM_UUID}`, for the endpoints.
+    /// `GET /cvms/{VM_UUID}`: it runs the compose hash provisioned, with
+    /// its endpoints.
     pub cvm: Mock<'a>,
 }
 
@@ -392,10 +416,37 @@ pub trait MockDeployExt {
         V: TryInto<CvmRef>,
         V::Error: std::fmt::Display;
 
-    /// Mocks a whole deploy on Phala's KMS: [`provision`] (whatever the
-    /// body), `kms`'s signed key, the commit ([`committed_vm`]), a state
-    /// stream to `running` and the running CVM.
+    /// Mocks a whole deploy on Phala's KMS: [`provision`] answering the
+    /// compose hash of the app compose the request carries (as the server
+    /// computes it), `kms`'s signed key, the commit ([`committed_vm`]), a
+    /// state stream to `running` and the CVM running that hash.
     fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_>;
+
+    /// Mocks a compose update of `cvm_id` (without env vars), whose compose
+    /// is `current`: its compose file, the provision for the update
+    /// answering the hash of the manifest sent ([`compose_provisioned`],
+    /// on chain or not), and the commit, accepted. `cvm_id` is any CVM
+    /// reference the client takes; one that is not panics.
+    fn mock_compose_update<V>(
+        &self,
+        cvm_id: V,
+        current: &types::AppCompose,
+        on_chain: bool,
+    ) -> ComposeUpdateMocks<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display;
+}
+
+/// The mocks [`MockDeployExt::mock_compose_update`] sets up.
+#[non_exhaustive]
+pub struct ComposeUpdateMocks<'a> {
+    /// `GET /cvms/{id}/compose_file`.
+    pub compose: Mock<'a>,
+    /// `POST /cvms/{id}/compose_file/provision`.
+    pub provision: Mock<'a>,
+    /// `PATCH /cvms/{id}/compose_file`.
+    pub commit: Mock<'a>,
 }
 
 impl MockDeployExt for MockServer {
@@ -428,14 +479,59 @@ impl MockDeployExt for MockServer {
         })
     }
 
+    fn mock_compose_update<V>(
+        &self,
+        cvm_id: V,
+        current: &types::AppCompose,
+        on_chain: bool,
+    ) -> ComposeUpdateMocks<'_>
+    where
+        V: TryInto<CvmRef>,
+        V::Error: std::fmt::Display,
+    {
+        let cvm: CvmRef = crate::ids::param("cvm_id", cvm_id)
+            .unwrap_or_else(|e| panic!("mock_compose_update: {e}"));
+        let provisioned = compose_provisioned(&ComposeHash::from([0; 32]), on_chain);
+        let hash = Arc::new(Mutex::new(provisioned.compose_hash.clone()));
+        ComposeUpdateMocks {
+            compose: self.get_cvm_compose_file(|when, then| {
+                when.cvm_id(cvm.as_str());
+                then.ok(current);
+            }),
+            provision: self.provision_for_cvm_compose_file_update(|when, then| {
+                when.cvm_id(cvm.as_str());
+                then.into_inner().respond_with(answering_the_hash(
+                    provisioned,
+                    hash,
+                    |answer, hash| {
+                        answer.compose_hash = hash;
+                    },
+                ));
+            }),
+            commit: self.trigger_cvm_compose_file_update(|when, then| {
+                when.cvm_id(cvm.as_str());
+                then.accepted(&update_started("corr-update-1"));
+            }),
+        }
+    }
+
     fn mock_deploy(&self, kms: &TestKms) -> DeployMocks<'_> {
         let provisioned = provision(kms);
         let vm = committed_vm("my-web-app", APP_ID);
         let uuid = VM_UUID.replace('-', "");
         let cvm = running_cvm(&vm);
+        // What the provision answered, for the CVM to run.
+        let hash = Arc::new(Mutex::new(provisioned.compose_hash.clone()));
+        let provision_hash = Arc::clone(&hash);
         DeployMocks {
             provision: self.provision_cvm(|_, then| {
-                then.ok(&provisioned);
+                then.into_inner().respond_with(answering_the_hash(
+                    provisioned,
+                    provision_hash,
+                    |answer, hash| {
+                        answer.compose_hash = hash;
+                    },
+                ));
             }),
             key: kms.serve(self, PHALA_KMS, APP_ID),
             commit: self.commit_cvm_provision(|_, then| {
@@ -448,8 +544,59 @@ impl MockDeployExt for MockServer {
             ),
             cvm: self.get_cvm(|when, then| {
                 when.cvm_id(uuid.as_str());
-                then.ok(&cvm);
+                then.into_inner().respond_with(move |_| {
+                    let mut cvm = cvm.clone();
+                    if let Ok(hash) = hash.lock() {
+                        cvm.compose_hash = Some(hash.clone());
+                    }
+                    json_response(&cvm)
+                });
             }),
         }
     }
+}
+
+/// A responder that answers `template` with the compose hash of the app
+/// compose the request carries (a deploy's `compose_file`, or an update's
+/// body without `update_env_vars`), as the server computes it, and keeps it
+/// in `hash` for later answers.
+fn answering_the_hash<T>(
+    template: T,
+    hash: Arc<Mutex<ComposeHash>>,
+    set: fn(&mut T, ComposeHash),
+) -> impl Fn(&HttpMockRequest) -> HttpMockResponse + Send + Sync + 'static
+where
+    T: serde::Serialize + Clone + Send + Sync + 'static,
+{
+    move |request| {
+        let mut answer = template.clone();
+        if let Some(compose) = compose_of(request.body_ref()) {
+            let computed = ComposeHash::of_json(&compose);
+            if let Ok(mut hash) = hash.lock() {
+                *hash = computed.clone();
+            }
+            set(&mut answer, computed);
+        }
+        json_response(&answer)
+    }
+}
+
+/// The app compose a provision request's body carries, if it is JSON.
+fn compose_of(body: &[u8]) -> Option<Value> {
+    let mut body: Value = serde_json::from_slice(body).ok()?;
+    let object = body.as_object_mut()?;
+    if let Some(compose) = object.remove("compose_file") {
+        return Some(compose);
+    }
+    object.remove("update_env_vars");
+    Some(body)
+}
+
+/// A 200 answer with `value` as JSON.
+fn json_response(value: &impl serde::Serialize) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(value).unwrap_or_default())
+        .build()
 }

@@ -86,11 +86,7 @@ pub(crate) fn guard(
     if refused.is_none() && deadline.is_none() && within {
         return response;
     }
-    let status = response.status();
-    let version = response.version();
-    let url = response.url().clone();
-    let headers = std::mem::take(response.headers_mut());
-    let mut extensions = std::mem::take(response.extensions_mut());
+    let head = Head::take(&mut response);
     let body = Guarded {
         inner: Box::pin(response.bytes_stream()),
         read: 0,
@@ -100,17 +96,45 @@ pub(crate) fn guard(
         refused,
         done: false,
     };
-    // The URL rides in an extension only reqwest's response builder sets.
-    let mut with_url = http::Response::builder().url(url);
-    if let Some(url) = with_url.extensions_mut() {
-        extensions.extend(std::mem::take(url));
+    head.with_body(reqwest::Body::wrap_stream(body))
+}
+
+/// An answer without its body: what a body read apart, or wrapped, is put
+/// back into.
+pub(crate) struct Head {
+    status: reqwest::StatusCode,
+    version: reqwest::Version,
+    headers: reqwest::header::HeaderMap,
+    /// The URL among them, in the extension reqwest reads it back from.
+    extensions: http::Extensions,
+}
+
+impl Head {
+    /// Takes `response`'s head, leaving its body to be read.
+    pub(crate) fn take(response: &mut Response) -> Self {
+        let mut extensions = std::mem::take(response.extensions_mut());
+        // The URL rides in an extension only reqwest's response builder sets.
+        let mut with_url = http::Response::builder().url(response.url().clone());
+        if let Some(url) = with_url.extensions_mut() {
+            extensions.extend(std::mem::take(url));
+        }
+        Self {
+            status: response.status(),
+            version: response.version(),
+            headers: std::mem::take(response.headers_mut()),
+            extensions,
+        }
     }
-    let mut rebuilt = http::Response::new(reqwest::Body::wrap_stream(body));
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    *rebuilt.extensions_mut() = extensions;
-    Response::from(rebuilt)
+
+    /// The answer again, around `body`.
+    pub(crate) fn with_body(self, body: impl Into<reqwest::Body>) -> Response {
+        let mut rebuilt = http::Response::new(body.into());
+        *rebuilt.status_mut() = self.status;
+        *rebuilt.version_mut() = self.version;
+        *rebuilt.headers_mut() = self.headers;
+        *rebuilt.extensions_mut() = self.extensions;
+        Response::from(rebuilt)
+    }
 }
 
 /// The error for an answer in a `Content-Encoding` other than `identity`:

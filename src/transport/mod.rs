@@ -31,7 +31,7 @@ use tracing::Instrument;
 use crate::client::{Client, ClientState};
 use crate::error::{answer_error, carry, read_bounded, ApiError};
 use crate::Error;
-use body::{guard, BodyLimit, Deadline};
+use body::{guard, BodyLimit, Deadline, Head};
 use budget::{RETRY_COST, SUCCESS_REFILL, TIMEOUT_RETRY_COST};
 
 /// What the generated builders read off their client.
@@ -158,7 +158,7 @@ impl Client {
                 let result = state.http.execute(request).await;
                 #[cfg(feature = "mock")]
                 let result = mock_unmatched(target, &method, result).await?;
-                Attempted::read(result, policy, operation, &method, more).await
+                Attempted::read(result, policy, operation, &method, limit, more).await
             };
             // The deadline needs a timer of its own only when the attempt's
             // timeout (which covers the body too) would end after it.
@@ -267,29 +267,44 @@ struct Attempted {
 }
 
 impl Attempted {
-    /// Classifies `result`; `more` says whether another attempt is allowed
-    /// at all (a 409 is only read then).
+    /// Classifies `result`, an answer to be read within `limit`; `more`
+    /// says whether another attempt is allowed at all (a 409, or a success
+    /// body, is only read then).
     async fn read(
         result: reqwest::Result<Response>,
         policy: &crate::RetryPolicy,
         operation: &str,
         method: &Method,
+        limit: BodyLimit,
         more: bool,
     ) -> Result<Self, Failure> {
         let response = match result {
             Err(error) => {
                 let retry = more && policy.retries_transport(operation, method, &error);
                 tracing::debug!(%error, retry, "no answer");
-                return Ok(Self {
-                    timed_out: error.is_timeout(),
-                    outcome: Err(error),
-                    retry,
-                    retry_after: None,
-                });
+                return Ok(Self::failed(error, retry));
             }
             Ok(response) => response,
         };
         let status = response.status();
+        // Progenitor reads a success body after the `exec` hook has
+        // returned, too late for a retry: one whose breaking off would be
+        // retried is read here. An event stream is never read whole.
+        let response = if more
+            && status.is_success()
+            && matches!(limit, BodyLimit::Bytes { .. })
+            && policy.retries_broken_body(operation, method)
+        {
+            match read_whole(response, limit).await? {
+                Ok(response) => response,
+                Err(error) => {
+                    tracing::debug!(%error, "the body broke off");
+                    return Ok(Self::failed(error, true));
+                }
+            }
+        } else {
+            response
+        };
         let (response, has_error_code) = if status == StatusCode::CONFLICT
             && more
             && policy.reads_conflicts(operation, method)
@@ -304,6 +319,16 @@ impl Attempted {
             outcome: Ok(response),
             timed_out: false,
         })
+    }
+
+    /// No answer, or not all of it.
+    fn failed(error: reqwest::Error, retry: bool) -> Self {
+        Self {
+            timed_out: error.is_timeout(),
+            outcome: Err(error),
+            retry,
+            retry_after: None,
+        }
     }
 
     /// The wait before the next attempt, if the policy makes one.
@@ -344,16 +369,30 @@ async fn read_conflict(response: Response) -> reqwest::Result<(Response, bool)> 
 
 /// An error answer's body (at most the error body limit), and the answer
 /// rebuilt around it, so that it reads the same once more.
-async fn with_error_body(response: Response) -> reqwest::Result<(Response, bytes::Bytes)> {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
+async fn with_error_body(mut response: Response) -> reqwest::Result<(Response, bytes::Bytes)> {
+    let head = Head::take(&mut response);
     let body = read_bounded(Box::pin(response.bytes_stream())).await?;
-    let mut rebuilt = http::Response::new(body.clone());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok((Response::from(rebuilt), body))
+    Ok((head.with_body(body.clone()), body))
+}
+
+/// A success answer read whole within `limit`, and rebuilt around its
+/// bytes: a body that breaks off is the attempt's failure (`Ok(Err)`),
+/// retried as a connection dropped before the answer would be; one past
+/// the limit, or refused, the call's. The call's deadline already bounds
+/// the attempt, so the read needs none of its own.
+async fn read_whole(
+    response: Response,
+    limit: BodyLimit,
+) -> Result<reqwest::Result<Response>, Failure> {
+    let mut response = guard(response, limit, None);
+    let head = Head::take(&mut response);
+    match response.bytes().await {
+        Ok(body) => Ok(Ok(head.with_body(body))),
+        Err(error) => match Error::from_reqwest(error) {
+            Error::Transport(error) => Ok(Err(error)),
+            limit => Err(Failure::Typed(limit)),
+        },
+    }
 }
 
 /// For a client of [`crate::mock`] (`target` is then the request's URL):

@@ -13,8 +13,8 @@ use reqwest::{Method, StatusCode};
 ///   the request went out, 429, 503, and a 409 without an error code
 ///   ("another operation in progress");
 /// - other GET, HEAD, PUT, DELETE and OPTIONS requests: connection
-///   failures, connections dropped before the answer, timeouts, 429, 502,
-///   503, 504;
+///   failures, connections dropped before the answer or during its body,
+///   timeouts, 429, 502, 503, 504;
 /// - other POST and PATCH requests (creating, committing): never, unless
 ///   [`RetryPolicy::retry_non_idempotent`] opts in.
 ///
@@ -157,13 +157,22 @@ impl RetryPolicy {
         error: &reqwest::Error,
     ) -> bool {
         match self.class(operation, method) {
-            // A connection that dropped before the answer is worth another
-            // try for a request that may be repeated.
-            Class::Idempotent => error.is_connect() || error.is_timeout() || error.is_request(),
+            // A request that may be repeated is worth another try whatever
+            // kept its answer away: reqwest reports each such failure
+            // (connection refused or dropped, timeout) as a request error.
+            Class::Idempotent => error.is_request(),
             // The request never reached the server.
             Class::Lifecycle => error.is_connect(),
             Class::Never => false,
         }
+    }
+
+    /// Whether a success answer whose body broke off (cut short, reset,
+    /// timed out) is worth another attempt: as a connection dropped before
+    /// the answer, only for a request that may be repeated. A lifecycle
+    /// operation's request has reached the server by then.
+    pub(crate) fn retries_broken_body(&self, operation: &str, method: &Method) -> bool {
+        self.class(operation, method) == Class::Idempotent
     }
 
     /// Whether an answer's status is worth another attempt. `has_error_code`

@@ -17,11 +17,25 @@ const COMPOSE: &str = "services:\n  agent:\n    image: ghcr.io/example/agent:1\n
 /// The provision answer on the fake chain's KMS.
 fn provisioned(chain: &FakeChain) -> String {
     let mut answer = flows::provision_on_chain();
+    answer.compose_hash = sent_hash();
     if let Some(kms) = answer.kms_info.as_mut() {
         kms.chain_id = Some(CHAIN as i64);
         kms.kms_contract_address = Some(chain.with(|s| s.kms).to_string());
     }
     json(200, &serde_json::to_string(&answer).unwrap())
+}
+
+/// The hash of the complete app compose the deploy sends: the server
+/// answers it, as the deploy checks.
+fn sent_hash() -> phala_cloud::ids::ComposeHash {
+    phala_cloud::ids::ComposeHash::of_json(&serde_json::json!({
+        "name": "my-agent", "docker_compose_file": COMPOSE, "allowed_envs": [],
+        "manifest_version": 2, "runner": "docker-compose", "features": ["kms", "tproxy-net"],
+        "kms_enabled": true, "gateway_enabled": true, "tproxy_enabled": true,
+        "public_logs": true, "public_sysinfo": true, "public_tcbinfo": true,
+        "local_key_provider_enabled": false, "no_instance_id": false, "secure_time": false,
+        "storage_fs": "zfs",
+    }))
 }
 
 fn committed(app: &str) -> String {
@@ -55,7 +69,7 @@ async fn on_the_named_app_contract_it_registers_then_commits() {
         .map(|tx| tx.input()[..4].try_into().unwrap())
         .collect();
     assert_eq!(selectors, [ADD_DEVICE, ADD_COMPOSE_HASH]);
-    let hash: B256 = format!("0x{}", flows::COMPOSE_HASH).parse().unwrap();
+    let hash: B256 = format!("0x{}", sent_hash()).parse().unwrap();
     assert!(chain.with(|s| s.compose_hashes.contains(&hash)));
     let requests = api.requests();
     assert_eq!(

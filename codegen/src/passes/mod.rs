@@ -26,6 +26,33 @@ pub(crate) use unions::{refuse_flattened_unions, union_accessors};
 pub(crate) use unknown_fields::finish_unknown_field_maps;
 pub(crate) use version_marks::{mock_matches_version, mock_paths_lose_marks, strip_version_marks};
 
+/// Runs `edit` on each argument of a `format!` macro (the format string
+/// first) and writes the arguments back when an edit says it changed one;
+/// gives how many did. Any other macro, or one whose body does not parse as
+/// arguments, is left alone.
+pub(crate) fn edit_format_args(
+    mac: &mut syn::Macro,
+    mut edit: impl FnMut(usize, &mut syn::Expr) -> bool,
+) -> usize {
+    if !mac.path.is_ident("format") {
+        return 0;
+    }
+    let Ok(mut args) = mac.parse_body_with(
+        syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+    ) else {
+        return 0;
+    };
+    let changed = args
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, arg)| edit(i, arg).then_some(()))
+        .count();
+    if changed > 0 {
+        mac.tokens = quote::ToTokens::into_token_stream(args);
+    }
+    changed
+}
+
 /// The items of the module `name` among `items`.
 pub(crate) fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a [syn::Item]> {
     items.iter().find_map(|item| match item {

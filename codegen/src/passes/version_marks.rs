@@ -5,8 +5,6 @@
 //! wrote it into (the URL's `format!`, the docs, the mock's path regexes),
 //! and make the mock match the version header instead.
 
-use quote::ToTokens;
-use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 
 use crate::additions::VERSION_MARK;
@@ -62,21 +60,11 @@ impl VisitMut for Strip {
     }
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format") {
-            return;
-        }
-        let Ok(mut args) =
-            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
-        else {
-            return;
-        };
-        let before = self.in_code;
-        for arg in args.iter_mut() {
+        super::edit_format_args(mac, |_, arg| {
+            let before = self.in_code;
             self.visit_expr_mut(arg);
-        }
-        if self.in_code != before {
-            mac.tokens = args.into_token_stream();
-        }
+            self.in_code != before
+        });
     }
 }
 
@@ -126,6 +114,7 @@ impl VisitMut for AddHeader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::ToTokens;
 
     #[test]
     fn splits_the_mark_wherever_it_stands() {

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::compose::complete;
 use super::env::{check_allowed, keys, EnvSet};
 use super::key::{self, KeyCheck};
 use super::{Compose, DeployError, DEFAULT_INSTANCE_TYPE};
@@ -33,6 +34,7 @@ impl Client {
             deployer: None,
             env: EnvSet::default(),
             check: KeyCheck::default(),
+            check_hash: true,
             deadline: None,
         }
     }
@@ -56,6 +58,7 @@ pub struct Deploy {
     deployer: Option<String>,
     env: EnvSet,
     check: KeyCheck,
+    check_hash: bool,
     deadline: Option<Instant>,
 }
 
@@ -128,11 +131,25 @@ impl Deploy {
         self
     }
 
-    /// After the commit, waits until the CVM runs, or until `deadline`
-    /// ([`Deployment::state`] is then `None`). A boot error or a terminal
-    /// failure ends the wait at once with [`Error::CvmFailed`].
+    /// After the commit, waits until the CVM runs the verified compose
+    /// hash ([`Client::wait_for_compose_hash`]): `send()` is then `Ok`
+    /// only once it does. A boot error or a terminal failure ends the
+    /// wait at once with [`Error::CvmFailed`], a CVM that settles on
+    /// another hash with [`DeployError::OtherComposeHash`], and the
+    /// deadline with [`DeployError::DeadlinePassed`], which carries the
+    /// CVM id, the app id and the hash to keep waiting with.
     pub fn wait_until_running(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// **Turns off the compose hash check**: the provision answer's
+    /// `compose_hash` is then committed, registered and waited for without
+    /// comparing it with the hash of the compose sent. By default a
+    /// difference is [`DeployError::ComposeHashMismatch`], before anything
+    /// is committed or registered.
+    pub fn skip_compose_hash_check(mut self) -> Self {
+        self.check_hash = false;
         self
     }
 
@@ -215,6 +232,8 @@ impl Deploy {
             None if !vars.is_empty() => compose.allowed_envs = Some(keys(&vars)),
             None => {}
         }
+        let compose = complete(compose);
+        let local_hash = hash_of(&compose)?;
         let mut body = types::ProvisionCvmRequest::builder()
             .name(name)
             .compose_file(compose)
@@ -236,6 +255,9 @@ impl Deploy {
             .send()
             .await?
             .into_inner();
+        if self.check_hash {
+            check_hash(local_hash, &answer.compose_hash)?;
+        }
         let on_chain = !matches!(self.kms, KmsType::Phala)
             || answer
                 .kms_info
@@ -251,6 +273,52 @@ impl Deploy {
             check: self.check,
             deadline: self.deadline,
         })
+    }
+}
+
+/// The compose hash of an app compose as this client sends it.
+pub(super) fn hash_of(compose: &types::AppCompose) -> Result<ComposeHash, Error> {
+    let json = serde_json::to_value(compose)
+        .map_err(|e| Error::InvalidRequest(format!("the app compose: {e}")))?;
+    Ok(ComposeHash::of_json(&json))
+}
+
+/// The provision answer's hash must be the hash of the compose sent.
+pub(super) fn check_hash(local: ComposeHash, server: &ComposeHash) -> Result<(), DeployError> {
+    if &local == server {
+        return Ok(());
+    }
+    Err(DeployError::ComposeHashMismatch {
+        local,
+        server: server.clone(),
+    })
+}
+
+/// What an app contract must allow for `compose_hash` to boot on the
+/// device, as a provision answer gives it.
+pub(super) fn approval_for(
+    compose_hash: &ComposeHash,
+    app: &AppId,
+    device_id: Option<String>,
+    kms_info: Option<&impl serde::Serialize>,
+) -> OnChainApprovalRequired {
+    let kms_info =
+        kms_info.and_then(|kms| serde_json::from_value(serde_json::to_value(kms).ok()?).ok());
+    OnChainApprovalRequired {
+        compose_hash: compose_hash.to_string(),
+        app_id: format!("0x{}", app.as_str()),
+        device_id,
+        kms_info,
+        commit_token: None,
+        commit_url: None,
+        api_commit_url: None,
+        onchain_status: None,
+        onchain_action: None,
+        expires_at: None,
+        message: "register the compose hash on the app's contract, then commit".into(),
+        error_code: None,
+        request_id: None,
+        other: Default::default(),
     }
 }
 
@@ -271,27 +339,12 @@ pub(super) struct Provisioned {
 impl Provisioned {
     /// What the app contract must allow for the deployment to boot.
     pub(super) fn approval(&self, app: &AppId) -> OnChainApprovalRequired {
-        let kms_info = self
-            .answer
-            .kms_info
-            .as_ref()
-            .and_then(|kms| serde_json::from_value(serde_json::to_value(kms).ok()?).ok());
-        OnChainApprovalRequired {
-            compose_hash: self.answer.compose_hash.to_string(),
-            app_id: format!("0x{}", app.as_str()),
-            device_id: self.answer.device_id.clone(),
-            kms_info,
-            commit_token: None,
-            commit_url: None,
-            api_commit_url: None,
-            onchain_status: None,
-            onchain_action: None,
-            expires_at: None,
-            message: "register the compose hash on the app's contract, then commit".into(),
-            error_code: None,
-            request_id: None,
-            other: Default::default(),
-        }
+        approval_for(
+            &self.answer.compose_hash,
+            app,
+            self.answer.device_id.clone(),
+            self.answer.kms_info.as_ref(),
+        )
     }
 
     /// Commits on Phala's KMS, under the app id the provision gave.
@@ -376,17 +429,22 @@ async fn finish(
     let mut endpoints: Vec<String> = vm.app_url.iter().cloned().collect();
     let mut state = None;
     if let Some(deadline) = deadline {
-        state = client
-            .wait_for_cvm_state(cvm_id.clone(), "running", deadline)
-            .await?;
-        if state.is_some() {
-            let cvm = client.get_cvm().cvm_id(cvm_id.clone()).send().await?;
-            let urls = cvm.endpoints.iter().flatten().map(|e| e.app.clone());
-            let urls: Vec<String> = urls.filter(|url| !url.is_empty()).collect();
-            if !urls.is_empty() {
-                endpoints = urls;
-            }
+        let running = client
+            .wait_for_compose_hash(cvm_id.clone(), compose_hash.clone(), deadline)
+            .send()
+            .await
+            .map_err(|e| with_app_id(e, &vm.app_id))?;
+        let urls = running
+            .cvm
+            .endpoints
+            .iter()
+            .flatten()
+            .map(|e| e.app.clone());
+        let urls: Vec<String> = urls.filter(|url| !url.is_empty()).collect();
+        if !urls.is_empty() {
+            endpoints = urls;
         }
+        state = Some(running.state);
     }
     Ok(Deployment {
         cvm_id,
@@ -399,6 +457,21 @@ async fn finish(
     })
 }
 
+/// A wait's deadline error with the app id the commit gave, when the wait
+/// never saw the CVM.
+pub(super) fn with_app_id(error: Error, app_id: &AppId) -> Error {
+    match error {
+        Error::Deploy(deploy) => match *deploy {
+            DeployError::DeadlinePassed(mut unfinished) => {
+                unfinished.app_id.get_or_insert_with(|| app_id.clone());
+                DeployError::DeadlinePassed(unfinished).into()
+            }
+            other => other.into(),
+        },
+        other => other,
+    }
+}
+
 /// A committed deployment.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -407,13 +480,16 @@ pub struct Deployment {
     pub cvm_id: CvmRef,
     /// The app.
     pub app_id: AppId,
-    /// The compose hash the CVM boots with.
+    /// The compose hash the CVM boots with: the provision answer's,
+    /// checked equal to the hash of the compose sent (unless the check was
+    /// skipped).
     pub compose_hash: ComposeHash,
     /// The app's public URLs: the CVM's endpoints once it runs, else the
     /// commit's `app_url`.
     pub endpoints: Vec<String>,
-    /// The CVM's state once running ([`Deploy::wait_until_running`]);
-    /// `None` when not waited for, or the deadline passed first.
+    /// The CVM's state once it runs the hash
+    /// ([`Deploy::wait_until_running`]); `None` when not waited for (a
+    /// wait that ends at its deadline is an error, not `None`).
     pub state: Option<CvmState>,
     /// What was verified about the key the env vars were encrypted to;
     /// `None` without env vars (no key was fetched).

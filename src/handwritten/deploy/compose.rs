@@ -1,7 +1,7 @@
 //! What a deploy or a compose update takes: a docker-compose file, or a
 //! whole app compose.
 
-use crate::types::AppCompose;
+use crate::types::{AppCompose, AppComposeStorageFs};
 use crate::Error;
 
 /// The app to deploy: a docker-compose file as text (everything else as the
@@ -72,4 +72,30 @@ impl Compose {
             _ => None,
         }
     }
+}
+
+/// `app` with the spec's default in every field it leaves unset that the
+/// server would fill in (the nullable scripts, `salt` and the gateway
+/// domain have none, and stay unset).
+pub(crate) fn complete(mut app: AppCompose) -> AppCompose {
+    app.manifest_version.get_or_insert(2);
+    app.runner.get_or_insert_with(|| "docker-compose".into());
+    app.features
+        .get_or_insert_with(|| vec!["kms".into(), "tproxy-net".into()]);
+    app.allowed_envs.get_or_insert_with(Vec::new);
+    for (field, default) in [
+        (&mut app.kms_enabled, true),
+        (&mut app.gateway_enabled, true),
+        (&mut app.tproxy_enabled, true),
+        (&mut app.public_logs, true),
+        (&mut app.public_sysinfo, true),
+        (&mut app.public_tcbinfo, true),
+        (&mut app.local_key_provider_enabled, false),
+        (&mut app.no_instance_id, false),
+        (&mut app.secure_time, false),
+    ] {
+        field.get_or_insert(default);
+    }
+    app.storage_fs.get_or_insert(AppComposeStorageFs::Zfs);
+    app
 }

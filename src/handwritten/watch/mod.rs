@@ -20,11 +20,16 @@ use crate::transport::body::BodyLimit;
 use crate::transport::send::build;
 use crate::{Client, Error};
 
+mod compose;
 mod failure;
 
 /// A CVM's state, as `event: state` and [`Client::wait_for_cvm_state`] give
 /// it: the answer of [`Client::get_cvm_state`].
 pub use crate::types::CvmState;
+pub use compose::{
+    AttestationSource, AttestationWait, AttestedComposeHash, ComposeHashWait, RunningComposeHash,
+    DEFAULT_POLL_INTERVAL,
+};
 pub use failure::CvmFailure;
 
 /// The server's bounds on `interval` and `timeout`, in seconds.

@@ -1,6 +1,7 @@
 //! A hostile server on 127.0.0.1, for the limits tests: it answers each
 //! connection as a script says — an endless body, a body that lies about
-//! its length, silence, a dropped connection — and counts what it wrote.
+//! its length, one cut short, silence, a dropped connection — and counts
+//! what it wrote.
 //!
 //! It is bounded itself, so that a client that fails to stop cannot hang or
 //! flood the suite: an endless answer stops after [`MAX_WRITTEN`] bytes, a
@@ -56,6 +57,22 @@ pub fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
 /// A JSON answer.
 pub fn json(status: u16, body: &str) -> Answer {
     answer(status, &[("content-type", "application/json")], body)
+}
+
+/// A JSON answer whose head promises all of `body` (its `Content-Length`)
+/// but whose connection closes after the first `sent` bytes of it: a proxy
+/// or load balancer dropping the connection mid-body.
+pub fn cut(status: u16, body: &str, sent: usize) -> Answer {
+    let length = body.len().to_string();
+    let mut bytes = head(
+        status,
+        &[
+            ("content-type", "application/json"),
+            ("content-length", &length),
+        ],
+    );
+    bytes.extend_from_slice(&body.as_bytes()[..sent.min(body.len())]);
+    Answer::Bytes(bytes)
 }
 
 /// The head of an answer whose body runs until the connection closes.

@@ -40,15 +40,11 @@ pub fn markdown(report: &Report, from: &str, to: &str) -> String {
 /// assert!(xtask::report::unnecessary_overlay_actions(&[], false).is_empty());
 /// ```
 pub fn unnecessary_overlay_actions(unnecessary: &[Unnecessary], markdown: bool) -> String {
-    let mut out = Writer {
-        format: if markdown {
-            Format::Markdown
-        } else {
-            Format::Text
-        },
-        out: String::new(),
-        folded: false,
-    };
+    let mut out = Writer::new(if markdown {
+        Format::Markdown
+    } else {
+        Format::Text
+    });
     if unnecessary.is_empty() {
         return out.out;
     }
@@ -96,15 +92,11 @@ pub fn unnecessary_overlay_actions(unnecessary: &[Unnecessary], markdown: bool) 
 /// assert!(xtask::report::additions_report(&[], false).is_empty());
 /// ```
 pub fn additions_report(notes: &[AdditionNote], markdown: bool) -> String {
-    let mut out = Writer {
-        format: if markdown {
-            Format::Markdown
-        } else {
-            Format::Text
-        },
-        out: String::new(),
-        folded: false,
-    };
+    let mut out = Writer::new(if markdown {
+        Format::Markdown
+    } else {
+        Format::Text
+    });
     if notes.is_empty() {
         return out.out;
     }
@@ -147,11 +139,7 @@ enum Format {
 const FOLD_OVER: usize = 10;
 
 fn render(report: &Report, from: &str, to: &str, format: Format) -> String {
-    let mut out = Writer {
-        format,
-        out: String::new(),
-        folded: false,
-    };
+    let mut out = Writer::new(format);
     out.header(report, from, to);
     if report.is_empty() {
         out.line(
@@ -211,6 +199,14 @@ struct Writer {
 }
 
 impl Writer {
+    fn new(format: Format) -> Self {
+        Writer {
+            format,
+            out: String::new(),
+            folded: false,
+        }
+    }
+
     fn line(&mut self, line: &str) {
         self.out.push_str(line);
         self.out.push('\n');
