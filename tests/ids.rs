@@ -799,8 +799,10 @@ fn a_uuid_compares_and_hashes_the_same_however_it_is_spelled() {
             assert_eq!(*reference, spelling.to_string());
         }
     }
+    assert_eq!(refs[0].as_str(), "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80");
     let other: VmUuid = "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b81".parse().unwrap();
     assert_ne!(refs[0], other);
+    assert_ne!(refs[0], CvmRef::from(&other));
     assert_ne!(other, refs[0]);
     assert_ne!(refs[0], "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b81");
 }
@@ -822,6 +824,13 @@ fn a_reference_equals_the_id_it_names() {
         assert_eq!(hash_of(&by_app), hash_of(&CvmRef::from(&app)));
         assert_ne!(by_app, id);
     }
+    assert_eq!(
+        CvmRef::from(&app).as_str(),
+        "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4"
+    );
+    let other_app = AppId::from([0x2a; 20]);
+    assert_ne!(CvmRef::from(&app), other_app);
+    assert_ne!(CvmRef::from(&other_app), CvmRef::from(&app));
     let by_id = CvmRef::from(&id);
     assert_eq!(by_id, id);
     assert_eq!(id, by_id);
