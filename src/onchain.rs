@@ -263,7 +263,7 @@ pub struct OnChainAction {
 impl From<&crate::webhook::PendingApproval> for OnChainApprovalRequired {
     fn from(pending: &crate::webhook::PendingApproval) -> Self {
         let mut other = pending.extra.clone();
-        other.insert("cvm_id".into(), Value::from(pending.cvm_id.clone()));
+        other.insert("cvm_id".into(), Value::from(pending.cvm_id.as_str()));
         other.insert("cvm_name".into(), Value::from(pending.cvm_name.clone()));
         other.insert(
             "initiated_by".into(),
@@ -273,8 +273,8 @@ impl From<&crate::webhook::PendingApproval> for OnChainApprovalRequired {
             }),
         );
         OnChainApprovalRequired {
-            compose_hash: pending.compose_hash.clone(),
-            app_id: pending.app_id.clone(),
+            compose_hash: pending.compose_hash.to_string(),
+            app_id: pending.app_id.to_string(),
             device_id: Some(pending.device_id.clone()),
             kms_info: Some(ApprovalKmsInfo {
                 chain_id: Some(pending.kms.chain_id),

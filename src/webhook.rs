@@ -38,10 +38,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use http::HeaderMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+use crate::ids::{AppId, ComposeHash, PathSegment, VmUuid};
+use crate::types::CvmLifecycleStatus;
 
 /// The header with the delivery's Unix time in seconds.
 pub const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
@@ -50,7 +53,8 @@ pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
 /// How far a delivery's timestamp may be from now, either way, by default.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
-const SIGNATURE_PREFIX: &str = "sha256=";
+/// What the signature header holds before the hex digits.
+pub(crate) const SIGNATURE_PREFIX: &str = "sha256=";
 /// How much of a malformed timestamp an error keeps.
 const MAX_ECHO: usize = 64;
 
@@ -207,13 +211,9 @@ impl WebhookVerifier {
             .strip_prefix(SIGNATURE_PREFIX)
             .and_then(|digits| hex::decode_to_slice(digits, &mut expected).ok())
             .ok_or(WebhookError::BadSignature)?;
-        // HMAC takes keys of any length; this never fails.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
-            .map_err(|_| WebhookError::BadSignature)?;
-        mac.update(timestamp.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        mac.verify_slice(&expected)
+        signing_mac(&self.secret, timestamp, body)
+            .ok_or(WebhookError::BadSignature)?
+            .verify_slice(&expected)
             .map_err(|_| WebhookError::BadSignature)
     }
 
@@ -231,8 +231,18 @@ impl WebhookVerifier {
     }
 }
 
+/// The HMAC-SHA256 of `"{timestamp}.{body}"` keyed with `secret`, before
+/// it is finalized; `None` never happens (HMAC takes keys of any length).
+pub(crate) fn signing_mac(secret: &[u8], timestamp: &str, body: &[u8]) -> Option<Hmac<Sha256>> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).ok()?;
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    Some(mac)
+}
+
 /// Whole seconds since the Unix epoch, negative before it.
-fn unix_seconds(time: SystemTime) -> i64 {
+pub(crate) fn unix_seconds(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
         Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
@@ -299,13 +309,40 @@ where
 /// A webhook delivery's body: the envelope and the typed event.
 ///
 /// `Deserialize` decodes a body without checking anything; use
-/// [`WebhookVerifier::parse_event`] for deliveries.
+/// [`WebhookVerifier::parse_event`] for deliveries. `Serialize` writes the
+/// body back as it came (fields this crate does not know included), so an
+/// event built with [`WebhookEvent::new`] is a delivery for tests; the
+/// `mock` feature signs it (`phala_cloud::mock::webhook`).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use phala_cloud::types::CvmLifecycleStatus;
+/// use phala_cloud::webhook::{CvmEvent, EventData, WebhookEvent, Workspace};
+///
+/// let cvm = CvmEvent::new(
+///     "1a09d706-2686-4e0a-8b1d-323ff0e3504b".parse()?,
+///     "my-app",
+///     "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4".parse()?,
+///     CvmLifecycleStatus::Running,
+/// );
+/// let event = WebhookEvent::new(
+///     "evt_a1b2c3d4e5f67890".parse()?,
+///     Utc.with_ymd_and_hms(2026, 3, 19, 10, 30, 0).unwrap(),
+///     Workspace::new("my-team", "My Team"),
+///     EventData::CvmCreated(cvm),
+/// );
+/// let body = serde_json::to_string(&event)?;
+/// assert!(body.contains(r#""event":"cvm.created""#));
+/// assert_eq!(serde_json::from_str::<WebhookEvent>(&body)?, event);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(from = "Envelope")]
 #[non_exhaustive]
 pub struct WebhookEvent {
     /// The event's id (`evt_…`), the same on every retry: deduplicate on it.
-    pub id: String,
+    /// It names the event in the deliveries API (`…/deliveries/{event_id}/resend`).
+    pub id: PathSegment,
     /// The payload format version (`"1"`).
     pub version: String,
     /// When the event happened.
@@ -314,16 +351,70 @@ pub struct WebhookEvent {
     pub workspace: Workspace,
     /// The event and its data.
     pub data: EventData,
+    /// Envelope fields not listed above, kept as sent.
+    pub extra: Map<String, Value>,
+}
+
+impl WebhookEvent {
+    /// The payload format version this crate reads and writes.
+    pub const VERSION: &'static str = "1";
+
+    /// An event of payload version [`WebhookEvent::VERSION`], as a test's
+    /// delivery.
+    pub fn new(
+        id: PathSegment,
+        created_at: DateTime<Utc>,
+        workspace: Workspace,
+        data: EventData,
+    ) -> Self {
+        Self {
+            id,
+            version: Self::VERSION.to_owned(),
+            created_at,
+            workspace,
+            data,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl Serialize for WebhookEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Envelope {
+            id: self.id.clone(),
+            event: self.data.name().to_owned(),
+            version: self.version.clone(),
+            created_at: self.created_at,
+            workspace: self.workspace.clone(),
+            data: self.data.to_value().map_err(serde::ser::Error::custom)?,
+            extra: self.extra.clone(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// The workspace an event belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Workspace {
     /// The workspace's slug.
     pub id: String,
     /// Its display name.
     pub name: String,
+    /// Fields not listed above, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Workspace {
+    /// The workspace with this slug and display name.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
 }
 
 /// The event, by name, with its data.
@@ -349,8 +440,10 @@ pub enum EventData {
     CvmUpdatePendingApproval(Box<PendingApproval>),
     /// An event this version of the crate does not know, or a known one
     /// whose `data` does not have the shape this crate knows for it (the
-    /// official SDKs' own test delivery is a `cvm.created` with `data: {}`):
-    /// the verified event is kept, its data as it came.
+    /// official SDKs' own test delivery is a `cvm.created` with `data: {}`;
+    /// an id that could not stand as one URL path segment, such as the
+    /// docs' placeholder `"0xabc..."`, does not fit either): the verified
+    /// event is kept, its data as it came.
     Other {
         /// The event's name.
         event: String,
@@ -359,19 +452,81 @@ pub enum EventData {
     },
 }
 
+/// How a lifecycle event's data becomes its [`EventData`] variant.
+type CvmVariant = fn(CvmEvent) -> EventData;
+
+/// The events whose data is a [`CvmEvent`], by name.
+const CVM_EVENTS: [(&str, CvmVariant); 7] = [
+    ("cvm.created", EventData::CvmCreated),
+    ("cvm.started", EventData::CvmStarted),
+    ("cvm.create_failed", EventData::CvmCreateFailed),
+    ("cvm.restarted", EventData::CvmRestarted),
+    ("cvm.updated", EventData::CvmUpdated),
+    ("cvm.stopped", EventData::CvmStopped),
+    ("cvm.deleted", EventData::CvmDeleted),
+];
+
+/// The name of the event whose data is a [`PendingApproval`].
+const PENDING_APPROVAL: &str = "cvm.update.pending_approval";
+
 impl EventData {
+    /// The names of the events this crate types, as in the `event` field.
+    pub const KNOWN: [&'static str; 8] = [
+        CVM_EVENTS[0].0,
+        CVM_EVENTS[1].0,
+        CVM_EVENTS[2].0,
+        CVM_EVENTS[3].0,
+        CVM_EVENTS[4].0,
+        CVM_EVENTS[5].0,
+        CVM_EVENTS[6].0,
+        PENDING_APPROVAL,
+    ];
+
     /// The event's name, as in the `event` field (`cvm.created`, …).
     pub fn name(&self) -> &str {
         match self {
-            EventData::CvmCreated(_) => "cvm.created",
-            EventData::CvmStarted(_) => "cvm.started",
-            EventData::CvmCreateFailed(_) => "cvm.create_failed",
-            EventData::CvmRestarted(_) => "cvm.restarted",
-            EventData::CvmUpdated(_) => "cvm.updated",
-            EventData::CvmStopped(_) => "cvm.stopped",
-            EventData::CvmDeleted(_) => "cvm.deleted",
-            EventData::CvmUpdatePendingApproval(_) => "cvm.update.pending_approval",
+            EventData::CvmCreated(_) => CVM_EVENTS[0].0,
+            EventData::CvmStarted(_) => CVM_EVENTS[1].0,
+            EventData::CvmCreateFailed(_) => CVM_EVENTS[2].0,
+            EventData::CvmRestarted(_) => CVM_EVENTS[3].0,
+            EventData::CvmUpdated(_) => CVM_EVENTS[4].0,
+            EventData::CvmStopped(_) => CVM_EVENTS[5].0,
+            EventData::CvmDeleted(_) => CVM_EVENTS[6].0,
+            EventData::CvmUpdatePendingApproval(_) => PENDING_APPROVAL,
             EventData::Other { event, .. } => event,
+        }
+    }
+
+    /// The event named `event` with `cvm` as its data: one of the seven CVM
+    /// lifecycle events; `None` for any other name.
+    ///
+    /// ```
+    /// # fn run(cvm: phala_cloud::webhook::CvmEvent) {
+    /// use phala_cloud::webhook::EventData;
+    ///
+    /// let stopped = EventData::cvm("cvm.stopped", cvm);
+    /// assert!(matches!(stopped, Some(EventData::CvmStopped(_))));
+    /// # }
+    /// ```
+    pub fn cvm(event: &str, cvm: CvmEvent) -> Option<Self> {
+        CVM_EVENTS
+            .iter()
+            .find(|(name, _)| *name == event)
+            .map(|(_, wrap)| wrap(cvm))
+    }
+
+    /// The data as it goes into the body.
+    fn to_value(&self) -> Result<Value, serde_json::Error> {
+        match self {
+            EventData::CvmCreated(cvm)
+            | EventData::CvmStarted(cvm)
+            | EventData::CvmCreateFailed(cvm)
+            | EventData::CvmRestarted(cvm)
+            | EventData::CvmUpdated(cvm)
+            | EventData::CvmStopped(cvm)
+            | EventData::CvmDeleted(cvm) => serde_json::to_value(cvm),
+            EventData::CvmUpdatePendingApproval(pending) => serde_json::to_value(pending),
+            EventData::Other { data, .. } => Ok(data.clone()),
         }
     }
 
@@ -379,59 +534,101 @@ impl EventData {
     /// unknown or its data does not fit the type: an authentic event is
     /// never refused for its data.
     fn decode(event: String, data: Value) -> Self {
-        let cvm = |wrap: fn(CvmEvent) -> EventData, data: &Value| {
-            CvmEvent::deserialize(data).ok().map(wrap)
-        };
-        let typed = match event.as_str() {
-            "cvm.created" => cvm(EventData::CvmCreated, &data),
-            "cvm.started" => cvm(EventData::CvmStarted, &data),
-            "cvm.create_failed" => cvm(EventData::CvmCreateFailed, &data),
-            "cvm.restarted" => cvm(EventData::CvmRestarted, &data),
-            "cvm.updated" => cvm(EventData::CvmUpdated, &data),
-            "cvm.stopped" => cvm(EventData::CvmStopped, &data),
-            "cvm.deleted" => cvm(EventData::CvmDeleted, &data),
-            "cvm.update.pending_approval" => Box::<PendingApproval>::deserialize(&data)
+        let typed = if event == PENDING_APPROVAL {
+            Box::<PendingApproval>::deserialize(&data)
                 .ok()
-                .map(EventData::CvmUpdatePendingApproval),
-            _ => None,
+                .map(EventData::CvmUpdatePendingApproval)
+        } else {
+            CvmEvent::deserialize(&data)
+                .ok()
+                .and_then(|cvm| EventData::cvm(&event, cvm))
         };
         typed.unwrap_or(EventData::Other { event, data })
     }
 }
 
-/// The data of a CVM lifecycle event.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The data of a CVM lifecycle event, typed as the API's answers are: the
+/// same [`VmUuid`] as a CVM's `vm_uuid` (so it equals the
+/// [`CvmRef`](crate::ids::CvmRef) a deploy gave), the same [`AppId`], and
+/// the open [`CvmLifecycleStatus`] (a status it does not list, such as
+/// `error`, is kept in [`CvmLifecycleStatus::Other`]).
+///
+/// ```
+/// use phala_cloud::types::CvmLifecycleStatus;
+/// use phala_cloud::webhook::CvmEvent;
+///
+/// let failed = CvmEvent::new(
+///     "1a09d706-2686-4e0a-8b1d-323ff0e3504b".parse()?,
+///     "my-app",
+///     "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4".parse()?,
+///     CvmLifecycleStatus::Other("error".into()),
+/// )
+/// .error("CVM 82: Failed to request app keys");
+/// assert_eq!(failed.cvm_id, "1A09D7062686-4E0A-8B1D-323FF0E3504B");
+/// # Ok::<(), phala_cloud::ids::ParseIdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct CvmEvent {
-    /// The CVM's id (a UUID).
-    pub cvm_id: String,
+    /// The CVM's VM UUID.
+    pub cvm_id: VmUuid,
     /// The CVM's name.
     pub cvm_name: String,
-    /// The app's id (hex).
-    pub app_id: String,
+    /// The app's id.
+    pub app_id: AppId,
     /// The CVM's status (`running`, `stopped`, `error`, …).
-    pub status: String,
+    pub status: CvmLifecycleStatus,
     /// What went wrong, on failure events.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Fields not listed above, kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+impl CvmEvent {
+    /// The data of a lifecycle event of this CVM, without an error.
+    pub fn new(
+        cvm_id: VmUuid,
+        cvm_name: impl Into<String>,
+        app_id: AppId,
+        status: CvmLifecycleStatus,
+    ) -> Self {
+        Self {
+            cvm_id,
+            cvm_name: cvm_name.into(),
+            app_id,
+            status,
+            error: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// The same data with `error` saying what went wrong, as failure events
+    /// carry.
+    #[must_use]
+    pub fn error(mut self, error: impl Into<String>) -> Self {
+        self.error = Some(error.into());
+        self
+    }
+}
+
 /// The data of `cvm.update.pending_approval`: what to approve on chain, and
 /// where to commit the update once it is.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+///
+/// `phala_cloud::mock::webhook::pending_approval()` (feature `mock`) is one
+/// to test with.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct PendingApproval {
-    /// The CVM's id (a UUID).
-    pub cvm_id: String,
+    /// The CVM's VM UUID.
+    pub cvm_id: VmUuid,
     /// The CVM's name.
     pub cvm_name: String,
-    /// The app's id (hex).
-    pub app_id: String,
-    /// The compose hash to approve (`0x…`).
-    pub compose_hash: String,
+    /// The app's id.
+    pub app_id: AppId,
+    /// The compose hash to approve.
+    pub compose_hash: ComposeHash,
     /// The device id (`0x…`).
     pub device_id: String,
     /// The KMS contract that must approve it.
@@ -454,17 +651,20 @@ pub struct PendingApproval {
 }
 
 /// An on-chain KMS: chain and contract.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct KmsContract {
     /// The EVM chain id (8453 for Base).
     pub chain_id: u64,
     /// The KMS contract's address.
     pub contract_address: String,
+    /// Fields not listed above, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// A contract call to make.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct OnchainAction {
     /// The contract to call (the app's contract).
@@ -473,27 +673,35 @@ pub struct OnchainAction {
     pub method: String,
     /// The call's argument data (`0x…`).
     pub calldata: String,
+    /// Fields not listed above, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The user who started an operation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct Initiator {
     /// The user's id.
     pub user_id: String,
     /// The user's name.
     pub username: String,
+    /// Fields not listed above, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The body as sent, before the event name picks the data's type.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Envelope {
-    id: String,
+    id: PathSegment,
     event: String,
     version: String,
     created_at: DateTime<Utc>,
     workspace: Workspace,
     data: Value,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 impl From<Envelope> for WebhookEvent {
@@ -504,6 +712,7 @@ impl From<Envelope> for WebhookEvent {
             created_at: envelope.created_at,
             workspace: envelope.workspace,
             data: EventData::decode(envelope.event, envelope.data),
+            extra: envelope.extra,
         }
     }
 }

@@ -715,3 +715,192 @@ async fn a_kms_id_of_an_unknown_form_still_decodes() {
     assert_eq!(kms.id.as_str(), "k1");
     assert!("k1".parse::<KmsId>().is_err(), "only decoding is lenient");
 }
+
+/// The acceptance test of "one vocabulary": one CVM as the `CvmRef` a deploy
+/// gives, the `VmUuid` an answer carries and the `cvm_id` of a webhook
+/// compare equal, and the deploy's reference is passed on by reference.
+#[tokio::test]
+async fn one_cvm_is_one_id_in_a_deploy_an_answer_and_a_webhook() {
+    use phala_cloud::mock::deploy::{MockDeployExt, TestKms, VM_UUID};
+    use phala_cloud::mock::{self, webhook, MockServer};
+    use phala_cloud::webhook::{EventData, WebhookVerifier};
+
+    let server = MockServer::start_async().await;
+    server.mock_deploy(&TestKms::new());
+    let client = mock::client(&server);
+    let deployment = client
+        .deploy("services:\n  web:\n    image: nginx:1.27\n")
+        .name("my-web-app")
+        .send()
+        .await
+        .unwrap();
+    let answer = client
+        .get_cvm()
+        .cvm_id(&deployment.cvm_id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let from_answer: VmUuid = answer.vm_uuid.unwrap();
+
+    // The webhook spells it upper-case here, dashed, unlike the path form.
+    let mut cvm = webhook::cvm_event();
+    cvm.cvm_id = VM_UUID.to_uppercase().parse().unwrap();
+    let (headers, body) = webhook::deliver("whsec_t", &webhook::event(EventData::CvmUpdated(cvm)));
+    let event = WebhookVerifier::new("whsec_t")
+        .parse_event(&headers, &body)
+        .unwrap();
+    let EventData::CvmUpdated(from_webhook) = &event.data else {
+        panic!("{event:?}");
+    };
+
+    assert_eq!(deployment.cvm_id, from_answer);
+    assert_eq!(deployment.cvm_id, from_webhook.cvm_id);
+    assert_eq!(from_answer, from_webhook.cvm_id);
+    assert_eq!(from_webhook.cvm_id, deployment.cvm_id);
+    assert_eq!(deployment.cvm_id, from_webhook.cvm_id.as_str());
+    assert_eq!(deployment.cvm_id, VM_UUID.to_uppercase().as_str());
+    // And every setter and flow takes the reference by reference.
+    let _update = client.update_env_vars(&deployment.cvm_id, [("API_TOKEN", "n3w")]);
+    let _compose = client.update_compose(&deployment.cvm_id, "services: {}\n");
+    let _by_uuid = client.get_cvm().cvm_id(&from_answer);
+}
+
+/// A `Hash` that agrees with `Eq`: every spelling of one reference is one
+/// key.
+fn hash_of<T: std::hash::Hash>(value: &T) -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    thread_local!(static STATE: RandomState = RandomState::new());
+    STATE.with(|state| state.hash_one(value))
+}
+
+#[test]
+fn a_uuid_compares_and_hashes_the_same_however_it_is_spelled() {
+    let spellings = [
+        "0B6F2C4E-5A1D-4E8F-9C3B-7D2A1E6F4B80",
+        "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80",
+        "0b6f2c4e-5a1d4e8f-9c3b-7d2a1e6f4b80",
+    ];
+    let uuids: Vec<VmUuid> = spellings.iter().map(|s| s.parse().unwrap()).collect();
+    let refs: Vec<CvmRef> = spellings.iter().map(|s| s.parse().unwrap()).collect();
+    for (uuid, reference) in uuids.iter().zip(&refs) {
+        assert_eq!(uuid, &uuids[0]);
+        assert_eq!(hash_of(uuid), hash_of(&uuids[0]));
+        assert_eq!(uuid.to_string(), "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80");
+        assert_eq!(reference, &refs[0]);
+        assert_eq!(hash_of(reference), hash_of(&refs[0]));
+        assert_eq!(reference.to_string(), "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80");
+        assert_eq!(reference, uuid);
+        assert_eq!(uuid, reference);
+        assert_eq!(CvmRef::from(uuid), *reference);
+        for spelling in spellings {
+            assert_eq!(uuid, &spelling);
+            assert_eq!(reference, &spelling);
+            assert_eq!(*reference, spelling.to_string());
+        }
+    }
+    assert_eq!(refs[0].as_str(), "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80");
+    let other: VmUuid = "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b81".parse().unwrap();
+    assert_ne!(refs[0], other);
+    assert_ne!(refs[0], CvmRef::from(&other));
+    assert_ne!(other, refs[0]);
+    assert_ne!(refs[0], "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b81");
+}
+
+#[test]
+fn a_reference_equals_the_id_it_names() {
+    let app: AppId = "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4"
+        .parse()
+        .unwrap();
+    let id: CvmId = "cvm_ykL5lbAn".parse().unwrap();
+    for spelling in [
+        "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4",
+        "app_2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4",
+    ] {
+        let by_app: CvmRef = spelling.parse().unwrap();
+        assert_eq!(by_app, app);
+        assert_eq!(app, by_app);
+        assert_eq!(by_app, CvmRef::from(&app));
+        assert_eq!(hash_of(&by_app), hash_of(&CvmRef::from(&app)));
+        assert_ne!(by_app, id);
+    }
+    assert_eq!(
+        CvmRef::from(&app).as_str(),
+        "app_2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4"
+    );
+    let other_app = AppId::from([0x2a; 20]);
+    assert_ne!(CvmRef::from(&app), other_app);
+    assert_ne!(CvmRef::from(&other_app), CvmRef::from(&app));
+    let by_id = CvmRef::from(&id);
+    assert_eq!(by_id, id);
+    assert_eq!(id, by_id);
+    assert_ne!(by_id, app);
+    assert_ne!(app, by_id);
+    assert_ne!(by_id, "cvm_ykL5lbAm");
+    // A name names no id that can be known here.
+    let by_name: CvmRef = "web-prod".parse().unwrap();
+    assert_ne!(by_name, app);
+    assert_ne!(by_name, id);
+    assert_eq!(by_name, "web-prod");
+    assert_ne!(by_name, "Web-prod");
+    let legacy = LegacyCvmId::from(42);
+    assert_eq!(CvmRef::from(&legacy), "0042");
+    let name: CvmName = "web-prod".parse().unwrap();
+    assert_eq!(CvmRef::from(&name), by_name);
+}
+
+#[test]
+fn strings_are_read_as_ids_and_kept_values_compare_by_text() {
+    let app: AppId = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4".parse().unwrap();
+    assert_eq!(app, "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4");
+    assert_eq!(
+        app,
+        "0x2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4".to_string()
+    );
+    assert_ne!(app, "0x2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c5");
+    assert_ne!(app, "app-1");
+    let hash: ComposeHash = "ab".repeat(32).parse().unwrap();
+    assert_eq!(hash, format!("0x{}", "AB".repeat(32)).as_str());
+
+    // Kept as sent: equal to exactly their text, in every variant that
+    // holds them, and hashed alike.
+    let kept: AppId = serde_json::from_value(json!("app-1")).unwrap();
+    assert_eq!(kept, "app-1");
+    assert_ne!(kept, "APP-1");
+    let kept_uuid: VmUuid = serde_json::from_value(json!("uuid-1")).unwrap();
+    let decoded: CvmRef = serde_json::from_value(json!("uuid-1")).unwrap();
+    assert!(matches!(decoded, CvmRef::Name(_)));
+    assert_eq!(CvmRef::from(&kept_uuid), decoded);
+    assert_eq!(hash_of(&CvmRef::from(&kept_uuid)), hash_of(&decoded));
+    assert_eq!(decoded, kept_uuid);
+    assert_eq!(CvmRef::from(&kept_uuid), "uuid-1");
+    let kept_kms: KmsId = serde_json::from_value(json!("kc_abc")).unwrap();
+    let decoded_kms: KmsRef = serde_json::from_value(json!("kc_abc")).unwrap();
+    assert!(matches!(decoded_kms, KmsRef::Slug(_)));
+    assert_eq!(KmsRef::from(&kept_kms), decoded_kms);
+    assert_eq!(hash_of(&KmsRef::from(&kept_kms)), hash_of(&decoded_kms));
+    let slug: KmsSlug = "phala-prod3".parse().unwrap();
+    assert_ne!(KmsRef::from(&slug), decoded_kms);
+    assert_eq!(KmsRef::from(&slug), "phala-prod3");
+}
+
+#[test]
+fn every_id_converts_from_a_reference_to_it() {
+    fn by_ref<T: Clone + PartialEq + Debug>(id: T)
+    where
+        for<'a> &'a T: TryInto<T, Error = std::convert::Infallible>,
+    {
+        let copy: T = (&id).try_into().unwrap_or_else(|e| match e {});
+        assert_eq!(copy, id);
+    }
+    by_ref("cvm_ykL5lbAn".parse::<CvmRef>().unwrap());
+    by_ref("kms_0123abcd".parse::<KmsRef>().unwrap());
+    by_ref("kms_0123abcd".parse::<KmsId>().unwrap());
+    by_ref(
+        "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80"
+            .parse::<VmUuid>()
+            .unwrap(),
+    );
+    by_ref("ab".repeat(20).parse::<AppId>().unwrap());
+    by_ref("evt_01".parse::<PathSegment>().unwrap());
+}

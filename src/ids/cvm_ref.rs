@@ -3,7 +3,7 @@
 use super::hex::AppId;
 use super::uuid::VmUuid;
 use super::CvmId;
-use super::{id_common, Parse};
+use super::{eq_by_path, id_common, Parse};
 
 /// How a path names a CVM: what the official SDKs accept for `cvm_id`, each
 /// kept in the form they send.
@@ -23,6 +23,31 @@ use super::{id_common, Parse};
 /// UUIDs and send other inputs unchecked; here any UUID is read as one, and
 /// nothing unchecked reaches the URL.
 ///
+/// Two references are equal (and hash alike) when they go into the path the
+/// same way, however they were written: a UUID dashed or not, in any case,
+/// an app id with `0x`, `app_` or neither. A reference equals the
+/// [`CvmId`], [`VmUuid`] or [`AppId`] it names, and a string it is compared
+/// with is read as a reference first; a value kept as the server sent it
+/// compares by its text.
+///
+/// ```
+/// use phala_cloud::ids::{AppId, CvmRef, VmUuid};
+///
+/// // One CVM as a deploy's `cvm_id`, an answer's `vm_uuid` and a webhook's `cvm_id`.
+/// let from_deploy: CvmRef = "0b6f2c4e5a1d4e8f9c3b7d2a1e6f4b80".parse()?;
+/// let from_answer: VmUuid = serde_json::from_str(r#""0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80""#)?;
+/// let from_webhook: VmUuid = "0B6F2C4E-5A1D-4E8F-9C3B-7D2A1E6F4B80".parse()?;
+/// assert_eq!(from_deploy, from_answer);
+/// assert_eq!(from_answer, from_webhook);
+/// // A string is read as an ID, not compared byte for byte.
+/// assert_eq!(from_deploy, "0b6f2c4e-5a1d-4e8f-9c3b-7d2a1e6f4b80");
+/// let app: AppId = "2a7b4d0d0c0883d0d3119c36eb25a1f72122a7c4".parse()?;
+/// assert_eq!(app, "0x2A7B4D0D0C0883D0D3119C36EB25A1F72122A7C4");
+/// assert_eq!(CvmRef::from(&app), app);
+/// assert_ne!(from_deploy, app);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// ```
 /// use phala_cloud::ids::CvmRef;
 ///
@@ -35,7 +60,7 @@ use super::{id_common, Parse};
 /// assert!("my cvm".parse::<CvmRef>().is_err());
 /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum CvmRef {
     /// The CVM's hashid, `cvm_…`.
@@ -57,8 +82,8 @@ impl CvmRef {
             CvmRef::Id(id) => id.as_str(),
             // A kept UUID or app id is sent as the server sent it, as the
             // official SDKs send what they do not recognize.
-            CvmRef::Uuid(uuid) => uuid.simple().unwrap_or(uuid.as_str()),
-            CvmRef::AppId(app) => app.with_app_prefix().unwrap_or(app.as_str()),
+            CvmRef::Uuid(uuid) => uuid_path(uuid),
+            CvmRef::AppId(app) => app_path(app),
             CvmRef::Legacy(number) => number.as_str(),
             CvmRef::Name(name) => name.as_str(),
         }
@@ -99,40 +124,66 @@ impl Parse for CvmRef {
 
 id_common!(CvmRef);
 
-impl From<CvmId> for CvmRef {
-    fn from(id: CvmId) -> Self {
-        CvmRef::Id(id)
-    }
+/// `From<T>` and `From<&T>` (a clone) for each ID kind a variant holds.
+macro_rules! from_variants {
+    ($($ty:ty => $variant:ident;)*) => {$(
+        impl From<$ty> for CvmRef {
+            fn from(id: $ty) -> Self {
+                CvmRef::$variant(id)
+            }
+        }
+
+        impl From<&$ty> for CvmRef {
+            fn from(id: &$ty) -> Self {
+                CvmRef::$variant(id.clone())
+            }
+        }
+    )*};
 }
 
-impl From<VmUuid> for CvmRef {
-    fn from(uuid: VmUuid) -> Self {
-        CvmRef::Uuid(uuid)
-    }
+from_variants! {
+    CvmId => Id;
+    VmUuid => Uuid;
+    AppId => AppId;
+    LegacyCvmId => Legacy;
+    CvmName => Name;
 }
 
-impl From<AppId> for CvmRef {
-    fn from(app: AppId) -> Self {
-        CvmRef::AppId(app)
-    }
+eq_by_path!(CvmRef);
+
+/// Equality between a [`CvmRef`] and an ID kind it can hold: the ID as a
+/// reference would put it in the path, compared with the reference's.
+macro_rules! eq_named {
+    ($($ty:ty => $path_form:expr;)*) => {$(
+        impl PartialEq<$ty> for CvmRef {
+            fn eq(&self, other: &$ty) -> bool {
+                let path_form: fn(&$ty) -> &str = $path_form;
+                self.as_str() == path_form(other)
+            }
+        }
+
+        impl PartialEq<CvmRef> for $ty {
+            fn eq(&self, other: &CvmRef) -> bool {
+                other == self
+            }
+        }
+    )*};
 }
 
-impl From<LegacyCvmId> for CvmRef {
-    fn from(number: LegacyCvmId) -> Self {
-        CvmRef::Legacy(number)
-    }
+eq_named! {
+    CvmId => CvmId::as_str;
+    VmUuid => uuid_path;
+    AppId => app_path;
 }
 
-impl From<CvmName> for CvmRef {
-    fn from(name: CvmName) -> Self {
-        CvmRef::Name(name)
-    }
+/// How a reference to `uuid` goes into the path.
+fn uuid_path(uuid: &VmUuid) -> &str {
+    uuid.simple().unwrap_or(uuid.as_str())
 }
 
-impl From<&CvmId> for CvmRef {
-    fn from(id: &CvmId) -> Self {
-        CvmRef::Id(id.clone())
-    }
+/// How a reference to `app` goes into the path.
+fn app_path(app: &AppId) -> &str {
+    app.with_app_prefix().unwrap_or(app.as_str())
 }
 
 /// A legacy numeric CVM id (`"123"`), kept without leading zeros.

@@ -1,7 +1,7 @@
 //! `KmsRef`: the ways a KMS can be named in a path (`/kms/{kms_id}`).
 
 use super::KmsId;
-use super::{id_common, Parse};
+use super::{eq_by_path, id_common, Parse};
 
 /// How a path names a KMS: its `kms_` hashid or its slug.
 ///
@@ -13,7 +13,11 @@ use super::{id_common, Parse};
 /// assert!("../kms".parse::<KmsRef>().is_err());
 /// # Ok::<(), phala_cloud::ids::ParseIdError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Two references are equal (and hash alike) when they put the same text in
+/// the path, as a value kept as the server sent it does whichever variant
+/// holds it.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum KmsRef {
     /// The KMS's hashid, `kms_…`.
@@ -68,6 +72,14 @@ impl From<KmsSlug> for KmsRef {
         KmsRef::Slug(slug)
     }
 }
+
+impl From<&KmsSlug> for KmsRef {
+    fn from(slug: &KmsSlug) -> Self {
+        KmsRef::Slug(slug.clone())
+    }
+}
+
+eq_by_path!(KmsRef);
 
 /// A KMS slug such as `phala-prod3` or `dstack-0.5.9-bd369a8c`: lower-case
 /// ASCII letters, digits, `-` and `.`, starting and ending with a letter or

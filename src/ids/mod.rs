@@ -149,10 +149,22 @@ pub(crate) trait Parse: Sized {
     fn keep(s: String) -> Self;
 }
 
-/// `FromStr`, `TryFrom<&str | &String | String>` (strict), `Display`,
-/// `AsRef<str>`, comparison with strings, transparent `Serialize` and
-/// lenient `Deserialize` for a type that implements [`Parse`] and has an
-/// inherent `as_str`.
+/// Whether `id` is the ID `text` names: `text` read as a `T` (so
+/// `"0xAB…"` equals the app id `ab…`, a dashed UUID the plain one), or, when
+/// it is not one, compared as text with a value kept as the server sent it.
+/// `id_text` is `id.as_str()`.
+pub(crate) fn eq_text<T: Parse + PartialEq>(id: &T, id_text: &str, text: &str) -> bool {
+    match T::parse(text) {
+        Some(parsed) => *id == parsed,
+        None => id_text == text,
+    }
+}
+
+/// `FromStr`, `TryFrom<&str | &String | String>` (strict), `From<&Self>`
+/// (a clone, so that every setter takes `&id` as well as `id`), `Display`,
+/// `AsRef<str>`, comparison with strings (which are parsed, see
+/// [`eq_text`]), transparent `Serialize` and lenient `Deserialize` for a
+/// type that implements [`Parse`] and has an inherent `as_str`.
 macro_rules! id_common {
     ($ty:ty) => {
         impl ::std::str::FromStr for $ty {
@@ -199,15 +211,27 @@ macro_rules! id_common {
             }
         }
 
+        impl ::std::convert::From<&$ty> for $ty {
+            fn from(id: &$ty) -> Self {
+                id.clone()
+            }
+        }
+
         impl PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
-                self.as_str() == other
+                $crate::ids::eq_text(self, self.as_str(), other)
             }
         }
 
         impl PartialEq<&str> for $ty {
             fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
+                $crate::ids::eq_text(self, self.as_str(), other)
+            }
+        }
+
+        impl PartialEq<String> for $ty {
+            fn eq(&self, other: &String) -> bool {
+                $crate::ids::eq_text(self, self.as_str(), other)
             }
         }
 
@@ -229,3 +253,27 @@ macro_rules! id_common {
 }
 
 pub(crate) use id_common;
+
+/// `PartialEq`, `Eq` and `Hash` by the path form (`as_str`) for a reference
+/// enum: every spelling of one reference has the same path form, and two
+/// references that put the same text in the path name the same thing for
+/// the server, whichever variant holds them.
+macro_rules! eq_by_path {
+    ($ty:ty) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+
+        impl Eq for $ty {}
+
+        impl ::std::hash::Hash for $ty {
+            fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+                self.as_str().hash(state);
+            }
+        }
+    };
+}
+
+pub(crate) use eq_by_path;

@@ -13,7 +13,8 @@
 //! the spec does not allow. [`client`] returns a [`Client`] pointed at the
 //! server, and [`sample`] has realistic objects to serve; [`deploy`] mocks
 //! the deploy flows (a test KMS, provision and commit answers, 465 bodies,
-//! state streams).
+//! state streams), and [`webhook`] signs webhook deliveries and has a sample
+//! of every event.
 //!
 //! Everything is generated from the same spec as the client, so a mock
 //! that compiles asks for paths, parameters and bodies the client sends.
@@ -48,6 +49,7 @@ pub mod deploy;
 mod generated;
 mod query;
 pub mod sample;
+pub mod webhook;
 
 pub use generated::{operations, MockServerExt};
 pub use httpmock::{self, MockServer};

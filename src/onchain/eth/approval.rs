@@ -120,7 +120,7 @@ impl PendingApproval {
     /// # }
     /// ```
     pub fn calldata(&self) -> Result<Call, EthError> {
-        let app = AppContract::new(self.kms.chain_id, app_address(&self.app_id)?);
-        Ok(app.add_compose_hash(bytes32("compose_hash", &self.compose_hash)?))
+        let app = AppContract::new(self.kms.chain_id, app_address(self.app_id.as_str())?);
+        Ok(app.add_compose_hash(bytes32("compose_hash", self.compose_hash.as_str())?))
     }
 }
